@@ -1,0 +1,63 @@
+"""Exceptions and warnings raised by the physics package.
+
+Each class also subclasses the built-in exception it refines, so callers can
+catch either ours or the standard one.
+"""
+
+from __future__ import annotations
+
+
+class ModelError(Exception):
+    """Base class of every error raised by :mod:`models`."""
+
+
+class ConfigError(ModelError, ValueError):
+    """A component configuration is incomplete or nonphysical.
+
+    The message names the field (dotted path), the rule, the value received and
+    the fix.
+    """
+
+
+class MaterialRangeError(ModelError, ValueError):
+    """A material property was asked for outside its tabulated range."""
+
+
+class UnknownMaterialError(ModelError, KeyError):
+    """No material data exists under the requested name."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable.
+        return str(self.args[0]) if self.args else ""
+
+
+class LawInputError(ModelError, ValueError):
+    """A damage or life law received invalid input (NaN, negative range, out of range)."""
+
+
+class SolverDivergedError(ModelError, RuntimeError):
+    """A nonlinear or linear solve failed to converge.
+
+    Attributes
+    ----------
+    step : int
+        Index of the time step that failed.
+    time : float
+        Simulated time of that step, in s.
+    residual : float
+        Last residual norm reported by the solver.
+    partial : object
+        Results up to the last converged step (an ``xarray.Dataset``) or ``None``.
+    """
+
+    def __init__(
+        self, message: str, *, step: int, time: float, residual: float, partial: object = None
+    ) -> None:
+        super().__init__(message)
+        self.step = step
+        self.time = time
+        self.residual = residual
+        self.partial = partial
+
+
+class ModelWarning(UserWarning):
+    """Warnings of the physics package (treated as errors in the test suite)."""
