@@ -51,10 +51,10 @@ import numpy.typing as npt
 from models.errors import MaterialDataError, MaterialRangeError, UnknownMaterialError
 
 __all__ = [
-    "PROPERTY_NAMES",
-    "T20",
     "Material",
+    "PROPERTY_NAMES",
     "PropertyTable",
+    "T20",
     "available_materials",
     "get_material",
     "load_material_file",
