@@ -94,6 +94,13 @@ def test_thermal_strain_from_20c_matches_asme_linear_expansion_column(gr91: Mate
         assert gr91.thermal_strain(T_c + C, T20) == pytest.approx(c_ref, abs=tol)
 
 
+def test_316h_thermal_strain_matches_asme_linear_expansion_column(ss316h: Material) -> None:
+    # TE-1 Austenitic Group 3 coefficient C: 10.9 mm/m at 600 degC, 6.9 mm/m at 400 degC.
+    for T_c, c_ref in ((600.0, 10.9e-3), (400.0, 6.9e-3)):
+        tol = 0.05e-3 + 0.05e-6 * (T_c - 20.0)
+        assert ss316h.thermal_strain(T_c + C, T20) == pytest.approx(c_ref, abs=tol)
+
+
 def test_thermal_strain_vanishes_at_the_reference_temperature(
     gr91: Material, ss316h: Material
 ) -> None:
