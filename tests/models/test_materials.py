@@ -38,7 +38,7 @@ def ss316h() -> Material:
 def test_shipped_materials_are_found_as_package_data() -> None:
     folder = resources.files("models").joinpath("data", "materials")
     assert folder.joinpath("grade91.toml").is_file()
-    assert {"grade91", "316h"} <= set(available_materials())
+    assert set(available_materials()) == {"316h", "a617", "grade91"}
 
 
 def test_grade91_modulus_at_a_tabulated_temperature_matches_asme_tm1(gr91: Material) -> None:
@@ -101,6 +101,16 @@ def test_316h_thermal_strain_matches_asme_linear_expansion_column(ss316h: Materi
         assert ss316h.thermal_strain(T_c + C, T20) == pytest.approx(c_ref, abs=tol)
 
 
+def test_a617_tables_match_asme_tm4_te4_and_start_at_25c() -> None:
+    mat = get_material("a617")
+    # ASME II-D (Metric) 2025 Table TM-4, N06617: 167 x 10^3 MPa at 600 degC; no value
+    # printed below 25 degC, so the material range starts there.
+    assert mat.E(600.0 + C) == pytest.approx(167e9, rel=1e-12)
+    assert mat.temperature_range[0] == pytest.approx(25.0 + C)
+    # TE-4 N06617 coefficient C: 8.5 mm/m at 600 degC (B = 14.6e-6 from 20 degC).
+    assert mat.thermal_strain(600.0 + C, T20) == pytest.approx(8.5e-3, abs=0.05e-3 + 0.05e-6 * 580)
+
+
 def test_thermal_strain_vanishes_at_the_reference_temperature(
     gr91: Material, ss316h: Material
 ) -> None:
@@ -154,7 +164,8 @@ def test_unknown_material_error_lists_the_available_names() -> None:
         get_material("inconel-999")
     assert isinstance(info.value, KeyError)
     message = str(info.value)
-    assert "inconel-999" in message and "grade91" in message and "316h" in message
+    for piece in ("inconel-999", "grade91", "316h", "a617"):
+        assert piece in message
 
 
 def test_names_are_case_insensitive_and_cached() -> None:
