@@ -316,11 +316,15 @@ class LoadHistory:
 
     def fluid_temperature_at(self, t: ArrayLike) -> NDArray[np.float64]:
         """Return the fluid temperature at time(s) ``t`` (s), K, by linear interpolation."""
-        return np.interp(np.asarray(t, dtype=float), self.time, self.fluid_temperature)
+        return np.asarray(
+            np.interp(np.asarray(t, dtype=float), self.time, self.fluid_temperature), dtype=float
+        )
 
     def pressure_at(self, t: ArrayLike) -> NDArray[np.float64]:
         """Return the internal pressure at time(s) ``t`` (s), Pa, by linear interpolation."""
-        return np.interp(np.asarray(t, dtype=float), self.time, self.pressure)
+        return np.asarray(
+            np.interp(np.asarray(t, dtype=float), self.time, self.pressure), dtype=float
+        )
 
 
 @dataclass(frozen=True)
@@ -465,16 +469,16 @@ def parse_config(
     -------
     ComponentConfig
     """
-    raw = copy.deepcopy(dict(raw))
+    content: dict[str, Any] = copy.deepcopy(dict(raw))
     try:
-        cfg = _Config.model_validate(raw)
+        cfg = _Config.model_validate(content)
     except ValidationError as err:
         raise ConfigError(_describe(err)) from err
 
     loads_raw = cfg.loads
     if loads_raw.file is not None:
         t_h, tf_c, p_mpa = _read_load_file(loads_raw.file, base_dir)
-        raw["loads"] = {"time_h": t_h, "fluid_temperature_degC": tf_c, "pressure_MPa": p_mpa}
+        content["loads"] = {"time_h": t_h, "fluid_temperature_degC": tf_c, "pressure_MPa": p_mpa}
     else:
         # _Loads validation guarantees all three arrays are present here.
         t_h = list(loads_raw.time_h or [])
@@ -578,7 +582,7 @@ def parse_config(
         locations=tuple(locations),
         sensors=tuple(sensors),
         sections={k: v for k in _FOREIGN_SECTIONS if (v := getattr(cfg, k)) is not None},
-        _raw=raw,
+        _raw=content,
     )
 
 
