@@ -41,7 +41,7 @@ class ParisLaw:
     Y : float
         Geometry factor (dimensionless, > 0).
     threshold : float
-        Threshold stress-intensity range :math:`\\Delta K_{th}` (Pa·m^0.5); no growth
+        Threshold stress-intensity range :math:`\Delta K_{th}` (Pa·m^0.5); no growth
         at or below it. 0 disables it.
     """
 
@@ -61,7 +61,7 @@ class ParisLaw:
             )
 
     def delta_k(self, crack_length: ArrayLike, stress_range: ArrayLike) -> NDArray[np.float64]:
-        r"""Return :math:`\\Delta K = Y\\Delta\\sigma\\sqrt{\\pi a}` in Pa·m^0.5."""
+        r"""Return :math:`\Delta K = Y\Delta\sigma\sqrt{\pi a}` in Pa·m^0.5."""
         a = check_sign(
             "crack_length", as_finite("crack_length", crack_length), strict=True, unit="m"
         )
@@ -76,9 +76,9 @@ class ParisLaw:
     def cycles_closed_form(
         self, initial_length: ArrayLike, final_length: ArrayLike, stress_range: ArrayLike
     ) -> NDArray[np.float64]:
-        r"""Return the constant-amplitude cycles to grow from ``initial_length`` to ``final_length``.
+        r"""Return constant-amplitude cycles to grow from ``initial_length`` to ``final_length``.
 
-        ``inf`` where :math:`\\Delta K(a_0)` is at or below the threshold (no growth).
+        ``inf`` where :math:`\Delta K(a_0)` is at or below the threshold (no growth).
         """
         a0 = check_sign("initial_length", as_finite("initial_length", initial_length), strict=True)
         af = check_sign("final_length", as_finite("final_length", final_length), strict=True)
@@ -101,7 +101,7 @@ class ParisLaw:
     def cycles_numerical(
         self, initial_length: float, final_length: float, stress_range: float
     ) -> float:
-        r"""Return the constant-amplitude cycles by quadrature of :math:`dN = da / (C\\Delta K^m)`."""
+        r"""Return constant-amplitude cycles by quadrature of :math:`dN = da / (C\Delta K^m)`."""
         from scipy.integrate import quad
 
         a0 = float(initial_length)

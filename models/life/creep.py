@@ -50,7 +50,7 @@ class LarsonMillerCurve:
     C : float
         Larson-Miller constant (time in hours), dimensionless.
     coefficients : tuple of float
-        :math:`a_i` of the polynomial :math:`P(\\log_{10}\\sigma[\\mathrm{MPa}])`, in K.
+        :math:`a_i` of the polynomial :math:`P(\log_{10}\sigma[\mathrm{MPa}])`, in K.
     powers : tuple of int
         :math:`n_i`, same length as ``coefficients``.
     temperature_range : tuple of float
@@ -155,7 +155,7 @@ def robinson_fraction(
     extrapolate: bool = False,
     axis: int = -1,
 ) -> NDArray[np.float64]:
-    r"""Return Robinson's creep time fraction :math:`\\sum_k \\Delta t_k / t_R(\\sigma_k, T_k)`.
+    r"""Return Robinson's creep time fraction :math:`\sum_k \Delta t_k / t_R(\sigma_k, T_k)`.
 
     Parameters
     ----------
@@ -190,7 +190,7 @@ def norton_rate(
     n: float,
     Q: float,
 ) -> NDArray[np.float64]:
-    r"""Return the Norton (power-law) creep strain rate :math:`A\\sigma^n e^{-Q/RT}`, in 1/s.
+    r"""Return the Norton (power-law) creep strain rate :math:`A\sigma^n e^{-Q/RT}`, in 1/s.
 
     Parameters
     ----------
@@ -219,7 +219,7 @@ def norton_rate(
 
 @dataclass(frozen=True)
 class KachanovRabotnov:
-    r"""Uniaxial Kachanov-Rabotnov continuum damage, :math:`\\dot\\omega = B\\sigma^\\chi/(1-\\omega)^\\phi`.
+    r"""Uniaxial Kachanov-Rabotnov damage, :math:`\dot\omega = B\sigma^\chi/(1-\omega)^\phi`.
 
     Attributes
     ----------
@@ -244,7 +244,7 @@ class KachanovRabotnov:
             )
 
     def damage_rate(self, stress: ArrayLike, omega: ArrayLike) -> NDArray[np.float64]:
-        r"""Return :math:`\\dot\\omega` (1/s) at ``stress`` (Pa) and damage ``omega`` in [0, 1)."""
+        r"""Return :math:`\dot\omega` (1/s) at ``stress`` (Pa) and damage ``omega`` in [0, 1)."""
         s = check_sign("stress", as_finite("stress", stress), unit="Pa")
         w = check_sign("omega", as_finite("omega", omega))
         if (w >= 1).any():

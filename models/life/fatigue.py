@@ -39,11 +39,11 @@ class StrainLifeConstants:
     Attributes
     ----------
     sigma_f : numpy.ndarray
-        Fatigue strength coefficient :math:`\\sigma_f'` (Pa).
+        Fatigue strength coefficient :math:`\sigma_f'` (Pa).
     b : numpy.ndarray
         Fatigue strength exponent (< 0).
     eps_f : numpy.ndarray
-        Fatigue ductility coefficient :math:`\\varepsilon_f'` (dimensionless).
+        Fatigue ductility coefficient :math:`\varepsilon_f'` (dimensionless).
     c : numpy.ndarray
         Fatigue ductility exponent (< 0).
     E : numpy.ndarray
@@ -150,19 +150,19 @@ def cycles_to_failure(
     Parameters
     ----------
     strain_amplitude : array_like
-        Total strain amplitude :math:`\\Delta\\varepsilon/2` (dimensionless), >= 0.
+        Total strain amplitude :math:`\Delta\varepsilon/2` (dimensionless), >= 0.
     constants : StrainLifeConstants
         Material constants (broadcast with the inputs).
     correction : {"none", "morrow", "swt"}, optional
         Mean-stress correction.
     mean_stress : array_like, optional
-        Mean stress (Pa) for Morrow; must be below :math:`\\sigma_f'`.
+        Mean stress (Pa) for Morrow; must be below :math:`\sigma_f'`.
     max_stress : array_like, optional
         Peak stress (Pa) for SWT (required with ``"swt"``).
     extrapolate : bool, optional
         Accept amplitudes outside the constants' calibrated range.
     rtol : float, optional
-        Convergence tolerance on :math:`\\ln 2N_f`.
+        Convergence tolerance on :math:`\ln 2N_f`.
     max_iter : int, optional
         Newton iteration limit.
 
@@ -170,16 +170,16 @@ def cycles_to_failure(
     -------
     numpy.ndarray
         Cycles to failure; ``inf`` for zero amplitude (and for SWT with
-        :math:`\\sigma_{max} \\le 0`, where the model predicts no damage).
+        :math:`\sigma_{max} \le 0`, where the model predicts no damage).
 
     Raises
     ------
     LawInputError
         On NaN/inf, negative amplitudes, amplitudes out of range, Morrow mean stress
-        at or above :math:`\\sigma_f'`, or a missing ``max_stress`` for SWT.
+        at or above :math:`\sigma_f'`, or a missing ``max_stress`` for SWT.
     SolverDivergedError
         If Newton does not converge (not expected: the residual is monotone and
-        nearly linear in :math:`\\ln 2N_f`).
+        nearly linear in :math:`\ln 2N_f`).
     """
     ea = check_sign("strain_amplitude", as_finite("strain_amplitude", strain_amplitude))
     lo, hi = constants.strain_amplitude_range
@@ -198,7 +198,8 @@ def cycles_to_failure(
         sm = as_finite("mean_stress", mean_stress)
         if (sm >= sf).any():
             raise LawInputError(
-                f"mean_stress: Morrow needs mean_stress < sigma_f'; got max {float(np.max(sm))} Pa. "
+                "mean_stress: Morrow needs mean_stress < sigma_f'; got max "
+                f"{float(np.max(sm))} Pa. "
                 "Check units (Pa) or use the SWT correction."
             )
         A = (sf - sm) / E
@@ -250,7 +251,7 @@ def cycles_to_failure(
 def miner_damage(
     counts: ArrayLike, cycles_to_failure: ArrayLike, *, axis: int = -1
 ) -> NDArray[np.float64]:
-    r"""Return Miner's sum :math:`\\sum n_i / N_{f,i}` along ``axis``.
+    r"""Return Miner's sum :math:`\sum n_i / N_{f,i}` along ``axis``.
 
     Parameters
     ----------

@@ -84,13 +84,13 @@ class BilinearEnvelope:
         fatigue, creep : array_like
             Current damage pair(s), >= 0.
         direction : (array_like, array_like), optional
-            Damage increment direction :math:`(\\delta D_f, \\delta D_c)`, >= 0 and not
+            Damage increment direction :math:`(\delta D_f, \delta D_c)`, >= 0 and not
             both zero. Defaults to the current point (the ray from the origin).
 
         Returns
         -------
         numpy.ndarray
-            :math:`s \\ge 0` for points on or inside the envelope. For points outside,
+            :math:`s \ge 0` for points on or inside the envelope. For points outside,
             ``lambda - 1 < 0`` whatever the direction, where ``lambda`` scales the current
             point onto the envelope along the origin ray.
         """

@@ -52,7 +52,7 @@ def sample_life_factors(
     size : int
         Number of samples.
     log10_std : float
-        Standard deviation of :math:`\\log_{10} N_f` (>= 0).
+        Standard deviation of :math:`\log_{10} N_f` (>= 0).
     """
     g = _check_rng(rng)
     if not (np.isfinite(log10_std) and log10_std >= 0):
@@ -63,7 +63,7 @@ def sample_life_factors(
 def sample_larson_miller_constant(
     rng: np.random.Generator, size: int, *, curve: LarsonMillerCurve, std: float
 ) -> NDArray[np.float64]:
-    r"""Draw Larson-Miller constants :math:`C + z\\,s_C`, normal about the curve's C."""
+    r"""Draw Larson-Miller constants :math:`C + z\,s_C`, normal about the curve's C."""
     g = _check_rng(rng)
     if not (np.isfinite(std) and std >= 0):
         raise LawInputError(f"std: must be finite and >= 0; got {std!r}.")
@@ -81,7 +81,7 @@ def larson_miller_scatter_from_bounds(
     r"""Return the std of C implied by a lower-bound curve lying ``n_sigma`` below the mean.
 
     At the given stress and temperature, the two curves differ by
-    :math:`\\Delta\\log_{10} t_R = \\Delta P / T`; that shift is ``n_sigma`` standard
+    :math:`\Delta\log_{10} t_R = \Delta P / T`; that shift is ``n_sigma`` standard
     deviations of C.
     """
     low = LarsonMillerCurve(
