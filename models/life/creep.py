@@ -273,10 +273,10 @@ class KachanovRabotnov:
         times: ArrayLike,
         stress: ArrayLike,
         *,
-        omega_stop: float = 1.0 - 1.0e-9,
+        omega_stop: float = 0.99,
         rtol: float = 1.0e-10,
     ) -> tuple[float, float]:
-        """Integrate the damage rate numerically under a piecewise-constant stress history.
+        r"""Integrate the damage rate numerically under a piecewise-constant stress history.
 
         Parameters
         ----------
@@ -285,7 +285,10 @@ class KachanovRabotnov:
         stress : array_like, shape (k,)
             Stress (Pa) in each segment.
         omega_stop : float, optional
-            Damage taken as rupture.
+            Damage taken as rupture. Under constant stress the life left beyond it is
+            the fraction :math:`(1-\omega_{stop})^{\phi+1}` (1e-10 for 0.99 and
+            :math:`\phi = 4`); much closer to 1 the rate outgrows the float resolution
+            of time.
         rtol : float, optional
             Relative tolerance of the integrator.
 
@@ -310,14 +313,14 @@ class KachanovRabotnov:
             sk = float(s[k])
 
             def rhs(_t: float, y: NDArray[np.float64], sk: float = sk) -> NDArray[np.float64]:
-                return np.array([self.B * sk**self.chi / max(1.0 - y[0], 1e-300) ** self.phi])
+                return np.array([self.B * sk**self.chi / max(1.0 - y[0], 1e-12) ** self.phi])
 
             def hit(_t: float, y: NDArray[np.float64]) -> float:
                 return float(y[0] - omega_stop)
 
             hit.terminal = True  # type: ignore[attr-defined]
             sol = solve_ivp(
-                rhs, (t[k], t[k + 1]), [omega], method="LSODA", rtol=rtol, atol=1e-14, events=hit
+                rhs, (t[k], t[k + 1]), [omega], method="DOP853", rtol=rtol, atol=1e-14, events=hit
             )
             if not sol.success:
                 raise SolverDivergedError(
