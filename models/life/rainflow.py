@@ -160,7 +160,11 @@ def count_cycles(history: ArrayLike) -> Cycles:
     Notes
     -----
     For ``n >= 3`` this is ``rainflow.extract_cycles``. The package counts nothing for
-    a two-sample history; here its single range is a half cycle, as E1049 reads.
+    a two-sample history; here its single range is a half cycle, as E1049 reads. The
+    package detects a reversal by the product of successive increments, which
+    underflows to zero for increments below about 1e-154 (in load units): such a
+    history should be rescaled first. :class:`RainflowCounter` compares signs and has
+    no such limit.
     """
     import rainflow
 
