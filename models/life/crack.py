@@ -17,6 +17,7 @@ stress ranges in Pa.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -111,7 +112,7 @@ class ParisLaw:
             return float("inf")
 
         def dn_da(a: float) -> float:
-            return 1.0 / (self.C * (self.Y * ds * np.sqrt(np.pi * a)) ** self.m)
+            return float(1.0 / (self.C * (self.Y * ds * math.sqrt(math.pi * a)) ** self.m))
 
         val, _err = quad(dn_da, a0, af, epsabs=0.0, epsrel=1e-12, limit=200)
         return float(val)

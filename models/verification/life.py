@@ -89,7 +89,7 @@ def _srlife_hours(
 ) -> float:
     # Independent transcription of srlife's time_to_rupture: LMP/T - C in log10 hours.
     lmp = sum(a * math.log10(s_mpa) ** n for a, n in zip(coeffs, powers, strict=True))
-    return 10.0 ** (lmp / T - C)
+    return float(10.0 ** (lmp / T - C))
 
 
 def _larson_miller() -> list[CaseResult]:
@@ -295,7 +295,7 @@ def _strain_life() -> list[CaseResult]:
         -6.595559059304094696,
     ]
     for de in (0.004, 0.008, 0.015):
-        ref = 10.0 ** np.polyval(poly, math.log10(de))
+        ref = float(10.0 ** np.polyval(poly, math.log10(de)))
         got = float(cycles_to_failure(de / 2, constants=k))
         out.append(
             compare(
