@@ -9,7 +9,9 @@ from models.life._data import available_materials
 from models.life.crack import ParisLaw
 from models.life.creep import (
     KachanovRabotnov,
+    KocksMeckingCreep,
     LarsonMillerCurve,
+    creep_rate_law,
     larson_miller,
     norton_rate,
     robinson_fraction,
@@ -34,6 +36,7 @@ __all__ = [
     "BilinearEnvelope",
     "Cycles",
     "KachanovRabotnov",
+    "KocksMeckingCreep",
     "LarsonMillerCurve",
     "ParabolicOxidation",
     "ParisLaw",
@@ -42,6 +45,7 @@ __all__ = [
     "available_materials",
     "count_cycles",
     "creep_fatigue_envelope",
+    "creep_rate_law",
     "cycles_to_failure",
     "fatigue_creep_damage",
     "larson_miller",

@@ -31,7 +31,9 @@ from models.life._validate import as_finite, check_range, check_sign
 __all__ = [
     "GAS_CONSTANT",
     "KachanovRabotnov",
+    "KocksMeckingCreep",
     "LarsonMillerCurve",
+    "creep_rate_law",
     "larson_miller",
     "norton_rate",
     "robinson_fraction",
@@ -215,6 +217,100 @@ def norton_rate(
     if not np.isfinite(Q) or Q < 0:
         raise LawInputError(f"Q: must be finite and >= 0 J/mol; got {Q!r}. Check the constants.")
     return A * s**n * np.exp(-Q / (GAS_CONSTANT * T))
+
+
+@dataclass(frozen=True)
+class KocksMeckingCreep:
+    r"""Minimum creep rate in Kocks-Mecking form: a Norton law with :math:`n(T)`.
+
+    .. math:: \dot\varepsilon = \dot\varepsilon_0 \exp(C_1 B)\,(\sigma/G)^{C_1 A},
+              \qquad C_1 = -\frac{G b^3}{k T}, \quad G = \frac{E(T)}{2(1+\nu)}
+
+    (Kocks, Argon and Ashby, Prog. Mater. Sci. 19, 1975; the form of NEML's
+    ``RegionKMCreep``). The Norton exponent is :math:`n = C_1 A`.
+
+    Attributes
+    ----------
+    A, B : float
+        Kocks-Mecking constants (dimensionless).
+    b : float
+        Burgers vector (m).
+    eps0 : float
+        Reference strain rate (1/s).
+    temperature_table, modulus_table : tuple of float
+        Young's modulus table (K, Pa), interpolated linearly.
+    nu : float
+        Poisson's ratio.
+    boltzmann : float
+        Boltzmann constant (J/K).
+    temperature_range, stress_range : tuple of float
+        Calibrated ranges (K, Pa).
+    source : str
+        Citation.
+    """
+
+    A: float
+    B: float
+    b: float
+    eps0: float
+    temperature_table: tuple[float, ...]
+    modulus_table: tuple[float, ...]
+    nu: float = 0.3
+    boltzmann: float = 1.380649e-23
+    temperature_range: tuple[float, float] = (0.0, np.inf)
+    stress_range: tuple[float, float] = (0.0, np.inf)
+    source: str = ""
+
+    def exponent(self, temperature: ArrayLike) -> NDArray[np.float64]:
+        """Return the Norton exponent :math:`n = C_1 A` at ``temperature`` (K)."""
+        T = check_sign("temperature", as_finite("temperature", temperature), strict=True, unit="K")
+        G = np.interp(T, self.temperature_table, self.modulus_table) / (2.0 * (1.0 + self.nu))
+        return np.asarray(-G * self.b**3 / (self.boltzmann * T) * self.A, dtype=np.float64)
+
+    def rate(
+        self, stress: ArrayLike, temperature: ArrayLike, *, extrapolate: bool = False
+    ) -> NDArray[np.float64]:
+        """Return the minimum creep strain rate (1/s) at ``stress`` (Pa) and ``temperature`` (K).
+
+        Outside the modulus table (only with ``extrapolate=True``) the end values of
+        the table are used for E.
+        """
+        s = check_sign("stress", as_finite("stress", stress), unit="Pa")
+        T = check_sign("temperature", as_finite("temperature", temperature), strict=True, unit="K")
+        what = "the Kocks-Mecking creep constants"
+        lo, hi = self.temperature_range
+        check_range("temperature", T, low=lo, high=hi, unit="K", extrapolate=extrapolate, what=what)
+        lo, hi = self.stress_range
+        pos = s[s > 0]  # zero stress: zero rate, no range to check
+        check_range("stress", np.asarray(pos), low=lo, high=hi, unit="Pa",
+                    extrapolate=extrapolate, what=what)  # fmt: skip
+        G = np.interp(T, self.temperature_table, self.modulus_table) / (2.0 * (1.0 + self.nu))
+        c1 = -G * self.b**3 / (self.boltzmann * T)
+        return np.asarray(self.eps0 * np.exp(c1 * self.B) * (s / G) ** (c1 * self.A))
+
+
+def creep_rate_law(material: str) -> KocksMeckingCreep:
+    """Return a material's cited minimum-creep-rate law (Grade 91 for now).
+
+    Raises
+    ------
+    UnknownMaterialError
+        If the material is unknown or has no cited creep-rate law.
+    """
+    d = law_data(material, "creep_rate")
+    return KocksMeckingCreep(
+        A=float(d["A"]),
+        B=float(d["B"]),
+        b=float(d["b_m"]),
+        eps0=float(d["eps0_per_s"]),
+        temperature_table=tuple(float(t) for t in d["temperature_K"]),
+        modulus_table=tuple(float(e) for e in d["E_Pa"]),
+        nu=float(d["poisson_ratio"]),
+        boltzmann=float(d["boltzmann_J_per_K"]),
+        temperature_range=(float(d["temperature_range_K"][0]), float(d["temperature_range_K"][1])),
+        stress_range=(float(d["stress_range_Pa"][0]), float(d["stress_range_Pa"][1])),
+        source=str(d["source"]),
+    )
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,35 @@ def _larson_miller() -> list[CaseResult]:
     return out
 
 
+def _creep_rate() -> list[CaseResult]:
+    from models.life.creep import creep_rate_law
+
+    law = creep_rate_law("grade91")
+    out: list[CaseResult] = []
+    # Independent evaluation in NEML's own units (MPa, mm, s, K; k in N mm/K), with E
+    # interpolated from the two bracketing rows of the gr91.xml modulus table.
+    rows = {873.15: ((865.639795918, 168901.22449), (881.231632653, 166868.571429)),
+            923.15: ((912.415306122, 162502.857143), (928.007142857, 160222.857143))}  # fmt: skip
+    for T, ((t0, e0), (t1, e1)) in rows.items():
+        E = e0 + (e1 - e0) * (T - t0) / (t1 - t0)
+        G = E / 2.6
+        c1 = -G * (2.474e-7) ** 3 / (1.38064e-20 * T)
+        for s_mpa in (60.0, 120.0):
+            ref = 1.0e10 * math.exp(c1 * -0.191743605543) * (s_mpa / G) ** (c1 * -0.115015876494)
+            out.append(
+                compare(
+                    f"life/creep_rate/grade91_{s_mpa:g}MPa_{T - 273.15:g}C",
+                    "minimum creep rate (1/s)",
+                    float(law.rate(s_mpa * 1e6, T)),
+                    ref,
+                    tolerance=1e-9,
+                    source="NEML examples/gr91.xml regionkm constants, NEML RegionKMCreep::g "
+                    "evaluated in NEML units (MPa, mm, s)",
+                )
+            )
+    return out
+
+
 def _kachanov_rabotnov() -> list[CaseResult]:
     from models.life.creep import KachanovRabotnov
 
@@ -389,6 +418,7 @@ def _oxidation() -> list[CaseResult]:
 
 
 CASES: dict[str, Callable[[], list[CaseResult]]] = {
+    "life/creep_rate": _creep_rate,
     "life/interaction": _interaction,
     "life/kachanov_rabotnov": _kachanov_rabotnov,
     "life/larson_miller": _larson_miller,
