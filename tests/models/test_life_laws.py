@@ -206,3 +206,15 @@ def test_unknown_and_missing_material_data_raise_unknown_material_error() -> Non
         life.larson_miller("Grade 91")
     with pytest.raises(KeyError):  # UnknownMaterialError is also a KeyError
         life.strain_life("grade91", 873.0)
+
+
+def test_grade91_creep_rate_log_slope_equals_its_norton_exponent() -> None:
+    # Independent check of the Kocks-Mecking form: d ln(rate) / d ln(sigma) = C1 * A.
+    law = life.creep_rate_law("Grade 91")
+    T, s, h = 873.15, 100e6, 1e-6
+    slope = (
+        math.log(float(law.rate(s * (1 + h), T))) - math.log(float(law.rate(s * (1 - h), T)))
+    ) / (math.log(1 + h) - math.log(1 - h))
+    assert slope == pytest.approx(float(law.exponent(T)), rel=1e-6)
+    with pytest.raises(LawInputError, match="temperature: .*500 K"):
+        law.rate(100e6, 500.0)

@@ -67,7 +67,7 @@ histories = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(history=histories, sizes=st.lists(st.integers(0, 12), max_size=30))
 def test_streaming_rainflow_matches_batch_on_random_histories_and_chunkings(
     history: list[float], sizes: list[int]
