@@ -214,6 +214,22 @@ def _paris() -> list[CaseResult]:
             "Materials, 4th ed., sec. 11.6)",
         )
     )
+    # Textbook example: steel plate, stress range 100 MPa (compressive part ignored),
+    # a0 = 2 mm, K_Ic = 25 MPa m^0.5 -> a_c = (K_Ic / sigma)^2 / pi ~ 0.02 m, m = 3,
+    # A = 1e-12 m/cycle/(MPa m^0.5)^3 (SI: 1e-30), Y = 1: N ~ 5.5e6 cycles.
+    book = ParisLaw(C=1.0e-30, m=3.0, Y=1.0)
+    out.append(
+        compare(
+            "life/paris/textbook_steel_plate",
+            "cycles from 2 mm to 20 mm at 100 MPa",
+            float(book.cycles_closed_form(2.0e-3, 0.02, 100e6)),
+            5.5e6,
+            tolerance=0.01,
+            source="Callister and Rethwisch, Materials Science and Engineering: An "
+            "Introduction, chapter 'Failure', fatigue crack propagation example problem "
+            "(answer 5.5e6 cycles, rounded)",
+        )
+    )
     # m = 3 in MPa units C = 1e-11 m/cycle/(MPa m^0.5)^3 -> SI C = 1e-11 * (1e-6)^3.
     law3 = ParisLaw(C=1.0e-29, m=3.0, Y=1.12, threshold=2.0e6)
     for ds in (80e6, 150e6):
