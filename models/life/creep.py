@@ -109,17 +109,25 @@ class LarsonMillerCurve:
         Returns
         -------
         numpy.ndarray
-            Rupture time in s.
+            Rupture time in s; ``inf`` where the stress is zero (no creep damage). The
+            calibrated-range checks apply where the stress is positive, so zero-stress
+            holds (shutdowns) may sit at any temperature.
         """
+        s = check_sign("stress", as_finite("stress", stress), unit="Pa")
         T = check_sign("temperature", as_finite("temperature", temperature), strict=True, unit="K")
+        s, T = np.broadcast_arrays(s, T)
+        loaded = s > 0
         lo, hi = self.temperature_range
         check_range(
-            "temperature", T, low=lo, high=hi, unit="K", extrapolate=extrapolate,
+            "temperature", T[loaded], low=lo, high=hi, unit="K", extrapolate=extrapolate,
             what=f"{self.name} rupture curve",
         )  # fmt: skip
-        p = self.parameter(stress, extrapolate=extrapolate)
+        p = np.zeros(s.shape)
+        p[loaded] = self.parameter(s[loaded], extrapolate=extrapolate)
         c = self.C if C is None else as_finite("C", C)
-        return _HOUR * 10.0 ** (p / T - c)
+        with np.errstate(over="ignore"):
+            tr = _HOUR * 10.0 ** (p / T - c)
+        return np.where(loaded, tr, np.inf)
 
 
 def larson_miller(material: str) -> LarsonMillerCurve:

@@ -218,3 +218,12 @@ def test_grade91_creep_rate_log_slope_equals_its_norton_exponent() -> None:
     assert slope == pytest.approx(float(law.exponent(T)), rel=1e-6)
     with pytest.raises(LawInputError, match="temperature: .*500 K"):
         law.rate(100e6, 500.0)
+
+
+def test_zero_stress_holds_add_no_creep_damage_at_any_temperature() -> None:
+    # Robinson's sum over a shutdown (0 Pa at 300 K) and a loaded hold equals the loaded
+    # hold alone: t_R is infinite without stress (srlife's time_to_rupture does the same).
+    curve = life.larson_miller("316H")
+    both = life.robinson_fraction([7200.0, 3600.0], [0.0, 100e6], [300.0, 873.15], curve=curve)
+    loaded = 3600.0 / float(curve.rupture_time(100e6, 873.15))
+    assert float(both) == pytest.approx(loaded, rel=1e-15)
