@@ -30,6 +30,7 @@ from models.life._validate import as_finite, check_range, check_sign
 __all__ = ["StrainLifeConstants", "cycles_to_failure", "miner_damage", "strain_life"]
 
 Correction = Literal["none", "morrow", "swt"]
+BelowRange = Literal["raise", "endurance", "limit"]
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def cycles_to_failure(
     mean_stress: ArrayLike = 0.0,
     max_stress: ArrayLike | None = None,
     extrapolate: bool = False,
+    below_range: BelowRange = "raise",
     rtol: float = 1e-12,
     max_iter: int = 60,
 ) -> NDArray[np.float64]:
@@ -160,7 +162,14 @@ def cycles_to_failure(
     max_stress : array_like, optional
         Peak stress (Pa) for SWT (required with ``"swt"``).
     extrapolate : bool, optional
-        Accept amplitudes outside the constants' calibrated range.
+        Accept amplitudes outside the constants' calibrated range (the curve is then
+        used as it is, both below and above the range).
+    below_range : {"raise", "endurance", "limit"}, optional
+        What to do, when not extrapolating, with positive amplitudes below the
+        calibrated minimum (small cycles of a measured history): refuse them
+        (default); treat them as below the endurance limit (infinite life); or give
+        them the life at the calibrated minimum (conservative, as srlife does at its
+        design-curve cutoff). The choice is the caller's, never implicit.
     rtol : float, optional
         Convergence tolerance on :math:`\ln 2N_f`.
     max_iter : int, optional
@@ -183,10 +192,17 @@ def cycles_to_failure(
     """
     ea = check_sign("strain_amplitude", as_finite("strain_amplitude", strain_amplitude))
     lo, hi = constants.strain_amplitude_range
-    positive = ea > 0
-    if positive.any():
+    if below_range not in ("raise", "endurance", "limit"):
+        raise LawInputError(
+            f"below_range: must be 'raise', 'endurance' or 'limit'; got {below_range!r}."
+        )
+    small = (ea > 0) & (ea < lo) & (not extrapolate) & (below_range != "raise")
+    if below_range == "limit" and small.any():
+        ea = np.where(small, lo, ea)
+    checked = ea[(ea > 0) & ~small]
+    if checked.size:
         check_range(
-            "strain_amplitude", ea[positive], low=lo, high=hi, unit="",
+            "strain_amplitude", checked, low=lo, high=hi, unit="",
             extrapolate=extrapolate, what="the strain-life constants",
         )  # fmt: skip
     sf, b, ef, c, E = constants.sigma_f, constants.b, constants.eps_f, constants.c, constants.E
@@ -245,6 +261,8 @@ def cycles_to_failure(
             residual=float(np.max(np.abs(f))),
         )
     out[live] = 0.5 * np.exp(y)
+    if below_range == "endurance" and small.any():
+        out = np.where(np.broadcast_to(small, out.shape), np.inf, out)
     return out
 
 

@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 from models.errors import LawInputError
 from models.life._validate import as_finite, check_sign
 from models.life.creep import LarsonMillerCurve, robinson_fraction
-from models.life.fatigue import StrainLifeConstants, cycles_to_failure, miner_damage
+from models.life.fatigue import BelowRange, StrainLifeConstants, cycles_to_failure, miner_damage
 
 __all__ = [
     "fatigue_creep_damage",
@@ -107,6 +107,7 @@ def fatigue_creep_damage(
     life_factor: ArrayLike,
     C: ArrayLike,
     extrapolate: bool = False,
+    below_range: BelowRange = "raise",
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Return fatigue (Miner) and creep (Robinson) damage for every Monte Carlo sample.
 
@@ -126,6 +127,8 @@ def fatigue_creep_damage(
         Larson-Miller constants (:func:`sample_larson_miller_constant`).
     extrapolate : bool, optional
         Passed to the laws.
+    below_range : {"raise", "endurance", "limit"}, optional
+        Passed to :func:`~models.life.fatigue.cycles_to_failure`.
 
     Returns
     -------
@@ -140,7 +143,10 @@ def fatigue_creep_damage(
             "Draw both for the same samples."
         )
     nf = cycles_to_failure(
-        strain_amplitude, constants=strain_life_constants, extrapolate=extrapolate
+        strain_amplitude,
+        constants=strain_life_constants,
+        extrapolate=extrapolate,
+        below_range=below_range,
     )
     df = miner_damage(cycle_counts, nf)
     dc = robinson_fraction(

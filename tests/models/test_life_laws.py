@@ -227,3 +227,17 @@ def test_zero_stress_holds_add_no_creep_damage_at_any_temperature() -> None:
     both = life.robinson_fraction([7200.0, 3600.0], [0.0, 100e6], [300.0, 873.15], curve=curve)
     loaded = 3600.0 / float(curve.rupture_time(100e6, 873.15))
     assert float(both) == pytest.approx(loaded, rel=1e-15)
+
+
+def test_small_amplitudes_below_the_calibrated_range_follow_the_callers_choice() -> None:
+    k = life.strain_life("316H", 873.15)
+    lo = k.strain_amplitude_range[0]
+    amps = np.array([0.0, lo / 2, 0.002])
+    with pytest.raises(LawInputError, match="strain_amplitude: .*calibrated"):
+        life.cycles_to_failure(amps, constants=k)
+    endurance = life.cycles_to_failure(amps, constants=k, below_range="endurance")
+    limit = life.cycles_to_failure(amps, constants=k, below_range="limit")
+    at_lo = float(life.cycles_to_failure(lo, constants=k))
+    assert math.isinf(endurance[0]) and math.isinf(endurance[1])
+    assert limit[1] == pytest.approx(at_lo, rel=1e-12)
+    assert endurance[2] == limit[2] == float(life.cycles_to_failure(0.002, constants=k))
