@@ -2,7 +2,19 @@
 
 Pure NumPy (SciPy for the numerical cross-checks), vectorised over Monte Carlo samples,
 SI units inside (Pa, K, s, m). Material constants live in ``models/data/life/*.toml``,
-each with its citation; sections without a public source are marked missing there.
+each with its citation; sections without a public source are marked missing there and
+the corresponding loader raises :class:`~models.errors.UnknownMaterialError` with the
+reason (pass explicit constants instead).
+
+Material data on file:
+
+============  ==============  ===========  ===========  ==========  =========
+material      Larson-Miller   strain-life  envelope     creep rate  oxidation
+============  ==============  ===========  ===========  ==========  =========
+grade91       missing         missing      (0.1, 0.01)  NEML KM     PBR only
+316h          srlife          fit, ASME    (0.3, 0.3)   --          missing
+a617          srlife          missing      (0.1, 0.1)   --          missing
+============  ==============  ===========  ===========  ==========  =========
 """
 
 from models.life._data import available_materials
