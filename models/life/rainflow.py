@@ -42,6 +42,9 @@ __all__ = ["Cycles", "RainflowCounter", "count_cycles"]
 _SCHEMA_VERSION = 1
 # Below this many removable pairs in a vectorised round, finish with the stack loop.
 _MIN_PAIRS_PER_ROUND = 256
+# Use the vectorised rounds only for chunks with this many times more reversals than the
+# residue holds; smaller chunks are pushed onto the residue (work ~ chunk, not residue).
+_ROUNDS_STACK_FACTOR = 4
 
 
 @dataclass(frozen=True)
@@ -268,18 +271,33 @@ def _reduce_rounds(
     return v, ix
 
 
-def _reduce_loop(
-    v: NDArray[np.float64], ix: NDArray[np.int64], out: _Removed
-) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
-    """Apply the three-point stack loop of E1049 5.4.4 (steps 1-4), not the residue step."""
-    sv: list[float] = []
-    si: list[int] = []
+def _stable_prefix(v: NDArray[np.float64]) -> int:
+    """Return the length of the longest prefix whose ranges strictly decrease.
+
+    The stack loop leaves such a prefix alone (every push finds X < Y), so it can
+    start from it as its stack.
+    """
+    if v.shape[0] < 3:
+        return int(v.shape[0])
+    y = np.abs(np.diff(v))
+    bad = y[:-1] <= y[1:]
+    return int(np.argmax(bad)) + 2 if bad.any() else int(v.shape[0])
+
+
+def _push_loop(
+    sv: list[float], si: list[int], xs: list[float], js: list[int], out: _Removed
+) -> None:
+    """Push reversals on the stack ``(sv, si)`` with the E1049 5.4.4 three-point rule.
+
+    Steps 1-4 of the standard (not the residue step); the stack lists are updated in
+    place and the removed ranges go to ``out``.
+    """
     r1: list[float] = []
     r2: list[float] = []
     j1: list[int] = []
     j2: list[int] = []
     cnt: list[float] = []
-    for x, i in zip(v.tolist(), ix.tolist(), strict=True):
+    for x, i in zip(xs, js, strict=True):
         sv.append(x)
         si.append(i)
         while len(sv) >= 3:
@@ -310,7 +328,6 @@ def _reduce_loop(
             np.asarray(j2, dtype=np.int64),
             np.asarray(cnt),
         )
-    return np.asarray(sv, dtype=np.float64), np.asarray(si, dtype=np.int64)
 
 
 def _residue_half_cycles(v: NDArray[np.float64], ix: NDArray[np.int64]) -> Cycles:
@@ -341,8 +358,8 @@ class RainflowCounter:
         self._n = 0  # samples seen
         self._dir = 0  # sign of the last nonzero increment (0: none yet)
         self._last = 0.0  # last sample (index n - 1)
-        self._stack_v = np.empty(0, dtype=np.float64)  # residue reversals
-        self._stack_i = np.empty(0, dtype=np.int64)
+        self._stack_v: list[float] = []  # residue reversals (values, sample indices)
+        self._stack_i: list[int] = []
         self._finished = False
 
     @property
@@ -411,22 +428,28 @@ class RainflowCounter:
         self._last = float(c[-1])
         if new_v.shape[0] == 0:
             return Cycles.empty()
-        v = np.concatenate([self._stack_v, new_v])
-        ix = np.concatenate([self._stack_i, new_i])
         out = _Removed()
-        v, ix = _reduce_rounds(v, ix, out)
-        v, ix = _reduce_loop(v, ix, out)
-        self._stack_v, self._stack_i = v, ix
+        if new_v.shape[0] >= max(_MIN_PAIRS_PER_ROUND, _ROUNDS_STACK_FACTOR * len(self._stack_v)):
+            # Large chunk: vectorised rounds over residue + chunk, then the loop.
+            v = np.concatenate([np.asarray(self._stack_v, dtype=np.float64), new_v])
+            ix = np.concatenate([np.asarray(self._stack_i, dtype=np.int64), new_i])
+            v, ix = _reduce_rounds(v, ix, out)
+            n0 = _stable_prefix(v)
+            sv, si = v[:n0].tolist(), ix[:n0].tolist()
+            _push_loop(sv, si, v[n0:].tolist(), ix[n0:].tolist(), out)
+            self._stack_v, self._stack_i = sv, si
+        else:
+            # Small chunk against a deep residue: push onto the residue in place, so
+            # the work is proportional to the chunk (and to what it closes).
+            _push_loop(self._stack_v, self._stack_i, new_v.tolist(), new_i.tolist(), out)
         return out.cycles()
 
-    def _closing(self) -> tuple[Cycles, NDArray[np.float64], NDArray[np.int64]]:
-        if self._n < 2:
-            return Cycles.empty(), self._stack_v, self._stack_i
-        v = np.append(self._stack_v, self._last)
-        ix = np.append(self._stack_i, np.int64(self._n - 1))
+    def _closing(self) -> tuple[Cycles, list[float], list[int]]:
+        sv, si = list(self._stack_v), list(self._stack_i)
         out = _Removed()
-        v, ix = _reduce_loop(v, ix, out)
-        return out.cycles(), v, ix
+        if self._n >= 2:
+            _push_loop(sv, si, [self._last], [self._n - 1], out)
+        return out.cycles(), sv, si
 
     def residue_cycles(self) -> Cycles:
         """Return what :meth:`finish` would return now, without closing the history.
@@ -434,7 +457,9 @@ class RainflowCounter:
         Use it to include the open residue in a damage estimate while data keeps
         arriving; the counter's state is unchanged.
         """
-        closed, v, ix = self._closing()
+        closed, sv, si = self._closing()
+        v = np.asarray(sv, dtype=np.float64)
+        ix = np.asarray(si, dtype=np.int64)
         return Cycles.concatenate([closed, _residue_half_cycles(v, ix)])
 
     def finish(self) -> Cycles:
@@ -449,8 +474,7 @@ class RainflowCounter:
             return Cycles.empty()
         result = self.residue_cycles()
         self._finished = True
-        self._stack_v = np.empty(0, dtype=np.float64)
-        self._stack_i = np.empty(0, dtype=np.int64)
+        self._stack_v, self._stack_i = [], []
         return result
 
     def to_dict(self) -> dict[str, Any]:
@@ -460,8 +484,8 @@ class RainflowCounter:
             "samples_seen": self._n,
             "direction": self._dir,
             "last_sample": self._last,
-            "residue_values": self._stack_v.tolist(),
-            "residue_indices": self._stack_i.tolist(),
+            "residue_values": list(self._stack_v),
+            "residue_indices": list(self._stack_i),
             "finished": self._finished,
         }
 
@@ -485,14 +509,15 @@ class RainflowCounter:
             obj._n = int(state["samples_seen"])
             obj._dir = int(state["direction"])
             obj._last = float(state["last_sample"])
-            obj._stack_v = as_finite("state.residue_values", state["residue_values"]).reshape(-1)
-            obj._stack_i = np.asarray(state["residue_indices"], dtype=np.int64).reshape(-1)
+            values = as_finite("state.residue_values", state["residue_values"]).reshape(-1)
+            indices = np.asarray(state["residue_indices"], dtype=np.int64).reshape(-1)
+            obj._stack_v, obj._stack_i = values.tolist(), indices.tolist()
             obj._finished = bool(state["finished"])
         except KeyError as err:
             raise LawInputError(
                 f"state: missing field {err.args[0]!r}; pass a dictionary from to_dict()."
             ) from err
-        if obj._stack_v.shape != obj._stack_i.shape or obj._dir not in (-1, 0, 1):
+        if len(obj._stack_v) != len(obj._stack_i) or obj._dir not in (-1, 0, 1):
             raise LawInputError(
                 "state: residue_values and residue_indices must have equal length and "
                 f"direction must be -1, 0 or 1; got {state!r}. Pass a dictionary from to_dict()."

@@ -74,14 +74,15 @@ def test_streaming_rainflow_matches_batch_on_random_histories_and_chunkings(
 ) -> None:
     x = np.asarray(history, dtype=np.float64)
     ref = count_cycles(x).sorted().to_tuples()
-    saved = rf._MIN_PAIRS_PER_ROUND
+    saved = rf._MIN_PAIRS_PER_ROUND, rf._ROUNDS_STACK_FACTOR
     try:
-        # Both code paths: plain stack loop, and vectorised rounds on every reversal.
-        for threshold in (saved, 1):
-            rf._MIN_PAIRS_PER_ROUND = threshold
+        # All code paths: plain stack loop, push onto a deep residue, and vectorised
+        # rounds on every chunk and every reversal.
+        for threshold, factor in (saved, (1, 4), (1, 0)):
+            rf._MIN_PAIRS_PER_ROUND, rf._ROUNDS_STACK_FACTOR = threshold, factor
             assert stream(x, sizes).sorted().to_tuples() == ref
     finally:
-        rf._MIN_PAIRS_PER_ROUND = saved
+        rf._MIN_PAIRS_PER_ROUND, rf._ROUNDS_STACK_FACTOR = saved
 
 
 def test_streaming_matches_reference_package_on_long_random_walk_in_uneven_chunks() -> None:
