@@ -45,6 +45,8 @@ _MIN_PAIRS_PER_ROUND = 256
 # Use the vectorised rounds only for chunks with this many times more reversals than the
 # residue holds; smaller chunks are pushed onto the residue (work ~ chunk, not residue).
 _ROUNDS_STACK_FACTOR = 4
+# Chunks of at most this many samples skip NumPy (per-call overhead dominates there).
+_SMALL_CHUNK = 16
 
 
 @dataclass(frozen=True)
@@ -399,6 +401,8 @@ class RainflowCounter:
         m = c.shape[0]
         if m == 0:
             return Cycles.empty()
+        if m <= _SMALL_CHUNK:
+            return self._update_small(c.tolist())
         if self._n == 0:
             new_v = c[:1]
             new_i = np.zeros(1, dtype=np.int64)
@@ -442,6 +446,32 @@ class RainflowCounter:
             # Small chunk against a deep residue: push onto the residue in place, so
             # the work is proportional to the chunk (and to what it closes).
             _push_loop(self._stack_v, self._stack_i, new_v.tolist(), new_i.tolist(), out)
+        return out.cycles()
+
+    def _update_small(self, xs: list[float]) -> Cycles:
+        """Plain-Python form of :meth:`update` for a few samples (same reversals)."""
+        rv: list[float] = []
+        ri: list[int] = []
+        n, last, direction = self._n, self._last, self._dir
+        for x in xs:
+            if n == 0:
+                rv.append(x)
+                ri.append(0)
+            else:
+                d = x - last
+                if d != 0.0:
+                    sgn = 1 if d > 0.0 else -1
+                    if direction and sgn != direction:
+                        rv.append(last)
+                        ri.append(n - 1)
+                    direction = sgn
+            last = x
+            n += 1
+        self._n, self._last, self._dir = n, last, direction
+        if not rv:
+            return Cycles.empty()
+        out = _Removed()
+        _push_loop(self._stack_v, self._stack_i, rv, ri, out)
         return out.cycles()
 
     def _closing(self) -> tuple[Cycles, list[float], list[int]]:

@@ -74,15 +74,15 @@ def test_streaming_rainflow_matches_batch_on_random_histories_and_chunkings(
 ) -> None:
     x = np.asarray(history, dtype=np.float64)
     ref = count_cycles(x).sorted().to_tuples()
-    saved = rf._MIN_PAIRS_PER_ROUND, rf._ROUNDS_STACK_FACTOR
+    saved = rf._MIN_PAIRS_PER_ROUND, rf._ROUNDS_STACK_FACTOR, rf._SMALL_CHUNK
     try:
-        # All code paths: plain stack loop, push onto a deep residue, and vectorised
-        # rounds on every chunk and every reversal.
-        for threshold, factor in (saved, (1, 4), (1, 0)):
-            rf._MIN_PAIRS_PER_ROUND, rf._ROUNDS_STACK_FACTOR = threshold, factor
+        # All code paths: plain-Python small chunks, plain stack loop, push onto a deep
+        # residue, and vectorised rounds on every chunk and every reversal.
+        for setting in (saved, (1, 4, 0), (1, 0, 0), (256, 4, 1000)):
+            rf._MIN_PAIRS_PER_ROUND, rf._ROUNDS_STACK_FACTOR, rf._SMALL_CHUNK = setting
             assert stream(x, sizes).sorted().to_tuples() == ref
     finally:
-        rf._MIN_PAIRS_PER_ROUND, rf._ROUNDS_STACK_FACTOR = saved
+        rf._MIN_PAIRS_PER_ROUND, rf._ROUNDS_STACK_FACTOR, rf._SMALL_CHUNK = saved
 
 
 def test_streaming_matches_reference_package_on_long_random_walk_in_uneven_chunks() -> None:
