@@ -18,9 +18,12 @@ A streaming counter cannot know when a history ends, so the residue is closed ou
 only by :meth:`RainflowCounter.finish`; :meth:`RainflowCounter.residue_cycles` shows
 those half cycles without closing anything.
 
-The streaming form is vectorised: per chunk, NumPy finds the reversals and removes,
-in rounds, every range the three-point rule would remove given its neighbours
-(:func:`_reduce_rounds`); the few ranges left go through the plain stack loop. The
+The streaming form is vectorised: per chunk, NumPy finds the reversals and, when the
+chunk is large against the residue, removes in rounds every range the three-point
+rule would remove given its neighbours (:func:`_reduce_rounds`); the few ranges left
+go through the plain stack loop. Chunks small against a deep residue are pushed onto
+it directly, and chunks of a few samples skip NumPy, so the work per call follows the
+chunk, not the residue. The
 cycles are the same as the batch form's, but ranges closed in one round are reported
 in canonical order (by start, then end reversal) rather than in the order the
 one-at-a-time loop would close them: compare two results with :meth:`Cycles.sorted`.
