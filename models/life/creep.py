@@ -89,9 +89,7 @@ class LarsonMillerCurve:
 
     def __post_init__(self) -> None:
         if self.form not in ("parameter", "log_stress"):
-            raise LawInputError(
-                f"form: must be 'parameter' or 'log_stress'; got {self.form!r}."
-            )
+            raise LawInputError(f"form: must be 'parameter' or 'log_stress'; got {self.form!r}.")
         if self.form == "log_stress":
             br = self.parameter_bracket
             if br is None or not (np.isfinite(br).all() and br[0] < br[1]):

@@ -202,10 +202,66 @@ def test_extrapolate_true_accepts_out_of_range_values_explicitly() -> None:
 def test_unknown_and_missing_material_data_raise_unknown_material_error() -> None:
     with pytest.raises(UnknownMaterialError, match="unobtainium"):
         life.larson_miller("unobtainium")
-    with pytest.raises(UnknownMaterialError, match="grade91.*larson_miller"):
-        life.larson_miller("Grade 91")
+    with pytest.raises(UnknownMaterialError, match="316h.*oxidation"):
+        life.oxidation_law("316H")
     with pytest.raises(KeyError):  # UnknownMaterialError is also a KeyError
-        life.strain_life("grade91", 873.0)
+        life.oxidation_law("grade91")
+
+
+# ASME III-5 expected-minimum stress to rupture S_r of 9Cr-1Mo-V: the spot values
+# (hours, C, MPa) of the open hbbdata package's test TestSrData ('gr91') that lie in the
+# Grade 91 curve's calibrated range (500-650 C).
+_GR91_SR = [(1e1, 500.0, 374.0), (3e4, 575.0, 122.0), (1e2, 625.0, 130.0), (1e5, 650.0, 33.0)]
+
+
+@pytest.mark.parametrize(("hours", "temp_c", "s_r"), _GR91_SR)
+def test_grade91_average_rupture_curve_outlives_the_asme_expected_minimum(
+    hours: float, temp_c: float, s_r: float
+) -> None:
+    # An average curve must give at least the tabulated life at the Code's minimum
+    # stress; it must not exceed it by more than the usual scatter band (factor 1e3 in
+    # life, 3 decades), or the curve would belong to another, stronger material.
+    t_avg = float(life.larson_miller("P91").rupture_time(s_r * 1e6, temp_c + 273.15)) / 3600.0
+    assert hours <= t_avg < 1e3 * hours
+
+
+def test_grade91_rupture_curve_refuses_stresses_its_parameter_bracket_cannot_reach() -> None:
+    curve = life.larson_miller("grade91")
+    # The NEML quadratic peaks at 452 MPa: no Larson-Miller parameter gives 500 MPa.
+    with pytest.raises(LawInputError, match="stress: .*rupture curve covers"):
+        curve.rupture_time(500e6, 800.0, extrapolate=True)
+    with pytest.raises(LawInputError, match="stress: .*calibrated"):
+        curve.rupture_time(20e6, 850.0)
+    assert np.isfinite(curve.rupture_time(20e6, 850.0, extrapolate=True))
+
+
+def test_log_stress_form_needs_a_monotone_parameter_bracket() -> None:
+    common = dict(
+        C=20.0, coefficients=(-1e-8, 4e-4, -1.0), powers=(2, 1, 0),
+        temperature_range=(800.0, 900.0), stress_range=(1e6, 1e9), form="log_stress",
+    )  # fmt: skip
+    with pytest.raises(LawInputError, match="parameter_bracket: .*monotonically"):
+        life.LarsonMillerCurve(**common, parameter_bracket=(10000.0, 30000.0))  # vertex 2e4
+    with pytest.raises(LawInputError, match="parameter_bracket: .*P_low < P_high"):
+        life.LarsonMillerCurve(**common)
+    # By hand, on the falling branch (P > 2e4): log10 sigma[MPa] = 0.5 where
+    # -1e-8 P^2 + 4e-4 P - 1 = 0.5, i.e. P = (4e-4 + sqrt(1.6e-7 - 6e-8)) / 2e-8.
+    curve = life.LarsonMillerCurve(**common, parameter_bracket=(20001.0, 40000.0))
+    p_hand = (4e-4 + math.sqrt(1.6e-7 - 6e-8)) / 2e-8
+    assert float(curve.parameter(10**0.5 * 1e6)) == pytest.approx(p_hand, rel=1e-12)
+
+
+def test_grade91_strain_life_has_one_design_curve_used_elsewhere_only_on_request() -> None:
+    k540 = life.strain_life("Grade 91", 813.15)
+    with pytest.raises(LawInputError, match="temperature: .*873.15 K"):
+        life.strain_life("grade91", 873.15)
+    k600 = life.strain_life("grade91", [700.0, 873.15], extrapolate=True)
+    for name in ("sigma_f", "b", "eps_f", "c", "E"):
+        assert np.all(getattr(k600, name) == getattr(k540, name))
+    # ASME III-5 design curve, 540 C (hbbdata TestFatigueData 'gr91'): strain range 0.0021
+    # at 4e4 cycles; the four-constant fit stays within a factor 1.6 in life there.
+    n = float(life.cycles_to_failure(0.0021 / 2, constants=k540))
+    assert 4e4 / 1.6 < n < 4e4 * 1.6
 
 
 def test_grade91_creep_rate_log_slope_equals_its_norton_exponent() -> None:
