@@ -139,10 +139,18 @@ def test_arrhenius_rate_ratio_and_norton_rate_match_hand_values() -> None:
     assert life.norton_rate(100e6, 900.0, A=1e-40, n=5.0, Q=0.0) == pytest.approx(1.0)
 
 
-def test_grade91_pilling_bedworth_ratio_is_on_file_but_its_kinetics_are_marked_missing() -> None:
-    assert life.pilling_bedworth_ratio("P91") == 2.10
-    with pytest.raises(UnknownMaterialError, match="grade91.*oxidation"):
-        life.oxidation_law("grade91")
+def test_grade91_steam_oxidation_matches_hand_values_of_the_spallmap_t91_input() -> None:
+    # SpallMap T91 input (oxide_growth_input3_t91.txt): x^2 = 2 kp t, kp = 1e12 micron^2/h
+    # * exp(-198987 / (R T)). Hand values in SI with the law's R and T in K: after
+    # 8760 h at 873.15 K, x = sqrt(2e12 * 1e-12 / 3600 * exp(-198987 / (8.314462618 *
+    # 873.15)) * 8760 * 3600) m.
+    ox = life.oxidation_law("T91")
+    x_hand = math.sqrt(2.0 / 3600.0 * math.exp(-198987 / (8.314462618 * 873.15)) * 8760 * 3600)
+    assert float(ox.oxide_thickness([8760 * 3600.0], 873.15)) == pytest.approx(x_hand, rel=1e-12)
+    assert 1e-4 < x_hand < 1e-3  # about 0.15 mm of scale per year at 600 C
+    assert ox.pilling_bedworth == life.pilling_bedworth_ratio("P91") == 2.10
+    with pytest.raises(LawInputError, match="temperature: .*1000 K"):
+        ox.rate_constant(1000.0)
 
 
 def test_paris_threshold_stops_growth_and_closed_form_reports_infinite_life() -> None:
@@ -205,7 +213,7 @@ def test_unknown_and_missing_material_data_raise_unknown_material_error() -> Non
     with pytest.raises(UnknownMaterialError, match="316h.*oxidation"):
         life.oxidation_law("316H")
     with pytest.raises(KeyError):  # UnknownMaterialError is also a KeyError
-        life.oxidation_law("grade91")
+        life.oxidation_law("A617")
 
 
 # ASME III-5 expected-minimum stress to rupture S_r of 9Cr-1Mo-V: the spot values
