@@ -97,6 +97,21 @@ def test_lower_bound_curve_gives_a_positive_larson_miller_spread_for_316h() -> N
     assert std == pytest.approx((p_avg - p_low) / 873.15 / 2.0, rel=1e-12)
 
 
+def test_scatter_from_bounds_keeps_the_log_stress_form_of_the_grade91_curve() -> None:
+    # A bound 0.1 lower in log10 stress than NEML's Grade 91 quadratic; both parameters
+    # at 100 MPa follow from the quadratic formula (falling root), by hand.
+    a2, a1, a0 = -6.65302426e-09, 2.95224164e-04, -6.19561767e-01
+
+    def root(c0: float) -> float:
+        return (-a1 - math.sqrt(a1 * a1 - 4 * a2 * (c0 - 2.0))) / (2 * a2)
+
+    std = life.larson_miller_scatter_from_bounds(
+        life.larson_miller("grade91"), (a2, a1, a0 - 0.1), stress=100e6, temperature=873.15
+    )
+    assert std == pytest.approx((root(a0) - root(a0 - 0.1)) / 873.15 / 2.0, rel=1e-9)
+    assert std > 0
+
+
 def test_kachanov_rabotnov_obeys_the_time_fraction_rule_under_a_stress_step() -> None:
     # For this law (1 - omega)^(phi+1) falls linearly at a stress-dependent rate, so
     # life fractions add to one exactly (hand derivation from the damage-rate equation).
