@@ -11,10 +11,14 @@ Material data on file:
 ============  ==============  ===========  ===========  ==========  =========
 material      Larson-Miller   strain-life  envelope     creep rate  oxidation
 ============  ==============  ===========  ===========  ==========  =========
-grade91       missing         missing      (0.1, 0.01)  NEML KM     PBR only
+grade91       NEML (avg.)     fit, ASME    (0.1, 0.01)  NEML KM     SpallMap
 316h          srlife          fit, ASME    (0.3, 0.3)   --          missing
 a617          srlife          missing      (0.1, 0.1)   --          missing
 ============  ==============  ===========  ===========  ==========  =========
+
+Grade 91: the strain-life constants cover the 540 C design curve only (other
+temperatures need ``extrapolate=True``); the rupture curve is an average curve checked
+against the ASME III-5 expected-minimum stress to rupture (see the data file).
 """
 
 from models.life._data import available_materials

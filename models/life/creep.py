@@ -4,6 +4,10 @@ Larson-Miller master curve (Larson and Miller, Trans. ASME 74, 1952, 765-775)
 
 .. math:: P = T\,(C + \log_{10} t_R[\mathrm{h}]) = \sum_i a_i\,(\log_{10}\sigma[\mathrm{MPa}])^{n_i}
 
+or, in the inverse form used by NEML's ``LarsonMillerRelation``,
+:math:`\log_{10}\sigma[\mathrm{MPa}] = \sum_i a_i P^{n_i}`, solved for :math:`P` on a
+bracket where that polynomial falls monotonically.
+
 Robinson's time (life) fraction rule (Robinson, Trans. ASME 74, 1952, 777-781):
 :math:`D_c = \sum_k \Delta t_k / t_R(\sigma_k, T_k)`.
 
@@ -20,6 +24,7 @@ SI inside: stress in Pa, temperature in K, time in s.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -63,6 +68,13 @@ class LarsonMillerCurve:
         Citation.
     name : str
         Material or curve name used in messages.
+    form : {"parameter", "log_stress"}
+        ``"parameter"``: the polynomial gives :math:`P(\log_{10}\sigma)` (srlife's
+        form). ``"log_stress"``: it gives :math:`\log_{10}\sigma(P)` (NEML's form),
+        inverted numerically on ``parameter_bracket``.
+    parameter_bracket : tuple of float, optional
+        ``(P_low, P_high)`` in K·log10(h) on which the ``"log_stress"`` polynomial
+        decreases monotonically; required for that form.
     """
 
     C: float
@@ -72,9 +84,39 @@ class LarsonMillerCurve:
     stress_range: tuple[float, float]
     source: str = ""
     name: str = "Larson-Miller curve"
+    form: Literal["parameter", "log_stress"] = "parameter"
+    parameter_bracket: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.form not in ("parameter", "log_stress"):
+            raise LawInputError(f"form: must be 'parameter' or 'log_stress'; got {self.form!r}.")
+        if self.form == "log_stress":
+            br = self.parameter_bracket
+            if br is None or not (np.isfinite(br).all() and br[0] < br[1]):
+                raise LawInputError(
+                    "parameter_bracket: form='log_stress' needs finite (P_low, P_high) with "
+                    f"P_low < P_high; got {br!r}."
+                )
+            grid = np.linspace(br[0], br[1], 257)
+            if (np.diff(self._log_stress(grid)) >= 0).any():
+                raise LawInputError(
+                    f"parameter_bracket: log10(stress) must fall monotonically on {br}; it "
+                    "does not. Choose the decreasing branch of the polynomial."
+                )
+
+    def _log_stress(self, p: NDArray[np.float64]) -> NDArray[np.float64]:
+        out = np.zeros_like(p)
+        for a, n in zip(self.coefficients, self.powers, strict=True):
+            out = out + a * p**n
+        return out
 
     def parameter(self, stress: ArrayLike, *, extrapolate: bool = False) -> NDArray[np.float64]:
-        """Return the Larson-Miller parameter at ``stress`` (Pa), in K·log10(h)."""
+        """Return the Larson-Miller parameter at ``stress`` (Pa), in K·log10(h).
+
+        In the ``"log_stress"`` form the parameter is found by bisection on
+        ``parameter_bracket`` (to about 1e-9 K·log10(h)); stresses the bracket cannot
+        reach raise :class:`~models.errors.LawInputError` even with ``extrapolate``.
+        """
         s = check_sign("stress", as_finite("stress", stress), strict=True, unit="Pa")
         lo, hi = self.stress_range
         check_range(
@@ -82,10 +124,32 @@ class LarsonMillerCurve:
             what=f"{self.name} rupture curve",
         )  # fmt: skip
         x = np.log10(s / 1.0e6)
+        if self.form == "log_stress":
+            return self._invert(x)
         p = np.zeros_like(x)
         for a, n in zip(self.coefficients, self.powers, strict=True):
             p = p + a * x**n
         return p
+
+    def _invert(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        assert self.parameter_bracket is not None  # checked in __post_init__
+        p_lo, p_hi = self.parameter_bracket
+        top = float(self._log_stress(np.array(p_lo)))
+        bottom = float(self._log_stress(np.array(p_hi)))
+        if x.size and ((x > top).any() or (x < bottom).any()):
+            raise LawInputError(
+                f"stress: the {self.name} rupture curve covers {10**bottom:.4g} to "
+                f"{10**top:.4g} MPa on its parameter bracket; got "
+                f"{float(10 ** x.min()):.4g} to {float(10 ** x.max()):.4g} MPa."
+            )
+        lo = np.full(x.shape, p_lo)
+        hi = np.full(x.shape, p_hi)
+        for _ in range(60):  # bracket / 2^60: far below 1e-9 K log10(h)
+            mid = 0.5 * (lo + hi)
+            above = self._log_stress(mid) > x  # still on the high-stress side
+            lo = np.where(above, mid, lo)
+            hi = np.where(above, hi, mid)
+        return np.asarray(0.5 * (lo + hi), dtype=np.float64)
 
     def rupture_time(
         self,
@@ -141,9 +205,10 @@ def larson_miller(material: str) -> LarsonMillerCurve:
     Raises
     ------
     UnknownMaterialError
-        If the material is unknown or has no cited curve (e.g. Grade 91 for now).
+        If the material is unknown or has no cited curve.
     """
     d = law_data(material, "larson_miller")
+    bracket = d.get("parameter_bracket")
     return LarsonMillerCurve(
         C=float(d["C"]),
         coefficients=tuple(float(a) for a in d["coefficients"]),
@@ -152,6 +217,8 @@ def larson_miller(material: str) -> LarsonMillerCurve:
         stress_range=(float(d["stress_range_Pa"][0]), float(d["stress_range_Pa"][1])),
         source=str(d["source"]),
         name=material,
+        form=d.get("form", "parameter"),
+        parameter_bracket=None if bracket is None else (float(bracket[0]), float(bracket[1])),
     )
 
 

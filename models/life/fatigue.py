@@ -95,7 +95,9 @@ def strain_life(
 ) -> StrainLifeConstants:
     """Return a material's Coffin-Manson-Basquin constants at ``temperature`` (K).
 
-    Constants are interpolated linearly in temperature between the tabulated ones.
+    Constants are interpolated linearly in temperature between the tabulated ones. A
+    table with a single temperature (one design curve) gives the same constants
+    everywhere; other temperatures then need ``extrapolate=True``.
 
     Raises
     ------
@@ -114,6 +116,8 @@ def strain_life(
 
     def interp(key: str) -> NDArray[np.float64]:
         vals = np.asarray(d[key], dtype=np.float64)
+        if tk.size == 1:  # one curve: nothing to interpolate or continue
+            return np.full(T.shape, vals[0], dtype=np.float64)
         out = np.interp(T, tk, vals)
         if extrapolate:  # linear continuation of the end segments, not a clamp
             lo, hi = T < tk[0], T > tk[-1]

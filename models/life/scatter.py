@@ -90,6 +90,8 @@ def larson_miller_scatter_from_bounds(
         powers=curve.powers,
         temperature_range=curve.temperature_range,
         stress_range=curve.stress_range,
+        form=curve.form,
+        parameter_bracket=curve.parameter_bracket,
     )
     shift = (curve.parameter(stress) - low.parameter(stress)) / temperature
     return float(shift) / n_sigma

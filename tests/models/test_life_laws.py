@@ -97,6 +97,21 @@ def test_lower_bound_curve_gives_a_positive_larson_miller_spread_for_316h() -> N
     assert std == pytest.approx((p_avg - p_low) / 873.15 / 2.0, rel=1e-12)
 
 
+def test_scatter_from_bounds_keeps_the_log_stress_form_of_the_grade91_curve() -> None:
+    # A bound 0.1 lower in log10 stress than NEML's Grade 91 quadratic; both parameters
+    # at 100 MPa follow from the quadratic formula (falling root), by hand.
+    a2, a1, a0 = -6.65302426e-09, 2.95224164e-04, -6.19561767e-01
+
+    def root(c0: float) -> float:
+        return (-a1 - math.sqrt(a1 * a1 - 4 * a2 * (c0 - 2.0))) / (2 * a2)
+
+    std = life.larson_miller_scatter_from_bounds(
+        life.larson_miller("grade91"), (a2, a1, a0 - 0.1), stress=100e6, temperature=873.15
+    )
+    assert std == pytest.approx((root(a0) - root(a0 - 0.1)) / 873.15 / 2.0, rel=1e-9)
+    assert std > 0
+
+
 def test_kachanov_rabotnov_obeys_the_time_fraction_rule_under_a_stress_step() -> None:
     # For this law (1 - omega)^(phi+1) falls linearly at a stress-dependent rate, so
     # life fractions add to one exactly (hand derivation from the damage-rate equation).
@@ -139,10 +154,18 @@ def test_arrhenius_rate_ratio_and_norton_rate_match_hand_values() -> None:
     assert life.norton_rate(100e6, 900.0, A=1e-40, n=5.0, Q=0.0) == pytest.approx(1.0)
 
 
-def test_grade91_pilling_bedworth_ratio_is_on_file_but_its_kinetics_are_marked_missing() -> None:
-    assert life.pilling_bedworth_ratio("P91") == 2.10
-    with pytest.raises(UnknownMaterialError, match="grade91.*oxidation"):
-        life.oxidation_law("grade91")
+def test_grade91_steam_oxidation_matches_hand_values_of_the_spallmap_t91_input() -> None:
+    # SpallMap T91 input (oxide_growth_input3_t91.txt): x^2 = 2 kp t, kp = 1e12 micron^2/h
+    # * exp(-198987 / (R T)). Hand values in SI with the law's R and T in K: after
+    # 8760 h at 873.15 K, x = sqrt(2e12 * 1e-12 / 3600 * exp(-198987 / (8.314462618 *
+    # 873.15)) * 8760 * 3600) m.
+    ox = life.oxidation_law("T91")
+    x_hand = math.sqrt(2.0 / 3600.0 * math.exp(-198987 / (8.314462618 * 873.15)) * 8760 * 3600)
+    assert float(ox.oxide_thickness([8760 * 3600.0], 873.15)) == pytest.approx(x_hand, rel=1e-12)
+    assert 1e-4 < x_hand < 1e-3  # about 0.15 mm of scale per year at 600 C
+    assert ox.pilling_bedworth == life.pilling_bedworth_ratio("P91") == 2.10
+    with pytest.raises(LawInputError, match="temperature: .*1000 K"):
+        ox.rate_constant(1000.0)
 
 
 def test_paris_threshold_stops_growth_and_closed_form_reports_infinite_life() -> None:
@@ -202,10 +225,66 @@ def test_extrapolate_true_accepts_out_of_range_values_explicitly() -> None:
 def test_unknown_and_missing_material_data_raise_unknown_material_error() -> None:
     with pytest.raises(UnknownMaterialError, match="unobtainium"):
         life.larson_miller("unobtainium")
-    with pytest.raises(UnknownMaterialError, match="grade91.*larson_miller"):
-        life.larson_miller("Grade 91")
+    with pytest.raises(UnknownMaterialError, match="316h.*oxidation"):
+        life.oxidation_law("316H")
     with pytest.raises(KeyError):  # UnknownMaterialError is also a KeyError
-        life.strain_life("grade91", 873.0)
+        life.oxidation_law("A617")
+
+
+# ASME III-5 expected-minimum stress to rupture S_r of 9Cr-1Mo-V: the spot values
+# (hours, C, MPa) of the open hbbdata package's test TestSrData ('gr91') that lie in the
+# Grade 91 curve's calibrated range (500-650 C).
+_GR91_SR = [(1e1, 500.0, 374.0), (3e4, 575.0, 122.0), (1e2, 625.0, 130.0), (1e5, 650.0, 33.0)]
+
+
+@pytest.mark.parametrize(("hours", "temp_c", "s_r"), _GR91_SR)
+def test_grade91_average_rupture_curve_outlives_the_asme_expected_minimum(
+    hours: float, temp_c: float, s_r: float
+) -> None:
+    # An average curve must give at least the tabulated life at the Code's minimum
+    # stress; it must not exceed it by more than the usual scatter band (factor 1e3 in
+    # life, 3 decades), or the curve would belong to another, stronger material.
+    t_avg = float(life.larson_miller("P91").rupture_time(s_r * 1e6, temp_c + 273.15)) / 3600.0
+    assert hours <= t_avg < 1e3 * hours
+
+
+def test_grade91_rupture_curve_refuses_stresses_its_parameter_bracket_cannot_reach() -> None:
+    curve = life.larson_miller("grade91")
+    # The NEML quadratic peaks at 452 MPa: no Larson-Miller parameter gives 500 MPa.
+    with pytest.raises(LawInputError, match="stress: .*rupture curve covers"):
+        curve.rupture_time(500e6, 800.0, extrapolate=True)
+    with pytest.raises(LawInputError, match="stress: .*calibrated"):
+        curve.rupture_time(20e6, 850.0)
+    assert np.isfinite(curve.rupture_time(20e6, 850.0, extrapolate=True))
+
+
+def test_log_stress_form_needs_a_monotone_parameter_bracket() -> None:
+    common = dict(
+        C=20.0, coefficients=(-1e-8, 4e-4, -1.0), powers=(2, 1, 0),
+        temperature_range=(800.0, 900.0), stress_range=(1e6, 1e9), form="log_stress",
+    )  # fmt: skip
+    with pytest.raises(LawInputError, match="parameter_bracket: .*monotonically"):
+        life.LarsonMillerCurve(**common, parameter_bracket=(10000.0, 30000.0))  # vertex 2e4
+    with pytest.raises(LawInputError, match="parameter_bracket: .*P_low < P_high"):
+        life.LarsonMillerCurve(**common)
+    # By hand, on the falling branch (P > 2e4): log10 sigma[MPa] = 0.5 where
+    # -1e-8 P^2 + 4e-4 P - 1 = 0.5, i.e. P = (4e-4 + sqrt(1.6e-7 - 6e-8)) / 2e-8.
+    curve = life.LarsonMillerCurve(**common, parameter_bracket=(20001.0, 40000.0))
+    p_hand = (4e-4 + math.sqrt(1.6e-7 - 6e-8)) / 2e-8
+    assert float(curve.parameter(10**0.5 * 1e6)) == pytest.approx(p_hand, rel=1e-12)
+
+
+def test_grade91_strain_life_has_one_design_curve_used_elsewhere_only_on_request() -> None:
+    k540 = life.strain_life("Grade 91", 813.15)
+    with pytest.raises(LawInputError, match="temperature: .*873.15 K"):
+        life.strain_life("grade91", 873.15)
+    k600 = life.strain_life("grade91", [700.0, 873.15], extrapolate=True)
+    for name in ("sigma_f", "b", "eps_f", "c", "E"):
+        assert np.all(getattr(k600, name) == getattr(k540, name))
+    # ASME III-5 design curve, 540 C (hbbdata TestFatigueData 'gr91'): strain range 0.0021
+    # at 4e4 cycles; the four-constant fit stays within a factor 1.6 in life there.
+    n = float(life.cycles_to_failure(0.0021 / 2, constants=k540))
+    assert 4e4 / 1.6 < n < 4e4 * 1.6
 
 
 def test_grade91_creep_rate_log_slope_equals_its_norton_exponent() -> None:
