@@ -36,6 +36,7 @@ __all__ = ["REASONS", "DeadLetter", "Outcome", "SeenSequences", "Validator"]
 #: Dead-letter reason codes (sorted; the archive stores their index).
 REASONS: tuple[str, ...] = (
     "bad_topic",
+    "internal_error",
     "malformed_json",
     "non_finite",
     "out_of_range",
