@@ -24,6 +24,7 @@ import json
 import os
 import pathlib
 import time as _time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -309,7 +310,10 @@ def open_archive(path: str | pathlib.Path, *, group: str | None = None) -> Any:
     import xarray as xr
 
     counts = read_commit(path)
-    root = xr.open_zarr(path, consolidated=False, decode_times=False)
+    with warnings.catch_warnings():
+        # zarr notes that our commit marker is not a zarr node; that is intended.
+        warnings.filterwarnings("ignore", message=".*_commit.json.*")
+        root = xr.open_zarr(path, consolidated=False, decode_times=False)
     ids = np.asarray(list(root.attrs["sensors"]) + ["<unknown>"], dtype=object)
     if group == "deadletter":
         ds = xr.open_zarr(path, group="deadletter", consolidated=False, decode_times=False)

@@ -178,6 +178,9 @@ class Ingester:
             self._generation += 1
         self.stats.connects += 1
         client.subscribe(self.topic, qos=self.qos)
+        _log.info("connected to %s:%d as %s, subscribed to %s (session present: %s)",
+                  self.broker.host, self.broker.port, self.client_id, self.topic,
+                  getattr(flags, "session_present", None))
         self.connected.set()
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
