@@ -198,8 +198,8 @@ class EmbeddedBroker:
 
     @property
     def url(self) -> str:
-        """Broker URL ``mqtt://host:port?protocol=3.1.1``."""
-        return f"mqtt://{self.host}:{self.port}?protocol=3.1.1"
+        """Broker URL ``mqtt://twin@host:port?protocol=3.1.1`` (a user name is required)."""
+        return f"mqtt://twin@{self.host}:{self.port}?protocol=3.1.1"
 
     def _run(self) -> None:
         from amqtt.broker import Broker
@@ -209,7 +209,9 @@ class EmbeddedBroker:
         asyncio.set_event_loop(loop)
         config = {
             "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
-            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+            # amqtt keeps QoS 1 messages for an offline persistent session only when
+            # the client is not anonymous: require a user name (any; loopback use).
+            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": False}},
         }
 
         async def start() -> None:

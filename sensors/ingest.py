@@ -159,6 +159,7 @@ class Ingester:
         self.validator.restore(*self.archive.committed())
         self.stats = IngestStats()
         self.connected = threading.Event()
+        self.subscribed = threading.Event()
         self._lock = threading.Lock()
         self._conn_lock = threading.Lock()
         self._wake = threading.Event()
@@ -183,10 +184,19 @@ class Ingester:
                   getattr(flags, "session_present", None))
         self.connected.set()
 
+    def _on_subscribe(self, client: Any, userdata: Any, mid: int, reasons: Any, props: Any) -> None:
+        failed = [r for r in reasons if r.is_failure]
+        if failed:
+            _log.error("subscription to %s refused: %s", self.topic, failed)
+            return
+        _log.info("subscription to %s acknowledged", self.topic)
+        self.subscribed.set()
+
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         with self._conn_lock:
             self._generation += 1
         self.connected.clear()
+        self.subscribed.clear()
         _log.warning("disconnected from broker (%s); paho reconnects with back-off", reason)
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
@@ -260,6 +270,7 @@ class Ingester:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         self._client = client
         kwargs: dict[str, Any] = {}
         if self.broker.protocol == "5":

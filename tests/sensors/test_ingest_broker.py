@@ -1,0 +1,173 @@
+"""Ingestion against real brokers: exactly once through crashes and broker restarts.
+
+The reference in every test is the set of readings the test itself published: each
+``(sensor, sequence)`` must be in the archive exactly once, with its value.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import signal
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from sensors.archive import open_archive
+from sensors.broker import EmbeddedBroker, MosquittoBroker
+from sensors.catalogue import Catalogue
+from sensors.ingest import Ingester
+from sensors.mqtt import parse_broker_url
+from sensors.publish import publish_readings, synthetic_readings
+from sensors.units import to_si
+
+pytestmark = pytest.mark.requires_broker
+
+
+def _recording(catalogue: Catalogue, n_seconds: float, rate_scale: float) -> object:
+    start = time.time() - n_seconds
+    return synthetic_readings(catalogue, duration=n_seconds, start_time=start,
+                              rng=np.random.default_rng(7), rate_scale=rate_scale)
+
+
+def _assert_exactly_once(archive: pathlib.Path, recording: object, catalogue: Catalogue) -> None:
+    ds = open_archive(archive).load()
+    got = {(str(s), int(q)): float(v) for s, q, v in
+           zip(ds["sensor_id"].values, ds["sequence"].values, ds["value"].values, strict=True)}
+    # exactly once: no (sensor, sequence) twice ...
+    assert len(got) == ds.sizes["reading"]
+    ids = np.asarray(recording["sensor_id"].values)  # type: ignore[index]
+    seqs = np.asarray(recording["sequence"].values)  # type: ignore[index]
+    vals = np.asarray(recording["value"].values)  # type: ignore[index]
+    # ... and every published reading present, converted to SI with pint's factors.
+    assert set(got) == {(str(s), int(q)) for s, q in zip(ids, seqs, strict=True)}
+    for sid in ("PT-01", "TC-fluid-01"):
+        sensor = catalogue.get(sid)
+        assert sensor is not None
+        mask = ids == sid
+        expected = to_si(vals[mask], sensor.unit, sensor.quantity)
+        archived = np.array([got[(sid, int(q))] for q in seqs[mask]])
+        np.testing.assert_allclose(archived, expected, rtol=1e-12)
+
+
+def test_published_readings_land_in_the_archive_exactly_once(
+    any_broker: object, catalogue: Catalogue, tmp_path: pathlib.Path
+) -> None:
+    settings = parse_broker_url(any_broker.url)  # type: ignore[attr-defined]
+    ingester = Ingester(catalogue, tmp_path / "a.zarr", settings, flush_interval=0.05)
+    stop = threading.Event()
+    thread = threading.Thread(target=ingester.serve, kwargs={"stop": stop})
+    thread.start()
+    try:
+        assert ingester.subscribed.wait(10)
+        rec = _recording(catalogue, 20.0, 10.0)  # 2,602 readings
+        n = rec.sizes["reading"]
+        half = n // 2
+        # Single-reading payloads first, then batched payloads, at ~650 readings/s:
+        # amqtt drops deliveries a subscriber has not acknowledged within 5 s, so a
+        # burst larger than the ingester can take in 5 s would lose messages there.
+        publish_readings(rec.isel(reading=slice(0, half)), catalogue, settings, batch_size=1,
+                         speed=5.0)
+        publish_readings(rec.isel(reading=slice(half, n)), catalogue, settings, batch_size=200,
+                         speed=5.0)
+        deadline = time.monotonic() + 30
+        while ingester.stats.archived < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(30)
+    assert ingester.stats.archived == n
+    assert ingester.stats.duplicates == 0
+    _assert_exactly_once(tmp_path / "a.zarr", rec, catalogue)
+
+
+def test_ingest_killed_mid_stream_and_restarted_archives_every_reading_once(
+    mosquitto: MosquittoBroker, catalogue: Catalogue, tmp_path: pathlib.Path,
+    ingest_process: type, readings_committed: Callable[..., int],
+) -> None:
+    IngestProcess, wait_for_readings = ingest_process, readings_committed  # noqa: N806
+    settings = parse_broker_url(mosquitto.url)
+    archive = tmp_path / "crash.zarr"
+    ingest = IngestProcess(archive, mosquitto.url, tmp_path / "ingest.log")
+    ingest.start()
+    rec = _recording(catalogue, 40.0, 5.0)  # 2,601 readings, sent as single messages
+    n = rec.sizes["reading"]
+    publisher = threading.Thread(
+        target=publish_readings, args=(rec, catalogue, settings),
+        kwargs={"speed": 40.0 / 4.0, "batch_size": 1, "qos": 1, "client_id": "crash-pub"},
+    )
+    publisher.start()
+    assert wait_for_readings(archive, n // 4, timeout=30) >= n // 4
+    ingest.kill(signal.SIGKILL)  # mid-stream: no flush, no acknowledgement, no goodbye
+    assert wait_for_readings(archive, n, timeout=0.01) < n
+    time.sleep(0.3)
+    ingest.start()  # the broker redelivers what was not acknowledged
+    publisher.join(60)
+    got = wait_for_readings(archive, n, timeout=60)
+    time.sleep(0.5)  # late redeliveries must be dropped as duplicates
+    ingest.kill(signal.SIGTERM)
+    assert got == n
+    _assert_exactly_once(archive, rec, catalogue)
+
+
+def test_embedded_broker_queues_readings_for_a_stopped_ingester(
+    catalogue: Catalogue, tmp_path: pathlib.Path,
+    ingest_process: type, readings_committed: Callable[..., int],
+) -> None:
+    # amqtt 0.12 drops a QoS 1 delivery whose PUBACK is late (5 s) and does not
+    # redeliver unacknowledged messages on session resume, so the SIGKILL test above
+    # cannot pass on it (docs/sensors.md). What it does keep is the offline queue of a
+    # persistent (non-anonymous) session: readings published while the ingester is
+    # stopped are all delivered, exactly once, when it comes back.
+    IngestProcess, wait_for_readings = ingest_process, readings_committed  # noqa: N806
+    with EmbeddedBroker() as broker:
+        settings = parse_broker_url(broker.url)
+        archive = tmp_path / "offline.zarr"
+        ingest = IngestProcess(archive, broker.url, tmp_path / "ingest.log")
+        ingest.start()
+        rec = _recording(catalogue, 20.0, 5.0)
+        n = rec.sizes["reading"]
+        first = rec.isel(reading=slice(0, n // 2))
+        publish_readings(first, catalogue, settings, batch_size=1, qos=1, speed=5.0)
+        assert wait_for_readings(archive, n // 2, timeout=30) == n // 2
+        ingest.kill(signal.SIGTERM)
+        publish_readings(rec.isel(reading=slice(n // 2, n)), catalogue, settings, batch_size=1, qos=1)
+        ingest.start()
+        got = wait_for_readings(archive, n, timeout=30)
+        ingest.kill(signal.SIGTERM)
+    assert got == n
+    _assert_exactly_once(archive, rec, catalogue)
+
+
+def test_mosquitto_restart_mid_stream_loses_nothing(
+    mosquitto: MosquittoBroker, catalogue: Catalogue, tmp_path: pathlib.Path,
+    ingest_process: type, readings_committed: Callable[..., int],
+) -> None:
+    IngestProcess, wait_for_readings = ingest_process, readings_committed  # noqa: N806
+    settings = parse_broker_url(mosquitto.url)
+    archive = tmp_path / "restart.zarr"
+    ingest = IngestProcess(archive, mosquitto.url, tmp_path / "ingest.log")
+    ingest.start()
+    rec = _recording(catalogue, 40.0, 5.0)
+    n = rec.sizes["reading"]
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            publish_readings(rec, catalogue, settings, speed=10.0, batch_size=5, qos=1,
+                             client_id="restart-pub")
+        except BaseException as err:  # reported below
+            errors.append(err)
+
+    publisher = threading.Thread(target=run)
+    publisher.start()
+    assert wait_for_readings(archive, n // 3, timeout=30) >= n // 3
+    mosquitto.restart()  # SIGTERM: Mosquitto writes its persistence database on the way out
+    publisher.join(90)
+    got = wait_for_readings(archive, n, timeout=60)
+    ingest.kill(signal.SIGTERM)
+    assert errors == []
+    assert got == n
+    _assert_exactly_once(archive, rec, catalogue)
