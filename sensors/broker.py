@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import os
 import pathlib
 import shutil
@@ -110,6 +111,9 @@ class MosquittoBroker:
         """Write ``mosquitto.conf`` into :attr:`workdir` and return its path."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         lines = [
+            # Run as ourselves: started as root, Mosquitto would switch to the user
+            # "mosquitto", which cannot write the persistence file in our directory.
+            f"user {getpass.getuser()}",
             f"listener {self.port} {self.host}",
             f"allow_anonymous {'false' if self.password_file else 'true'}",
             f"persistence {'true' if self.persistence else 'false'}",
