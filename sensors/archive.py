@@ -24,7 +24,6 @@ import json
 import os
 import pathlib
 import time as _time
-import warnings
 from typing import Any
 
 import numpy as np
@@ -307,23 +306,28 @@ def open_archive(path: str | pathlib.Path, *, group: str | None = None) -> Any:
         ``sensor_id`` coordinate decoded from the sensor index; or dead letters
         along ``letter`` with ``reason_code`` decoded.
     """
+    import dask.array as da
     import xarray as xr
+    import zarr
 
     counts = read_commit(path)
-    with warnings.catch_warnings():
-        # zarr notes that our commit marker is not a zarr node; that is intended.
-        warnings.filterwarnings("ignore", message=".*_commit.json.*")
-        root = xr.open_zarr(path, consolidated=False, decode_times=False)
+    # Each array is cut to the committed length: during an append (or after a crash
+    # in one) the arrays may differ in length beyond it.
+    root = zarr.open_group(path, mode="r", zarr_format=3)
     ids = np.asarray(list(root.attrs["sensors"]) + ["<unknown>"], dtype=object)
+
+    def dataset(group: Any, names: dict[str, Any], dim: str, n: int) -> Any:
+        data = {name: (dim, da.from_zarr(group[name])[:n], dict(group[name].attrs)) for name in names}
+        return xr.Dataset(data, attrs=dict(group.attrs))
+
     if group == "deadletter":
-        ds = xr.open_zarr(path, group="deadletter", consolidated=False, decode_times=False)
-        ds = ds.isel(letter=slice(0, counts["deadletter"])).load()
+        ds = dataset(root["deadletter"], _LETTER_VARS, "letter", counts["deadletter"]).load()
         reasons = np.asarray(list(ds.attrs["reasons"]), dtype=object)
         return ds.assign_coords(reason_code=("letter", reasons[ds["reason"].values]),
                                 sensor_id=("letter", ids[ds["sensor"].values]))
     if group is not None:
         raise ArchiveError(f"group: must be None or 'deadletter', got {group!r}")
-    ds = root.isel(reading=slice(0, counts["readings"]))
+    ds = dataset(root, _READING_VARS, "reading", counts["readings"])
     sensor = np.asarray(ds["sensor"].values)
     return ds.set_coords("time").assign_coords(sensor_id=("reading", ids[sensor]))
 
