@@ -138,9 +138,19 @@ class SeenSequences:
         out[ok] = seq[ok] <= self._end[idx[ok]]
         return out
 
+    def contains_one(self, seq: int) -> bool:
+        """Return whether one sequence number is in the set (fast path of :meth:`contains`)."""
+        if not self._start.size or seq > self._end[-1]:
+            return False
+        i = int(np.searchsorted(self._start, seq, side="right")) - 1
+        return i >= 0 and seq <= int(self._end[i])
+
     def add(self, seq: npt.NDArray[np.int64]) -> None:
         """Add sequence numbers to the set."""
         if not seq.size:
+            return
+        if seq.size == 1 and self._end.size and int(seq[0]) == int(self._end[-1]) + 1:
+            self._end[-1] += 1  # the common case: the next number of the latest run
             return
         s = np.unique(seq)
         breaks = np.flatnonzero(np.diff(s) != 1) + 1
@@ -255,6 +265,9 @@ class Validator:
                                                   received, payload)])
         index = self._sensor_index(sensor_id)
         seen = self._seen.setdefault(index, SeenSequences())
+        if n == 1:
+            return self._check_one(readings, sensor, index, seen, scale, offset, topic, payload,
+                                   received)
         seq = readings.sequence
         fresh = ~seen.contains(seq)
         _, first = np.unique(seq, return_index=True)
@@ -292,3 +305,35 @@ class Validator:
         accepted = ArchiveBatch(t[keep], np.full(int(keep.sum()), index, dtype=np.int32),
                                 value[keep], readings.quality[keep], seq[keep])
         return Outcome(accepted, duplicates, letters)
+
+    def _check_one(self, readings: Any, sensor: Any, index: int, seen: SeenSequences,
+                   scale: float, offset: float, topic: str, payload: bytes,
+                   received: float) -> Outcome:
+        # Scalar twin of the batch path in check(): same rules, same order.
+        seq = int(readings.sequence[0])
+        if seen.contains_one(seq):
+            return Outcome(None, 1, [])
+        value = float(readings.value[0]) * scale + offset
+        t = float(readings.time[0])
+        reason = detail = ""
+        latest = self._latest.get(index, -np.inf)
+        if not (np.isfinite(value) and np.isfinite(t)):
+            reason, detail = "non_finite", "value/time: must be finite numbers"
+        elif not sensor.valid_min <= value <= sensor.valid_max:
+            reason, detail = "out_of_range", (f"value: must lie in [{sensor.valid_min:g}, "
+                                              f"{sensor.valid_max:g}] {sensor.si_unit}")
+        elif t > received + self.future_tolerance:
+            reason, detail = "time_in_future", (f"time: at most {self.future_tolerance:g} s after "
+                                                f"the receive time {received:.3f}")
+        elif t < latest - self.backwards_tolerance:
+            reason, detail = "time_backwards", (f"time: at most {self.backwards_tolerance:g} s "
+                                                "before the latest reading")
+        if reason:
+            return Outcome(None, 0, [self._letter(reason, f"{detail} (1 of 1 readings)", topic,
+                                                  sensor.id, 1, received, payload)])
+        seen.add(readings.sequence)
+        if t > latest:
+            self._latest[index] = t
+        accepted = ArchiveBatch(readings.time, np.array([index], dtype=np.int32),
+                                np.array([value]), readings.quality, readings.sequence)
+        return Outcome(accepted, 0, [])
