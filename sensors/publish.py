@@ -202,6 +202,7 @@ def publish_readings(
     client_id: str = "",
     max_inflight: int = 1000,
     tick: float = 0.02,
+    linger: float = 0.0,
     progress: Any = None,
 ) -> PublishStats:
     """Publish a recording to ``{prefix}/{site}/{component}/{sensor}``.
@@ -231,6 +232,10 @@ def publish_readings(
         Unacknowledged QoS 1 publishes allowed in flight.
     tick : float, optional
         Pacing granularity when ``speed`` is set, s.
+    linger : float, optional
+        Stay connected this long after the last acknowledgement, s. The embedded
+        amqtt broker (0.12) discards messages it has acknowledged but not yet
+        forwarded when their publisher disconnects; give it ~1 s.
     progress : callable or None, optional
         Called with the number of readings sent after each tick.
 
@@ -312,6 +317,7 @@ def publish_readings(
                 _time.sleep(0.01)
         stats.elapsed = _time.time() - start
     finally:
+        _time.sleep(linger)
         client.disconnect()
         client.loop_stop()
     return stats

@@ -124,6 +124,8 @@ def ingest(config: str, archive_path: str, broker: str | None, embedded_port: in
               help="Readings per payload (1 = single-reading payloads).")
 @click.option("--qos", type=click.IntRange(0, 1), default=1, show_default=True)
 @click.option("--prefix", default="plant", show_default=True, help="Topic prefix.")
+@click.option("--linger", type=float, default=1.0, show_default=True,
+              help="Stay connected this long after the last acknowledgement, s (amqtt needs it).")
 @click.option("--stamp-now", is_flag=True, help="Stamp readings with the wall clock at sending.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault RNG.")
 @click.option("--noise", type=float, default=0.0, help="Noise std, fraction of valid range.")
@@ -133,7 +135,8 @@ def ingest(config: str, archive_path: str, broker: str | None, embedded_port: in
 @click.option("--stuck", type=float, default=0.0, help="Probability of a stuck-at episode per sensor.")
 @_tls_options
 def publish(config: str, broker: str, from_archive: str | None, duration: float, rate_scale: float,
-            speed: str, batch_size: int, qos: int, prefix: str, stamp_now: bool, seed: int,
+            speed: str, batch_size: int, qos: int, prefix: str, linger: float, stamp_now: bool,
+            seed: int,
             noise: float, dropout: float, spike: float, drift_per_hour: float, stuck: float,
             **tls: Any) -> None:
     """Publish readings for the component in CONFIG: synthetic signals or a recording."""
@@ -169,7 +172,7 @@ def publish(config: str, broker: str, from_archive: str | None, duration: float,
     with tqdm(total=recording.sizes["reading"], unit="reading", disable=None) as bar:
         stats = publish_readings(recording, catalogue, settings, prefix=prefix, speed=pace,
                                  batch_size=batch_size, qos=qos, stamp_now=stamp_now,
-                                 progress=bar.update)
+                                 linger=linger, progress=bar.update)
     click.echo(json.dumps({"messages": stats.messages, "readings": stats.readings,
                            "elapsed_s": round(stats.elapsed, 3)}))
 
