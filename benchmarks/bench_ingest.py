@@ -26,7 +26,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import numpy as np
@@ -45,7 +44,8 @@ BENCH_TOML = """schema_version = 1
 [component]
 name = "bench"
 site = "lab"
-""" + "".join(f"""
+""" + "".join(
+    f"""
 [[sensors]]
 id = "TC-{i:02d}"
 quantity = "temperature"
@@ -54,7 +54,9 @@ location = "outer"
 valid_min = 0.0
 valid_max = 700.0
 rate_Hz = 100.0
-""" for i in range(10))
+"""
+    for i in range(10)
+)
 
 
 def floor_c_clients(url: str, n: int, qos: int, v311: bool, timeout: float) -> tuple[float, int]:
@@ -63,14 +65,30 @@ def floor_c_clients(url: str, n: int, qos: int, v311: bool, timeout: float) -> t
     common = ["-h", s.host, "-p", str(s.port), "-t", "floor/t", "-q", str(qos)]
     if v311:
         common += ["-V", "mqttv311", "-u", "twin"]
-    sub = subprocess.Popen(["mosquitto_sub", *common, "-C", str(n), "-i", f"floor-sub-{qos}"],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    sub = subprocess.Popen(
+        ["mosquitto_sub", *common, "-C", str(n), "-i", f"floor-sub-{qos}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(0.3)
-    line = json.dumps({"schema_version": 1, "time": 1.7e9, "value": 565.25, "unit": "degC",
-                       "quality": "good", "sequence": 123456789, "pad": "x" * 40})
+    line = json.dumps(
+        {
+            "schema_version": 1,
+            "time": 1.7e9,
+            "value": 565.25,
+            "unit": "degC",
+            "quality": "good",
+            "sequence": 123456789,
+            "pad": "x" * 40,
+        }
+    )
     payload = ("\n".join([line] * n) + "\n").encode()
-    pub = subprocess.Popen(["mosquitto_pub", *common, "-l"], stdin=subprocess.PIPE,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pub = subprocess.Popen(
+        ["mosquitto_pub", *common, "-l"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     t0 = time.perf_counter()
     assert pub.stdin is not None
     pub.stdin.write(payload)
@@ -95,15 +113,38 @@ def floor_c_clients(url: str, n: int, qos: int, v311: bool, timeout: float) -> t
     return min(got, n) / elapsed, min(got, n)
 
 
-def start_ingest(config: pathlib.Path, archive: pathlib.Path, url: str, qos: int,
-                 log: pathlib.Path) -> subprocess.Popen[bytes]:
+def start_ingest(
+    config: pathlib.Path, archive: pathlib.Path, url: str, qos: int, log: pathlib.Path
+) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
     fh = open(log, "wb")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
-        [sys.executable, "-m", "twin", "ingest", str(config), "--archive", str(archive),
-         "--broker", url, "--qos", str(qos), "--client-id", f"bench-{archive.name}",
-         "--flush-interval", "0.1", "--flush-rows", "50000", "--receive-maximum", "10000"],
-        cwd=ROOT, env=env, stdout=fh, stderr=fh)
+        [
+            sys.executable,
+            "-m",
+            "twin",
+            "ingest",
+            str(config),
+            "--archive",
+            str(archive),
+            "--broker",
+            url,
+            "--qos",
+            str(qos),
+            "--client-id",
+            f"bench-{archive.name}",
+            "--flush-interval",
+            "0.1",
+            "--flush-rows",
+            "50000",
+            "--receive-maximum",
+            "10000",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=fh,
+        stderr=fh,
+    )
     deadline = time.monotonic() + 30
     while b"acknowledged" not in log.read_bytes():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -119,8 +160,17 @@ def committed(archive: pathlib.Path) -> int:
         return 0
 
 
-def run_ingest(workdir: pathlib.Path, tag: str, url: str, *, n: int, batch: int, qos: int,
-               speed: float | None, timeout: float) -> dict[str, float]:
+def run_ingest(
+    workdir: pathlib.Path,
+    tag: str,
+    url: str,
+    *,
+    n: int,
+    batch: int,
+    qos: int,
+    speed: float | None,
+    timeout: float,
+) -> dict[str, float]:
     """Publish n readings, wait until the archive holds them; readings/s to durable."""
     config = workdir.parent / "bench.toml"
     cat = load_catalogue(config)
@@ -130,15 +180,24 @@ def run_ingest(workdir: pathlib.Path, tag: str, url: str, *, n: int, batch: int,
         per_sensor = n / len(cat.sensors)
         duration = per_sensor / 100.0
         start = time.time() - duration - 1.0
-        rec = synthetic_readings(cat, duration=duration, start_time=start,
-                                 rng=np.random.default_rng(0))
+        rec = synthetic_readings(
+            cat, duration=duration, start_time=start, rng=np.random.default_rng(0)
+        )
         n = rec.sizes["reading"]
         settings = parse_broker_url(url)
         t0 = time.perf_counter()
         t0_wall = time.time()
-        stats = publish_readings(rec, cat, settings, batch_size=batch, qos=qos, speed=speed,
-                                 stamp_now=speed is not None, client_id=f"bench-pub-{tag}",
-                                 linger=0.0 if "mosquitto" in tag else 1.0)
+        stats = publish_readings(
+            rec,
+            cat,
+            settings,
+            batch_size=batch,
+            qos=qos,
+            speed=speed,
+            stamp_now=speed is not None,
+            client_id=f"bench-pub-{tag}",
+            linger=0.0 if "mosquitto" in tag else 1.0,
+        )
         t_pub = stats.elapsed
         last, last_change = -1, time.perf_counter()
         while time.perf_counter() - t0 < timeout:
@@ -154,9 +213,15 @@ def run_ingest(workdir: pathlib.Path, tag: str, url: str, *, n: int, batch: int,
         ds = open_archive(archive).load()
         # durable = commit time of the last row (the publisher may still be lingering)
         t_done = float(ds["received"].values.max()) - t0_wall if got else float("nan")
-        result = {"readings": n, "archived": got, "messages": stats.messages,
-                  "publish_s": t_pub, "durable_s": t_done, "readings_per_s": got / t_done,
-                  "messages_per_s": got / max(batch, 1) / t_done}
+        result = {
+            "readings": n,
+            "archived": got,
+            "messages": stats.messages,
+            "publish_s": t_pub,
+            "durable_s": t_done,
+            "readings_per_s": got / t_done,
+            "messages_per_s": got / max(batch, 1) / t_done,
+        }
         if speed is not None and got:
             lat = (ds["received"].values - ds["time"].values) * 1e3
             result["p50_ms"] = float(np.percentile(lat, 50))
@@ -167,8 +232,9 @@ def run_ingest(workdir: pathlib.Path, tag: str, url: str, *, n: int, batch: int,
         proc.wait(timeout=30)
 
 
-def run_ingest_c_publisher(workdir: pathlib.Path, tag: str, url: str, *, n: int, qos: int,
-                           v311: bool, timeout: float) -> dict[str, float]:
+def run_ingest_c_publisher(
+    workdir: pathlib.Path, tag: str, url: str, *, n: int, qos: int, v311: bool, timeout: float
+) -> dict[str, float]:
     """Single-reading payloads from mosquitto_pub -l (the publisher is not the limit)."""
     from sensors.schema import encode_reading
 
@@ -180,10 +246,19 @@ def run_ingest_c_publisher(workdir: pathlib.Path, tag: str, url: str, *, n: int,
     if v311:
         args += ["-V", "mqttv311", "-u", "twin"]
     now = time.time()
-    lines = b"\n".join(encode_reading(time=now - 10.0 + i * 1e-4, value=500.0, unit="degC",
-                                      sequence=i) for i in range(n)) + b"\n"
-    pub = subprocess.Popen(["mosquitto_pub", *args], stdin=subprocess.PIPE,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    lines = (
+        b"\n".join(
+            encode_reading(time=now - 10.0 + i * 1e-4, value=500.0, unit="degC", sequence=i)
+            for i in range(n)
+        )
+        + b"\n"
+    )
+    pub = subprocess.Popen(
+        ["mosquitto_pub", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         t0 = time.perf_counter()
         assert pub.stdin is not None
@@ -235,42 +310,70 @@ def main() -> None:
                 for qos in (0, 1):
                     rate, got = floor_c_clients(url, n_floor, qos, v311, timeout=60)
                     floors[qos] = rate
-                    rows.append((kind, f"C clients QoS {qos}", f"{rate:,.0f} msg/s ({got}/{n_floor} received)"))
+                    rows.append(
+                        (
+                            kind,
+                            f"C clients QoS {qos}",
+                            f"{rate:,.0f} msg/s ({got}/{n_floor} received)",
+                        )
+                    )
                     print(rows[-1], flush=True)
-                plans = ([("single", 1, int(20_000 * q)), ("batched", 1000, int(500_000 * q))]
-                         if kind == "mosquitto" else
-                         [("single", 1, int(3_000 * q)), ("batched", 100, int(50_000 * q))])
+                plans = (
+                    [("single", 1, int(20_000 * q)), ("batched", 1000, int(500_000 * q))]
+                    if kind == "mosquitto"
+                    else [("single", 1, int(3_000 * q)), ("batched", 100, int(50_000 * q))]
+                )
                 for label, batch, n in plans:
                     for qos in (0, 1):
                         tag = f"{kind}-{label}-q{qos}"
                         speed = None
-                        r = run_ingest(bdir, tag, url, n=n, batch=batch, qos=qos, speed=speed,
-                                       timeout=120)
+                        r = run_ingest(
+                            bdir, tag, url, n=n, batch=batch, qos=qos, speed=speed, timeout=120
+                        )
                         ratio = r["readings_per_s"] / floors[qos]  # a C message = one reading
-                        rows.append((kind, f"twin ingest {label} (x{batch}) QoS {qos}",
-                                     f"{r['readings_per_s']:,.0f} readings/s, {r['messages_per_s']:,.0f} msg/s "
-                                     f"({r['archived']}/{r['readings']} archived, {ratio:.2f}x C-client readings/s)"))
+                        rows.append(
+                            (
+                                kind,
+                                f"twin ingest {label} (x{batch}) QoS {qos}",
+                                f"{r['readings_per_s']:,.0f} readings/s, "
+                                f"{r['messages_per_s']:,.0f} msg/s "
+                                f"({r['archived']}/{r['readings']} archived, "
+                                f"{ratio:.2f}x C-client readings/s)",
+                            )
+                        )
                         print(rows[-1], flush=True)
                 n_c = int(20_000 * q) if kind == "mosquitto" else int(3_000 * q)
                 for qos in (0, 1):
-                    r = run_ingest_c_publisher(bdir, f"{kind}-cpub-q{qos}", url, n=n_c, qos=qos,
-                                               v311=v311, timeout=120)
+                    r = run_ingest_c_publisher(
+                        bdir, f"{kind}-cpub-q{qos}", url, n=n_c, qos=qos, v311=v311, timeout=120
+                    )
                     ratio = r["readings_per_s"] / floors[qos]
-                    rows.append((kind, f"mosquitto_pub -l -> twin ingest, single, QoS {qos}",
-                                 f"{r['readings_per_s']:,.0f} readings/s "
-                                 f"({r['archived']}/{r['readings']} archived, {ratio:.2f}x C clients)"))
+                    rows.append(
+                        (
+                            kind,
+                            f"mosquitto_pub -l -> twin ingest, single, QoS {qos}",
+                            f"{r['readings_per_s']:,.0f} readings/s "
+                            f"({r['archived']}/{r['readings']} archived, {ratio:.2f}x C clients)",
+                        )
+                    )
                     print(rows[-1], flush=True)
                 n_lat = int(10_000 * q)
-                r = run_ingest(bdir, f"{kind}-latency", url, n=n_lat, batch=1, qos=1, speed=1.0,
-                               timeout=60)
-                rows.append((kind, "latency at 1,000 readings/s, single, QoS 1",
-                             f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms "
-                             f"({r['archived']}/{r['readings']} archived)"))
+                r = run_ingest(
+                    bdir, f"{kind}-latency", url, n=n_lat, batch=1, qos=1, speed=1.0, timeout=60
+                )
+                rows.append(
+                    (
+                        kind,
+                        "latency at 1,000 readings/s, single, QoS 1",
+                        f"p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms "
+                        f"({r['archived']}/{r['readings']} archived)",
+                    )
+                )
                 print(rows[-1], flush=True)
             finally:
                 broker.stop()
     print(f"\nload average after: {os.getloadavg()}")
-    print(f"\n| broker | case | result |\n|---|---|---|")
+    print("\n| broker | case | result |\n|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
 

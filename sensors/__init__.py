@@ -18,7 +18,13 @@ from sensors.errors import (
 from sensors.ingest import Ingester, IngestStats, deadletter_topic
 from sensors.mqtt import BrokerSettings, make_client, parse_broker_url
 from sensors.publish import Faults, PublishStats, apply_faults, publish_readings, synthetic_readings
-from sensors.schema import PAYLOAD_JSON_SCHEMA, Readings, decode_payload, encode_batch, encode_reading
+from sensors.schema import (
+    PAYLOAD_JSON_SCHEMA,
+    Readings,
+    decode_payload,
+    encode_batch,
+    encode_reading,
+)
 from sensors.units import from_si, to_si
 from sensors.validation import REASONS, DeadLetter, SeenSequences, Validator
 

@@ -51,7 +51,10 @@ _READING_VARS: dict[str, tuple[str, dict[str, str]]] = {
     "value": ("f8", {"long_name": "value in the SI unit of the sensor (attrs['sensor_units'])"}),
     "quality": ("i1", {"long_name": "quality code: 0 good, 1 uncertain, 2 bad"}),
     "sequence": ("i8", {"long_name": "per-sensor sequence number"}),
-    "received": ("f8", {"units": "s", "long_name": "archive commit time, seconds since 1970-01-01 UTC"}),
+    "received": (
+        "f8",
+        {"units": "s", "long_name": "archive commit time, seconds since 1970-01-01 UTC"},
+    ),
 }
 _LETTER_VARS: dict[str, tuple[str, dict[str, str]]] = {
     "received": ("f8", {"units": "s", "long_name": "receive time, seconds since 1970-01-01 UTC"}),
@@ -89,7 +92,10 @@ class ArchiveBatch:
     def concatenate(parts: list[ArchiveBatch]) -> ArchiveBatch:
         """Join batches end to end."""
         return ArchiveBatch(
-            *(np.concatenate([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(ArchiveBatch))
+            *(
+                np.concatenate([getattr(p, f.name) for p in parts])
+                for f in dataclasses.fields(ArchiveBatch)
+            )
         )
 
     def __len__(self) -> int:
@@ -143,7 +149,9 @@ def read_commit(path: str | pathlib.Path) -> dict[str, int]:
     try:
         data: dict[str, int] = json.loads(marker.read_text())
     except FileNotFoundError as err:
-        raise ArchiveError(f"archive: no sensor archive at {str(path)!r} ({_COMMIT} missing)") from err
+        raise ArchiveError(
+            f"archive: no sensor archive at {str(path)!r} ({_COMMIT} missing)"
+        ) from err
     return data
 
 
@@ -170,18 +178,21 @@ class Archive:
         Dead-letter reason codes (stored so readers can decode them).
     """
 
-    def __init__(self, path: str | pathlib.Path, catalogue: Catalogue, *, reasons: tuple[str, ...]) -> None:
+    def __init__(
+        self, path: str | pathlib.Path, catalogue: Catalogue, *, reasons: tuple[str, ...]
+    ) -> None:
         import zarr
 
         self.path = pathlib.Path(path)
         self.catalogue = catalogue
         if (self.path / _COMMIT).exists():
-            self._group = zarr.open_group(self.path, mode="r+", zarr_format=3)
-            attrs = dict(self._group.attrs)
+            self._group: Any = zarr.open_group(self.path, mode="r+", zarr_format=3)
+            attrs: dict[str, Any] = dict(self._group.attrs)
             if attrs.get("component") != catalogue.component or attrs.get("site") != catalogue.site:
                 raise ArchiveError(
                     f"archive: {str(path)!r} belongs to component {attrs.get('component')!r} at "
-                    f"site {attrs.get('site')!r}, not {catalogue.component!r} at {catalogue.site!r}; "
+                    f"site {attrs.get('site')!r}, not {catalogue.component!r} at "
+                    f"{catalogue.site!r}; "
                     "use another archive path"
                 )
             ids = list(attrs["sensors"])
@@ -195,33 +206,47 @@ class Archive:
                         f"says a {s.quantity} ({s.si_unit!r}); give the sensor a new id"
                     )
                 units[s.id], rates[s.id] = s.si_unit, s.rate
-            self._group.attrs.update({"sensors": ids, "sensor_units": units, "sensor_rate_Hz": rates,
-                                      "reasons": list(reasons)})
+            self._group.attrs.update(
+                {
+                    "sensors": ids,
+                    "sensor_units": units,
+                    "sensor_rate_Hz": rates,
+                    "reasons": list(reasons),
+                }
+            )
             self._counts = read_commit(self.path)
-            self._letters = self._group["deadletter"]
+            self._letters: Any = self._group["deadletter"]
             self._truncate_uncommitted()
         else:
             self.path.mkdir(parents=True, exist_ok=True)
             self._group = zarr.open_group(self.path, mode="w", zarr_format=3)
-            self._group.attrs.update({
-                "schema_version": ARCHIVE_SCHEMA_VERSION,
-                "component": catalogue.component,
-                "site": catalogue.site,
-                "sensors": list(catalogue.ids),
-                "sensor_units": {s.id: s.si_unit for s in catalogue.sensors},
-                "sensor_rate_Hz": {s.id: s.rate for s in catalogue.sensors},
-                "reasons": list(reasons),
-            })
-            for name, (dtype, attrs) in _READING_VARS.items():
-                arr = self._group.create_array(name, shape=(0,), chunks=(_CHUNK_ROWS,), dtype=dtype,
-                                               dimension_names=["reading"])
-                arr.attrs.update(attrs)
+            self._group.attrs.update(
+                {
+                    "schema_version": ARCHIVE_SCHEMA_VERSION,
+                    "component": catalogue.component,
+                    "site": catalogue.site,
+                    "sensors": list(catalogue.ids),
+                    "sensor_units": {s.id: s.si_unit for s in catalogue.sensors},
+                    "sensor_rate_Hz": {s.id: s.rate for s in catalogue.sensors},
+                    "reasons": list(reasons),
+                }
+            )
+            for name, (dtype, var_attrs) in _READING_VARS.items():
+                arr = self._group.create_array(
+                    name,
+                    shape=(0,),
+                    chunks=(_CHUNK_ROWS,),
+                    dtype=dtype,
+                    dimension_names=["reading"],
+                )
+                arr.attrs.update(var_attrs)
             self._letters = self._group.create_group("deadletter")
             self._letters.attrs["reasons"] = list(reasons)
-            for name, (dtype, attrs) in _LETTER_VARS.items():
-                arr = self._letters.create_array(name, shape=(0,), chunks=(65_536,), dtype=dtype,
-                                                 dimension_names=["letter"])
-                arr.attrs.update(attrs)
+            for name, (dtype, var_attrs) in _LETTER_VARS.items():
+                arr = self._letters.create_array(
+                    name, shape=(0,), chunks=(65_536,), dtype=dtype, dimension_names=["letter"]
+                )
+                arr.attrs.update(var_attrs)
             self._counts = {"readings": 0, "deadletter": 0, "flushes": 0}
             _write_commit(self.path, self._counts)
         self.sensor_ids: tuple[str, ...] = tuple(self._group.attrs["sensors"])
@@ -246,7 +271,9 @@ class Archive:
         """Committed readings."""
         return self._counts["readings"]
 
-    def committed(self) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    def committed(
+        self,
+    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """Return ``(sensor, sequence, time)`` of every committed reading (for dedupe state)."""
         n = self._counts["readings"]
         return (
@@ -255,7 +282,9 @@ class Archive:
             np.asarray(self._group["time"][:n]),
         )
 
-    def append(self, readings: ArchiveBatch | None, letters: DeadLetterBatch | None = None) -> float:
+    def append(
+        self, readings: ArchiveBatch | None, letters: DeadLetterBatch | None = None
+    ) -> float:
         """Append readings and dead letters, then commit them.
 
         Parameters
@@ -313,18 +342,21 @@ def open_archive(path: str | pathlib.Path, *, group: str | None = None) -> Any:
     counts = read_commit(path)
     # Each array is cut to the committed length: during an append (or after a crash
     # in one) the arrays may differ in length beyond it.
-    root = zarr.open_group(path, mode="r", zarr_format=3)
+    root: Any = zarr.open_group(path, mode="r", zarr_format=3)
     ids = np.asarray(list(root.attrs["sensors"]) + ["<unknown>"], dtype=object)
 
     def dataset(group: Any, names: dict[str, Any], dim: str, n: int) -> Any:
-        data = {name: (dim, da.from_zarr(group[name])[:n], dict(group[name].attrs)) for name in names}
+        from_zarr: Any = da.from_zarr
+        data = {name: (dim, from_zarr(group[name])[:n], dict(group[name].attrs)) for name in names}
         return xr.Dataset(data, attrs=dict(group.attrs))
 
     if group == "deadletter":
         ds = dataset(root["deadletter"], _LETTER_VARS, "letter", counts["deadletter"]).load()
         reasons = np.asarray(list(ds.attrs["reasons"]), dtype=object)
-        return ds.assign_coords(reason_code=("letter", reasons[ds["reason"].values]),
-                                sensor_id=("letter", ids[ds["sensor"].values]))
+        return ds.assign_coords(
+            reason_code=("letter", reasons[ds["reason"].values]),
+            sensor_id=("letter", ids[ds["sensor"].values]),
+        )
     if group is not None:
         raise ArchiveError(f"group: must be None or 'deadletter', got {group!r}")
     ds = dataset(root, _READING_VARS, "reading", counts["readings"])
@@ -369,13 +401,17 @@ def archive_info(path: str | pathlib.Path, *, gap_factor: float = 3.0) -> dict[s
             dt = np.diff(t)
             limit = gap_factor / float(rates.get(sid, 1.0))
             gaps = dt[dt > limit]
-            entry.update({
-                "first_time": float(t[0]), "last_time": float(t[-1]),
-                "gaps": int(gaps.size), "gap_total_s": float(gaps.sum()),
-                "largest_gap_s": float(gaps.max()) if gaps.size else 0.0,
-                "missing_sequences": int(s[-1] - s[0] + 1 - s.size),
-                "duplicate_sequences": int(n - s.size),
-            })
+            entry.update(
+                {
+                    "first_time": float(t[0]),
+                    "last_time": float(t[-1]),
+                    "gaps": int(gaps.size),
+                    "gap_total_s": float(gaps.sum()),
+                    "largest_gap_s": float(gaps.max()) if gaps.size else 0.0,
+                    "missing_sequences": int(s[-1] - s[0] + 1 - s.size),
+                    "duplicate_sequences": int(n - s.size),
+                }
+            )
         per_sensor[sid] = entry
     reasons = np.asarray(letters["reason_code"].values)
     counts = np.asarray(letters["readings"].values)

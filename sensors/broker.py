@@ -49,7 +49,9 @@ def wait_for_port(host: str, port: int, *, timeout: float = 10.0) -> None:
                 return
         except OSError as err:
             if time.monotonic() > deadline:
-                raise BrokerError(f"broker: nothing listens on {host}:{port} after {timeout} s") from err
+                raise BrokerError(
+                    f"broker: nothing listens on {host}:{port} after {timeout} s"
+                ) from err
             time.sleep(0.05)
 
 
@@ -142,10 +144,14 @@ class MosquittoBroker:
         try:
             self._proc = subprocess.Popen(
                 [self.executable, "-c", str(config)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
             )
         except OSError as err:
-            raise BrokerError(f"broker: cannot run {self.executable!r}: {err}; install mosquitto") from err
+            raise BrokerError(
+                f"broker: cannot run {self.executable!r}: {err}; install mosquitto"
+            ) from err
         try:
             wait_for_port(self.host, self.port, timeout=timeout)
         except BrokerError:
@@ -215,7 +221,9 @@ class EmbeddedBroker:
             "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
             # amqtt keeps QoS 1 messages for an offline persistent session only when
             # the client is not anonymous: require a user name (any; loopback use).
-            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": False}},
+            "plugins": {
+                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": False}
+            },
         }
 
         async def start() -> None:
@@ -243,7 +251,9 @@ class EmbeddedBroker:
         self._ready.wait(timeout)
         if self._error is not None:
             err, self._error, self._thread = self._error, None, None
-            raise BrokerError(f"broker: amqtt failed to start on {self.host}:{self.port}: {err}") from err
+            raise BrokerError(
+                f"broker: amqtt failed to start on {self.host}:{self.port}: {err}"
+            ) from err
         wait_for_port(self.host, self.port, timeout=timeout)
         return self
 

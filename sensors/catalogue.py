@@ -160,7 +160,9 @@ def _sensor(raw: Any, index: int) -> Sensor:
     where = f"sensors[{index}] ({sensor_id})"
     quantity = _field(raw, "quantity", where, str)
     if quantity not in QUANTITIES:
-        raise CatalogueError(f"{where}.quantity: must be one of {list(QUANTITIES)}, got {quantity!r}")
+        raise CatalogueError(
+            f"{where}.quantity: must be one of {list(QUANTITIES)}, got {quantity!r}"
+        )
     unit = _field(raw, "unit", where, str)
     if unit not in ALLOWED_UNITS[quantity]:
         raise CatalogueError(
@@ -177,7 +179,9 @@ def _sensor(raw: Any, index: int) -> Sensor:
     if has_loc:
         location = _field(raw, "location", where, str)
         if location not in LOCATIONS:
-            raise CatalogueError(f"{where}.location: must be one of {list(LOCATIONS)}, got {location!r}")
+            raise CatalogueError(
+                f"{where}.location: must be one of {list(LOCATIONS)}, got {location!r}"
+            )
     else:
         radius = _number(raw, "radius_m", where)
         if radius <= 0.0:

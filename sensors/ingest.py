@@ -152,8 +152,11 @@ class Ingester:
         self.deadletter_topic = deadletter_topic(prefix, catalogue)
         self.archive = Archive(archive_path, catalogue, reasons=REASONS)
         self.validator = Validator(
-            catalogue, self.archive.sensor_index, prefix=prefix,
-            max_payload_bytes=max_payload_bytes, future_tolerance=future_tolerance,
+            catalogue,
+            self.archive.sensor_index,
+            prefix=prefix,
+            max_payload_bytes=max_payload_bytes,
+            future_tolerance=future_tolerance,
             backwards_tolerance=backwards_tolerance,
         )
         self.validator.restore(*self.archive.committed())
@@ -179,9 +182,14 @@ class Ingester:
             self._generation += 1
         self.stats.connects += 1
         client.subscribe(self.topic, qos=self.qos)
-        _log.info("connected to %s:%d as %s, subscribed to %s (session present: %s)",
-                  self.broker.host, self.broker.port, self.client_id, self.topic,
-                  getattr(flags, "session_present", None))
+        _log.info(
+            "connected to %s:%d as %s, subscribed to %s (session present: %s)",
+            self.broker.host,
+            self.broker.port,
+            self.client_id,
+            self.topic,
+            getattr(flags, "session_present", None),
+        )
         self.connected.set()
 
     def _on_subscribe(self, client: Any, userdata: Any, mid: int, reasons: Any, props: Any) -> None:
@@ -192,7 +200,9 @@ class Ingester:
         _log.info("subscription to %s acknowledged", self.topic)
         self.subscribed.set()
 
-    def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+    def _on_disconnect(
+        self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
         with self._conn_lock:
             self._generation += 1
         self.connected.clear()
@@ -205,9 +215,21 @@ class Ingester:
             outcome = self.validator.check(message.topic, message.payload, received=received)
         except Exception as err:  # the service must survive any payload
             _log.exception("validator failed on a message of %s", message.topic)
-            outcome = Outcome(None, 0, [DeadLetter(
-                "internal_error", f"validator raised {type(err).__name__}: {err}", message.topic,
-                None, 0, received, bytes(message.payload[:256]))])
+            outcome = Outcome(
+                None,
+                0,
+                [
+                    DeadLetter(
+                        "internal_error",
+                        f"validator raised {type(err).__name__}: {err}",
+                        message.topic,
+                        None,
+                        0,
+                        received,
+                        bytes(message.payload[:256]),
+                    )
+                ],
+            )
         n = len(outcome.accepted) if outcome.accepted is not None else 0
         with self._room:
             # Back-pressure: hold the network thread while the buffer is far over a flush.
@@ -237,7 +259,9 @@ class Ingester:
             letter_batch = DeadLetterBatch(
                 np.array([dl.received for dl in letters], dtype=np.float64),
                 np.array([dl.reason_index for dl in letters], dtype=np.int16),
-                np.array([self.archive.sensor_index(dl.sensor or "") for dl in letters], dtype=np.int32),
+                np.array(
+                    [self.archive.sensor_index(dl.sensor or "") for dl in letters], dtype=np.int32
+                ),
                 np.array([dl.readings for dl in letters], dtype=np.int64),
             )
         self.archive.append(readings, letter_batch)
@@ -264,8 +288,12 @@ class Ingester:
     def start(self) -> None:
         """Connect (asynchronously; paho retries with back-off) and start the network thread."""
         client, properties = make_client(
-            self.broker, client_id=self.client_id, persistent=True, manual_ack=True,
-            receive_maximum=self.receive_maximum, session_expiry=self.session_expiry,
+            self.broker,
+            client_id=self.client_id,
+            persistent=True,
+            manual_ack=True,
+            receive_maximum=self.receive_maximum,
+            session_expiry=self.session_expiry,
         )
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -289,8 +317,13 @@ class Ingester:
         self._client = None
         client.disconnect()
 
-    def serve(self, *, stop: threading.Event | None = None, duration: float | None = None,
-              status_every: float | None = None) -> IngestStats:
+    def serve(
+        self,
+        *,
+        stop: threading.Event | None = None,
+        duration: float | None = None,
+        status_every: float | None = None,
+    ) -> IngestStats:
         """Run the flush loop until ``stop`` is set or ``duration`` (s) has passed.
 
         Parameters
@@ -319,8 +352,11 @@ class Ingester:
                         self._rows >= self.flush_rows
                         or time.time() - self._oldest >= self.flush_interval
                     )
-                    wait = self.flush_interval if not self._buffer else max(
-                        0.0, self._oldest + self.flush_interval - time.time())
+                    wait = (
+                        self.flush_interval
+                        if not self._buffer
+                        else max(0.0, self._oldest + self.flush_interval - time.time())
+                    )
                 if due:
                     self.flush()
                 else:

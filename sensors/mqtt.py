@@ -143,7 +143,7 @@ def make_client(
         raise BrokerError("client_id: a persistent session needs a fixed client id, got ''")
     v5 = settings.protocol == "5"
     client = mqtt.Client(
-        callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+        callback_api_version=mqtt.CallbackAPIVersion.VERSION2,  # type: ignore[attr-defined]
         client_id=client_id,
         clean_session=None if v5 else not persistent,
         protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
@@ -162,7 +162,7 @@ def make_client(
     client.max_queued_messages_set(0)
     properties = None
     if v5:
-        properties = Properties(PacketTypes.CONNECT)
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         if persistent:
             properties.SessionExpiryInterval = int(session_expiry)
         if receive_maximum is not None:

@@ -125,7 +125,9 @@ def synthetic_readings(
         t = start_time + np.arange(n) / (s.rate * rate_scale)
         lo, hi = from_si([s.valid_min, s.valid_max], s.unit, s.quantity)
         phase = rng.uniform(0.0, 2.0 * np.pi)
-        value = 0.5 * (lo + hi) + 0.25 * (hi - lo) * np.sin(2.0 * np.pi * (t - start_time) / 3600.0 + phase)
+        value = 0.5 * (lo + hi) + 0.25 * (hi - lo) * np.sin(
+            2.0 * np.pi * (t - start_time) / 3600.0 + phase
+        )
         parts["time"].append(t)
         parts["value"].append(value)
         parts["sequence"].append(np.arange(n, dtype=np.int64))
@@ -133,13 +135,21 @@ def synthetic_readings(
     cols = {k: np.concatenate(v) for k, v in parts.items()}
     order = np.argsort(cols["time"], kind="stable")
     return xr.Dataset(
-        {"value": ("reading", cols["value"][order]), "sequence": ("reading", cols["sequence"][order])},
-        coords={"time": ("reading", cols["time"][order]), "sensor_id": ("reading", cols["sensor_id"][order])},
+        {
+            "value": ("reading", cols["value"][order]),
+            "sequence": ("reading", cols["sequence"][order]),
+        },
+        coords={
+            "time": ("reading", cols["time"][order]),
+            "sensor_id": ("reading", cols["sensor_id"][order]),
+        },
         attrs={"sensor_units": {s.id: s.unit for s in catalogue.sensors}},
     )
 
 
-def apply_faults(recording: Any, catalogue: Catalogue, faults: Faults, *, rng: np.random.Generator) -> Any:
+def apply_faults(
+    recording: Any, catalogue: Catalogue, faults: Faults, *, rng: np.random.Generator
+) -> Any:
     """Return a copy of a recording with faults injected.
 
     Parameters
@@ -278,7 +288,9 @@ def publish_readings(
     if speed is None:
         bounds = [0, time.size]
     else:
-        edges = np.arange(t0, time[-1] + tick * speed, tick * speed) if time.size else np.array([0.0])
+        edges = (
+            np.arange(t0, time[-1] + tick * speed, tick * speed) if time.size else np.array([0.0])
+        )
         bounds = list(np.searchsorted(time, edges, side="left")) + [time.size]
     sent = 0
     try:
@@ -291,17 +303,22 @@ def publish_readings(
             if hi <= lo:
                 continue
             w_ids = ids[lo:hi]
-            for sid in (sensor_names if hi - lo > 1 else [w_ids[0]]):
+            for sid in sensor_names if hi - lo > 1 else [w_ids[0]]:
                 idx = np.flatnonzero(w_ids == sid) + lo if hi - lo > 1 else np.array([lo])
                 for j in range(0, idx.size, batch_size):
-                    part = idx[j:j + batch_size]
+                    part = idx[j : j + batch_size]
                     t = np.full(part.size, _time.time()) if stamp_now else time[part]
                     if batch_size == 1:
-                        payload = encode_reading(time=float(t[0]), value=float(value[part[0]]),
-                                                 unit=units[sid], sequence=int(seq[part[0]]))
+                        payload = encode_reading(
+                            time=float(t[0]),
+                            value=float(value[part[0]]),
+                            unit=units[sid],
+                            sequence=int(seq[part[0]]),
+                        )
                     else:
-                        payload = encode_batch(time=t, value=value[part], unit=units[sid],
-                                               sequence=seq[part])
+                        payload = encode_batch(
+                            time=t, value=value[part], unit=units[sid], sequence=seq[part]
+                        )
                     client.publish(topics[sid], payload, qos=qos)
                     stats.messages += 1
                     stats.readings += part.size

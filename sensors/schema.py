@@ -78,12 +78,20 @@ PAYLOAD_JSON_SCHEMA: dict[str, Any] = {
             "required": ["schema_version", "time", "value", "unit", "sequence"],
             "properties": {
                 "schema_version": {"const": SCHEMA_VERSION},
-                "time": {"type": "array", "items": _NUMBER, "minItems": 1,
-                         "maxItems": MAX_BATCH_READINGS},
+                "time": {
+                    "type": "array",
+                    "items": _NUMBER,
+                    "minItems": 1,
+                    "maxItems": MAX_BATCH_READINGS,
+                },
                 "value": {"type": "array", "items": {"type": ["number", "null"]}},
                 "unit": {"type": "string"},
-                "quality": {"oneOf": [{"enum": list(QUALITY_CODES)},
-                                      {"type": "array", "items": {"enum": list(QUALITY_CODES)}}]},
+                "quality": {
+                    "oneOf": [
+                        {"enum": list(QUALITY_CODES)},
+                        {"type": "array", "items": {"enum": list(QUALITY_CODES)}},
+                    ]
+                },
                 "sequence": {"type": "array", "items": {"type": "integer", "minimum": 0}},
             },
         },
@@ -120,8 +128,9 @@ class Readings:
 
     def take(self, mask: npt.NDArray[np.bool_]) -> Readings:
         """Return the readings where ``mask`` is true."""
-        return Readings(self.time[mask], self.value[mask], self.quality[mask],
-                        self.sequence[mask], self.unit)
+        return Readings(
+            self.time[mask], self.value[mask], self.quality[mask], self.sequence[mask], self.unit
+        )
 
 
 def _schema_error(field: str, rule: str, value: Any) -> PayloadError:
@@ -288,8 +297,14 @@ def encode_reading(
         UTF-8 JSON.
     """
     return orjson.dumps(
-        {"schema_version": SCHEMA_VERSION, "time": float(time), "value": float(value),
-         "unit": unit, "quality": quality, "sequence": int(sequence)}
+        {
+            "schema_version": SCHEMA_VERSION,
+            "time": float(time),
+            "value": float(value),
+            "unit": unit,
+            "quality": quality,
+            "sequence": int(sequence),
+        }
     )
 
 

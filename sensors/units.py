@@ -106,9 +106,7 @@ def si_coefficients(unit: str, quantity: str) -> tuple[float, float]:
     return one - zero, zero
 
 
-def to_si(
-    values: npt.ArrayLike, unit: str, quantity: str
-) -> npt.NDArray[np.float64]:
+def to_si(values: npt.ArrayLike, unit: str, quantity: str) -> npt.NDArray[np.float64]:
     """Convert values given in ``unit`` to the SI unit of ``quantity``.
 
     Parameters
@@ -129,9 +127,7 @@ def to_si(
     return np.asarray(values, dtype=np.float64) * scale + offset
 
 
-def from_si(
-    values: npt.ArrayLike, unit: str, quantity: str
-) -> npt.NDArray[np.float64]:
+def from_si(values: npt.ArrayLike, unit: str, quantity: str) -> npt.NDArray[np.float64]:
     """Convert SI values of ``quantity`` to ``unit`` (inverse of :func:`to_si`).
 
     Parameters

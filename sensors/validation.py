@@ -90,12 +90,18 @@ class DeadLetter:
 
     def to_json(self) -> bytes:
         """Encode for the dead-letter topic (payload excerpt base64-encoded)."""
-        return orjson.dumps({
-            "schema_version": 1, "reason": self.reason, "detail": self.detail,
-            "topic": self.topic, "sensor": self.sensor, "readings": self.readings,
-            "received": self.received,
-            "payload_base64": base64.b64encode(self.excerpt).decode("ascii"),
-        })
+        return orjson.dumps(
+            {
+                "schema_version": 1,
+                "reason": self.reason,
+                "detail": self.detail,
+                "topic": self.topic,
+                "sensor": self.sensor,
+                "readings": self.readings,
+                "received": self.received,
+                "payload_base64": base64.b64encode(self.excerpt).decode("ascii"),
+            }
+        )
 
 
 @dataclasses.dataclass(slots=True)
@@ -210,17 +216,31 @@ class Validator:
         self._seen: dict[int, SeenSequences] = {}
         self._latest: dict[int, float] = {}
 
-    def restore(self, sensor: npt.NDArray[np.int32], sequence: npt.NDArray[np.int64],
-                time: npt.NDArray[np.float64]) -> None:
+    def restore(
+        self,
+        sensor: npt.NDArray[np.int32],
+        sequence: npt.NDArray[np.int64],
+        time: npt.NDArray[np.float64],
+    ) -> None:
         """Rebuild dedupe and latest-time state from archived readings."""
         for idx in np.unique(sensor):
             mask = sensor == idx
             seen = self._seen.setdefault(int(idx), SeenSequences())
             seen.add(sequence[mask])
-            self._latest[int(idx)] = max(self._latest.get(int(idx), -np.inf), float(time[mask].max()))
+            self._latest[int(idx)] = max(
+                self._latest.get(int(idx), -np.inf), float(time[mask].max())
+            )
 
-    def _letter(self, reason: str, detail: str, topic: str, sensor: str | None, readings: int,
-                received: float, payload: bytes) -> DeadLetter:
+    def _letter(
+        self,
+        reason: str,
+        detail: str,
+        topic: str,
+        sensor: str | None,
+        readings: int,
+        received: float,
+        payload: bytes,
+    ) -> DeadLetter:
         return DeadLetter(reason, detail, topic, sensor, readings, received, bytes(payload[:256]))
 
     def check(self, topic: str, payload: bytes, *, received: float) -> Outcome:
@@ -240,34 +260,63 @@ class Validator:
         Outcome
             Accepted readings, duplicates dropped and dead letters.
         """
-        sensor_id = topic[len(self._topic_head):] if topic.startswith(self._topic_head) else None
+        sensor_id = topic[len(self._topic_head) :] if topic.startswith(self._topic_head) else None
         if sensor_id is None or "/" in sensor_id or not sensor_id:
-            return Outcome(None, 0, [self._letter(
-                "bad_topic", f"topic: must be {self._topic_head}<sensor>, got {topic!r}",
-                topic, None, 0, received, payload)])
+            return Outcome(
+                None,
+                0,
+                [
+                    self._letter(
+                        "bad_topic",
+                        f"topic: must be {self._topic_head}<sensor>, got {topic!r}",
+                        topic,
+                        None,
+                        0,
+                        received,
+                        payload,
+                    )
+                ],
+            )
         try:
             readings = decode_payload(payload, max_bytes=self.max_payload_bytes)
         except PayloadError as err:
-            return Outcome(None, 0, [self._letter(err.reason, str(err), topic, sensor_id, 0,
-                                                  received, payload)])
+            return Outcome(
+                None,
+                0,
+                [self._letter(err.reason, str(err), topic, sensor_id, 0, received, payload)],
+            )
         n = len(readings)
         sensor = self.catalogue.get(sensor_id)
         if sensor is None:
-            return Outcome(None, 0, [self._letter(
-                "unknown_sensor", f"sensor: {sensor_id!r} is not in the catalogue of "
-                f"{self.catalogue.component!r}; add it to the config", topic, sensor_id, n,
-                received, payload)])
+            return Outcome(
+                None,
+                0,
+                [
+                    self._letter(
+                        "unknown_sensor",
+                        f"sensor: {sensor_id!r} is not in the catalogue of "
+                        f"{self.catalogue.component!r}; add it to the config",
+                        topic,
+                        sensor_id,
+                        n,
+                        received,
+                        payload,
+                    )
+                ],
+            )
         try:
             scale, offset = si_coefficients(readings.unit, sensor.quantity)
         except UnitError as err:
             reason = "unit_mismatch" if readings.unit in _KNOWN_UNITS else "unknown_unit"
-            return Outcome(None, 0, [self._letter(reason, str(err), topic, sensor_id, n,
-                                                  received, payload)])
+            return Outcome(
+                None, 0, [self._letter(reason, str(err), topic, sensor_id, n, received, payload)]
+            )
         index = self._sensor_index(sensor_id)
         seen = self._seen.setdefault(index, SeenSequences())
         if n == 1:
-            return self._check_one(readings, sensor, index, seen, scale, offset, topic, payload,
-                                   received)
+            return self._check_one(
+                readings, sensor, index, seen, scale, offset, topic, payload, received
+            )
         seq = readings.sequence
         fresh = ~seen.contains(seq)
         _, first = np.unique(seq, return_index=True)
@@ -282,33 +331,68 @@ class Validator:
         def reject(mask: npt.NDArray[np.bool_], reason: str, detail: str) -> None:
             count = int(mask.sum())
             if count:
-                letters.append(self._letter(reason, f"{detail} ({count} of {n} readings)", topic,
-                                            sensor_id, count, received, payload))
+                letters.append(
+                    self._letter(
+                        reason,
+                        f"{detail} ({count} of {n} readings)",
+                        topic,
+                        sensor_id,
+                        count,
+                        received,
+                        payload,
+                    )
+                )
                 keep[mask] = False
 
-        reject(keep & ~(np.isfinite(value) & np.isfinite(t)), "non_finite",
-               "value/time: must be finite numbers")
-        reject(keep & ((value < sensor.valid_min) | (value > sensor.valid_max)), "out_of_range",
-               f"value: must lie in [{sensor.valid_min:g}, {sensor.valid_max:g}] {sensor.si_unit}")
-        reject(keep & (t > received + self.future_tolerance), "time_in_future",
-               f"time: at most {self.future_tolerance:g} s after the receive time {received:.3f}")
+        reject(
+            keep & ~(np.isfinite(value) & np.isfinite(t)),
+            "non_finite",
+            "value/time: must be finite numbers",
+        )
+        reject(
+            keep & ((value < sensor.valid_min) | (value > sensor.valid_max)),
+            "out_of_range",
+            f"value: must lie in [{sensor.valid_min:g}, {sensor.valid_max:g}] {sensor.si_unit}",
+        )
+        reject(
+            keep & (t > received + self.future_tolerance),
+            "time_in_future",
+            f"time: at most {self.future_tolerance:g} s after the receive time {received:.3f}",
+        )
         if keep.any():
             latest = self._latest.get(index, -np.inf)
             prior = np.maximum.accumulate(np.where(keep, t, -np.inf))
             prior = np.maximum(np.r_[latest, prior[:-1]], latest)
-            reject(keep & (t < prior - self.backwards_tolerance), "time_backwards",
-                   f"time: at most {self.backwards_tolerance:g} s before the latest reading")
+            reject(
+                keep & (t < prior - self.backwards_tolerance),
+                "time_backwards",
+                f"time: at most {self.backwards_tolerance:g} s before the latest reading",
+            )
         if not keep.any():
             return Outcome(None, duplicates, letters)
         seen.add(seq[keep])
         self._latest[index] = max(self._latest.get(index, -np.inf), float(t[keep].max()))
-        accepted = ArchiveBatch(t[keep], np.full(int(keep.sum()), index, dtype=np.int32),
-                                value[keep], readings.quality[keep], seq[keep])
+        accepted = ArchiveBatch(
+            t[keep],
+            np.full(int(keep.sum()), index, dtype=np.int32),
+            value[keep],
+            readings.quality[keep],
+            seq[keep],
+        )
         return Outcome(accepted, duplicates, letters)
 
-    def _check_one(self, readings: Any, sensor: Any, index: int, seen: SeenSequences,
-                   scale: float, offset: float, topic: str, payload: bytes,
-                   received: float) -> Outcome:
+    def _check_one(
+        self,
+        readings: Any,
+        sensor: Any,
+        index: int,
+        seen: SeenSequences,
+        scale: float,
+        offset: float,
+        topic: str,
+        payload: bytes,
+        received: float,
+    ) -> Outcome:
         # Scalar twin of the batch path in check(): same rules, same order.
         seq = int(readings.sequence[0])
         if seen.contains_one(seq):
@@ -320,20 +404,50 @@ class Validator:
         if not (np.isfinite(value) and np.isfinite(t)):
             reason, detail = "non_finite", "value/time: must be finite numbers"
         elif not sensor.valid_min <= value <= sensor.valid_max:
-            reason, detail = "out_of_range", (f"value: must lie in [{sensor.valid_min:g}, "
-                                              f"{sensor.valid_max:g}] {sensor.si_unit}")
+            reason, detail = (
+                "out_of_range",
+                (
+                    f"value: must lie in [{sensor.valid_min:g}, "
+                    f"{sensor.valid_max:g}] {sensor.si_unit}"
+                ),
+            )
         elif t > received + self.future_tolerance:
-            reason, detail = "time_in_future", (f"time: at most {self.future_tolerance:g} s after "
-                                                f"the receive time {received:.3f}")
+            reason, detail = (
+                "time_in_future",
+                (
+                    f"time: at most {self.future_tolerance:g} s after "
+                    f"the receive time {received:.3f}"
+                ),
+            )
         elif t < latest - self.backwards_tolerance:
-            reason, detail = "time_backwards", (f"time: at most {self.backwards_tolerance:g} s "
-                                                "before the latest reading")
+            reason, detail = (
+                "time_backwards",
+                (f"time: at most {self.backwards_tolerance:g} s before the latest reading"),
+            )
         if reason:
-            return Outcome(None, 0, [self._letter(reason, f"{detail} (1 of 1 readings)", topic,
-                                                  sensor.id, 1, received, payload)])
+            return Outcome(
+                None,
+                0,
+                [
+                    self._letter(
+                        reason,
+                        f"{detail} (1 of 1 readings)",
+                        topic,
+                        sensor.id,
+                        1,
+                        received,
+                        payload,
+                    )
+                ],
+            )
         seen.add(readings.sequence)
         if t > latest:
             self._latest[index] = t
-        accepted = ArchiveBatch(readings.time, np.array([index], dtype=np.int32),
-                                np.array([value]), readings.quality, readings.sequence)
+        accepted = ArchiveBatch(
+            readings.time,
+            np.array([index], dtype=np.int32),
+            np.array([value]),
+            readings.quality,
+            readings.sequence,
+        )
         return Outcome(accepted, 0, [])

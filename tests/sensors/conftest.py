@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import pytest
 
 from sensors.archive import read_commit
-from sensors.errors import ArchiveError
 from sensors.broker import EmbeddedBroker, MosquittoBroker
 from sensors.catalogue import Catalogue, load_catalogue
+from sensors.errors import ArchiveError
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DEMO_CONFIG = ROOT / "examples" / "sensors_demo.toml"
@@ -30,8 +30,12 @@ def catalogue() -> Catalogue:
 def mosquitto(tmp_path: pathlib.Path) -> Iterator[MosquittoBroker]:
     if shutil.which("mosquitto") is None:
         pytest.fail("mosquitto is not installed (apt-get install mosquitto)")
-    broker = MosquittoBroker(tmp_path / "mosquitto", persistence=True,
-                             max_queued_messages=1_000_000, max_inflight_messages=10_000)
+    broker = MosquittoBroker(
+        tmp_path / "mosquitto",
+        persistence=True,
+        max_queued_messages=1_000_000,
+        max_inflight_messages=10_000,
+    )
     broker.start()
     yield broker
     broker.stop()
@@ -52,8 +56,22 @@ class IngestProcess:
     """``twin ingest`` in a subprocess, its log in a file."""
 
     def __init__(self, archive: pathlib.Path, url: str, log: pathlib.Path, *extra: str) -> None:
-        self.args = [sys.executable, "-m", "twin", "ingest", str(DEMO_CONFIG), "--archive", str(archive),
-                     "--broker", url, "--client-id", "test-ingest", "--flush-interval", "0.05", *extra]
+        self.args = [
+            sys.executable,
+            "-m",
+            "twin",
+            "ingest",
+            str(DEMO_CONFIG),
+            "--archive",
+            str(archive),
+            "--broker",
+            url,
+            "--client-id",
+            "test-ingest",
+            "--flush-interval",
+            "0.05",
+            *extra,
+        ]
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
 

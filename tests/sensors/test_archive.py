@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 import zarr
 
-from sensors.archive import Archive, ArchiveBatch, DeadLetterBatch, archive_info, open_archive, read_commit
+from sensors.archive import (
+    Archive,
+    ArchiveBatch,
+    DeadLetterBatch,
+    archive_info,
+    open_archive,
+    read_commit,
+)
 from sensors.catalogue import load_catalogue
 from sensors.errors import ArchiveError
 from sensors.validation import REASONS
@@ -18,8 +25,13 @@ DEMO = pathlib.Path(__file__).resolve().parents[2] / "examples" / "sensors_demo.
 
 def _batch(sensor: int, seq: np.ndarray, t0: float, dt: float) -> ArchiveBatch:
     n = seq.size
-    return ArchiveBatch(t0 + dt * seq.astype(float), np.full(n, sensor, dtype=np.int32),
-                        seq.astype(float) * 10.0, np.zeros(n, dtype=np.int8), seq.astype(np.int64))
+    return ArchiveBatch(
+        t0 + dt * seq.astype(float),
+        np.full(n, sensor, dtype=np.int32),
+        seq.astype(float) * 10.0,
+        np.zeros(n, dtype=np.int8),
+        seq.astype(np.int64),
+    )
 
 
 def test_uncommitted_tail_is_invisible_and_cut_by_the_next_writer(tmp_path: pathlib.Path) -> None:
@@ -57,16 +69,25 @@ def test_info_counts_gaps_missing_sequences_and_dead_letters(tmp_path: pathlib.P
     arch = Archive(path, cat, reasons=REASONS)
     seq = np.r_[0:50, 60:100]  # 10 missing readings: one 11 s gap
     arch.append(_batch(0, seq, 1.7e9, 1.0))
-    arch.append(_batch(2, np.arange(20), 1.7e9, 1.0),
-                DeadLetterBatch(np.full(3, 1.7e9), np.array([REASONS.index("out_of_range")] * 2
-                                                            + [REASONS.index("malformed_json")],
-                                                            dtype=np.int16),
-                                np.array([0, 0, -1], dtype=np.int32), np.array([4, 1, 0])))
+    arch.append(
+        _batch(2, np.arange(20), 1.7e9, 1.0),
+        DeadLetterBatch(
+            np.full(3, 1.7e9),
+            np.array(
+                [REASONS.index("out_of_range")] * 2 + [REASONS.index("malformed_json")],
+                dtype=np.int16,
+            ),
+            np.array([0, 0, -1], dtype=np.int32),
+            np.array([4, 1, 0]),
+        ),
+    )
     info = archive_info(path)
     tc = info["sensors"]["TC-fluid-01"]
     assert (tc["readings"], tc["gaps"], tc["missing_sequences"]) == (90, 1, 10)
     assert tc["largest_gap_s"] == pytest.approx(11.0)
     assert info["sensors"]["PT-01"]["gaps"] == 0
     assert info["readings"] == 110 and info["first_time"] == 1.7e9
-    assert info["dead_letters"] == {"malformed_json": {"letters": 1, "readings": 0},
-                                    "out_of_range": {"letters": 2, "readings": 5}}
+    assert info["dead_letters"] == {
+        "malformed_json": {"letters": 1, "readings": 0},
+        "out_of_range": {"letters": 2, "readings": 5},
+    }

@@ -26,24 +26,37 @@ def test_demo_config_gives_ranges_in_si() -> None:
 
 
 def _doc(**sensor: object) -> dict[str, object]:
-    base: dict[str, object] = {"id": "TC-1", "quantity": "temperature", "unit": "degC",
-                               "location": "outer", "valid_min": 0.0, "valid_max": 700.0}
+    base: dict[str, object] = {
+        "id": "TC-1",
+        "quantity": "temperature",
+        "unit": "degC",
+        "location": "outer",
+        "valid_min": 0.0,
+        "valid_max": 700.0,
+    }
     base.update(sensor)
-    return {"component": {"name": "h", "site": "s"},
-            "sensors": [{k: v for k, v in base.items() if v is not None}]}
+    return {
+        "component": {"name": "h", "site": "s"},
+        "sensors": [{k: v for k, v in base.items() if v is not None}],
+    }
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"unit": "degF"}, r"sensors\[0\] \(TC-1\)\.unit: .*'degF'"),
-    ({"quantity": "flow"}, r"\.quantity: .*'flow'"),
-    ({"id": "TC/1"}, r"sensors\[0\]\.id: .*'TC/1'"),
-    ({"location": None}, "exactly one of 'location'"),
-    ({"radius_m": 0.2}, "exactly one of 'location'"),
-    ({"valid_min": 800.0}, "valid_min must be < valid_max"),
-    ({"valid_max": "700"}, r"valid_max: must be a int or float, got '700'"),
-    ({"rate_Hz": -1.0}, r"rate_Hz: must be > 0 Hz, got -1.0"),
-])
-def test_bad_sensor_entries_name_field_rule_and_value(change: dict[str, object], message: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"unit": "degF"}, r"sensors\[0\] \(TC-1\)\.unit: .*'degF'"),
+        ({"quantity": "flow"}, r"\.quantity: .*'flow'"),
+        ({"id": "TC/1"}, r"sensors\[0\]\.id: .*'TC/1'"),
+        ({"location": None}, "exactly one of 'location'"),
+        ({"radius_m": 0.2}, "exactly one of 'location'"),
+        ({"valid_min": 800.0}, "valid_min must be < valid_max"),
+        ({"valid_max": "700"}, r"valid_max: must be a int or float, got '700'"),
+        ({"rate_Hz": -1.0}, r"rate_Hz: must be > 0 Hz, got -1.0"),
+    ],
+)
+def test_bad_sensor_entries_name_field_rule_and_value(
+    change: dict[str, object], message: str
+) -> None:
     with pytest.raises(CatalogueError, match=message):
         parse_catalogue(_doc(**change))
 
@@ -58,7 +71,9 @@ def test_duplicate_ids_and_missing_sections_are_rejected() -> None:
 
 
 def test_other_sections_of_a_component_config_are_ignored(tmp_path: pathlib.Path) -> None:
-    text = DEMO.read_text() + '\n[geometry]\ninner_radius_m = 0.15\n[surrogate]\nanything = "goes"\n'
+    text = (
+        DEMO.read_text() + '\n[geometry]\ninner_radius_m = 0.15\n[surrogate]\nanything = "goes"\n'
+    )
     path = tmp_path / "c.toml"
     path.write_text(text)
     assert load_catalogue(path) == parse_catalogue(tomllib.loads(DEMO.read_text()))

@@ -18,16 +18,38 @@ DEMO = pathlib.Path(__file__).resolve().parents[2] / "examples" / "sensors_demo.
 
 
 def test_cli_publish_ingest_and_archive_info_agree(
-    mosquitto: MosquittoBroker, tmp_path: pathlib.Path, ingest_process: type,
+    mosquitto: MosquittoBroker,
+    tmp_path: pathlib.Path,
+    ingest_process: type,
     readings_committed: Callable[..., int],
 ) -> None:
     archive = tmp_path / "cli.zarr"
     ingest = ingest_process(archive, mosquitto.url, tmp_path / "ingest.log")
     ingest.start()
     runner = CliRunner()
-    out = runner.invoke(main, ["publish", str(DEMO), "--broker", mosquitto.url, "--duration", "20",
-                               "--rate-scale", "5", "--speed", "max", "--batch-size", "25",
-                               "--dropout", "0.1", "--spike", "0.01", "--seed", "3"])
+    out = runner.invoke(
+        main,
+        [
+            "publish",
+            str(DEMO),
+            "--broker",
+            mosquitto.url,
+            "--duration",
+            "20",
+            "--rate-scale",
+            "5",
+            "--speed",
+            "max",
+            "--batch-size",
+            "25",
+            "--dropout",
+            "0.1",
+            "--spike",
+            "0.01",
+            "--seed",
+            "3",
+        ],
+    )
     assert out.exit_code == 0, out.output
     published = json.loads(out.output.strip().splitlines()[-1])
     # 20 s x 5 x (1 + 1 + 1 + 10 + 0.001) Hz = 1301 readings before 10 % dropout

@@ -36,8 +36,13 @@ ANY = "any"  # a letter of whatever reason: random garbage
 
 
 def _single(sid: str, **over: Any) -> bytes:
-    doc: dict[str, Any] = {"schema_version": 1, "time": time.time() - 1.0, "value": 20.0,
-                           "unit": "degC", "sequence": next(SEQ[sid])}
+    doc: dict[str, Any] = {
+        "schema_version": 1,
+        "time": time.time() - 1.0,
+        "value": 20.0,
+        "unit": "degC",
+        "sequence": next(SEQ[sid]),
+    }
     doc.update(over)
     return json.dumps(doc).encode()  # Python's json: writes NaN/Infinity when asked
 
@@ -45,27 +50,49 @@ def _single(sid: str, **over: Any) -> bytes:
 sensor = st.sampled_from(TEMPS)
 cases = st.one_of(
     sensor.map(lambda s: (s, _single(s), ("ok", 1))),
-    st.tuples(sensor, st.integers(2, 50)).map(lambda a: (a[0], encode_batch(
-        time=[time.time() - 1.0] * a[1], value=[400.0] * a[1], unit="K",
-        sequence=[next(SEQ[a[0]]) for _ in range(a[1])]), ("ok", a[1]))),
+    st.tuples(sensor, st.integers(2, 50)).map(
+        lambda a: (
+            a[0],
+            encode_batch(
+                time=[time.time() - 1.0] * a[1],
+                value=[400.0] * a[1],
+                unit="K",
+                sequence=[next(SEQ[a[0]]) for _ in range(a[1])],
+            ),
+            ("ok", a[1]),
+        )
+    ),
     st.tuples(sensor, st.sampled_from([float("nan"), float("inf"), -float("inf"), None])).map(
-        lambda a: (a[0], _single(a[0], value=a[1]), ("non_finite", 1))),
+        lambda a: (a[0], _single(a[0], value=a[1]), ("non_finite", 1))
+    ),
     st.tuples(sensor, st.floats(1e4, 1e300)).map(
-        lambda a: (a[0], _single(a[0], value=a[1]), ("out_of_range", 1))),
-    st.text("ABCXYZxyz019-_", min_size=1, max_size=12).filter(lambda s: s not in CAT.ids).map(
-        lambda s: (s, encode_reading(time=time.time(), value=1.0, unit="K", sequence=1),
-                   ("unknown_sensor", 1))),
+        lambda a: (a[0], _single(a[0], value=a[1]), ("out_of_range", 1))
+    ),
+    st.text("ABCXYZxyz019-_", min_size=1, max_size=12)
+    .filter(lambda s: s not in CAT.ids)
+    .map(
+        lambda s: (
+            s,
+            encode_reading(time=time.time(), value=1.0, unit="K", sequence=1),
+            ("unknown_sensor", 1),
+        )
+    ),
     st.tuples(sensor, st.sampled_from(["psi", "degF", "°C", "", "kelvin", "Kelvin"])).map(
-        lambda a: (a[0], _single(a[0], unit=a[1]), ("unknown_unit", 1))),
+        lambda a: (a[0], _single(a[0], unit=a[1]), ("unknown_unit", 1))
+    ),
     sensor.map(lambda s: (s, _single(s, unit="bar"), ("unit_mismatch", 1))),
     st.tuples(sensor, st.integers().filter(lambda v: v != 1)).map(
-        lambda a: (a[0], _single(a[0], schema_version=a[1]), ("unsupported_version", 1))),
+        lambda a: (a[0], _single(a[0], schema_version=a[1]), ("unsupported_version", 1))
+    ),
     st.tuples(sensor, st.floats(1e5, 1e9)).map(
-        lambda a: (a[0], _single(a[0], time=time.time() + a[1]), ("time_in_future", 1))),
+        lambda a: (a[0], _single(a[0], time=time.time() + a[1]), ("time_in_future", 1))
+    ),
     st.tuples(sensor, st.floats(3 * 86_400, 1e9)).map(
-        lambda a: (a[0], _single(a[0], time=time.time() - a[1]), ("time_backwards", 1))),
+        lambda a: (a[0], _single(a[0], time=time.time() - a[1]), ("time_backwards", 1))
+    ),
     st.tuples(sensor, st.sampled_from([2**64, -5, "7", 1.5, [1]])).map(
-        lambda a: (a[0], _single(a[0], sequence=a[1]), ("schema", 1))),
+        lambda a: (a[0], _single(a[0], sequence=a[1]), ("schema", 1))
+    ),
     sensor.map(lambda s: (s, b"[" * 5000, ("malformed_json", 1))),
     sensor.map(lambda s: (s, b'{"v": "' + b"x" * 30_000 + b'"}', ("oversized", 1))),
     st.tuples(sensor, st.binary(max_size=300)).map(lambda a: (a[0], a[1], (ANY, 1))),
@@ -76,8 +103,9 @@ cases = st.one_of(
 @pytest.fixture
 def running(any_broker: Any, tmp_path: pathlib.Path) -> Iterator[tuple[Ingester, Any, Catalogue]]:
     settings_ = parse_broker_url(any_broker.url)
-    ingester = Ingester(CAT, tmp_path / "h.zarr", settings_, flush_interval=0.05,
-                        max_payload_bytes=20_000)
+    ingester = Ingester(
+        CAT, tmp_path / "h.zarr", settings_, flush_interval=0.05, max_payload_bytes=20_000
+    )
     stop = threading.Event()
     thread = threading.Thread(target=ingester.serve, kwargs={"stop": stop})
     thread.start()
@@ -102,7 +130,7 @@ def _wait(cond: Any, timeout: float = 20.0) -> bool:
 
 
 def test_ingester_survives_hostile_payloads_and_counts_every_dead_letter(
-    running: tuple[Ingester, Any, Catalogue]
+    running: tuple[Ingester, Any, Catalogue],
 ) -> None:
     ingester, client, cat = running
     expected_ok = 0
@@ -115,8 +143,13 @@ def test_ingester_survives_hostile_payloads_and_counts_every_dead_letter(
     assert _wait(lambda: ingester.stats.archived == expected_ok)
 
     # No shrinking: the broker and the counters carry state from one example to the next.
-    @settings(max_examples=20, deadline=None, derandomize=True, phases=[Phase.generate],
-              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @settings(
+        max_examples=20,
+        deadline=None,
+        derandomize=True,
+        phases=[Phase.generate],
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
     @given(batch=st.lists(cases, min_size=1, max_size=25))
     def one_round(batch: list[tuple[str, bytes, tuple[str, int]]]) -> None:
         nonlocal expected_ok, expected_any
@@ -131,8 +164,10 @@ def test_ingester_survives_hostile_payloads_and_counts_every_dead_letter(
 
         def settled() -> bool:
             s = ingester.stats
-            return (s.archived == expected_ok
-                    and sum(s.dead_letters.values()) == sum(expected.values()) + expected_any)
+            return (
+                s.archived == expected_ok
+                and sum(s.dead_letters.values()) == sum(expected.values()) + expected_any
+            )
 
         assert _wait(settled), (ingester.stats, expected_ok, expected, expected_any)
         targeted = {k: v for k, v in ingester.stats.dead_letters.items() if k in expected}

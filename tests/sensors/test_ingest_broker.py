@@ -28,14 +28,23 @@ pytestmark = pytest.mark.requires_broker
 
 def _recording(catalogue: Catalogue, n_seconds: float, rate_scale: float) -> object:
     start = time.time() - n_seconds
-    return synthetic_readings(catalogue, duration=n_seconds, start_time=start,
-                              rng=np.random.default_rng(7), rate_scale=rate_scale)
+    return synthetic_readings(
+        catalogue,
+        duration=n_seconds,
+        start_time=start,
+        rng=np.random.default_rng(7),
+        rate_scale=rate_scale,
+    )
 
 
 def _assert_exactly_once(archive: pathlib.Path, recording: object, catalogue: Catalogue) -> None:
     ds = open_archive(archive).load()
-    got = {(str(s), int(q)): float(v) for s, q, v in
-           zip(ds["sensor_id"].values, ds["sequence"].values, ds["value"].values, strict=True)}
+    got = {
+        (str(s), int(q)): float(v)
+        for s, q, v in zip(
+            ds["sensor_id"].values, ds["sequence"].values, ds["value"].values, strict=True
+        )
+    }
     # exactly once: no (sensor, sequence) twice ...
     assert len(got) == ds.sizes["reading"]
     ids = np.asarray(recording["sensor_id"].values)  # type: ignore[index]
@@ -71,10 +80,22 @@ def test_published_readings_land_in_the_archive_exactly_once(
         # amqtt discards acknowledged but unforwarded messages of a publisher that
         # disconnects: the publisher lingers there (docs/sensors.md).
         linger = 0.0 if isinstance(any_broker, MosquittoBroker) else 1.0
-        publish_readings(rec.isel(reading=slice(0, half)), catalogue, settings, batch_size=1,
-                         speed=5.0, linger=linger)
-        publish_readings(rec.isel(reading=slice(half, n)), catalogue, settings, batch_size=200,
-                         speed=5.0, linger=linger)
+        publish_readings(
+            rec.isel(reading=slice(0, half)),
+            catalogue,
+            settings,
+            batch_size=1,
+            speed=5.0,
+            linger=linger,
+        )
+        publish_readings(
+            rec.isel(reading=slice(half, n)),
+            catalogue,
+            settings,
+            batch_size=200,
+            speed=5.0,
+            linger=linger,
+        )
         deadline = time.monotonic() + 30
         while ingester.stats.archived < n and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -87,8 +108,11 @@ def test_published_readings_land_in_the_archive_exactly_once(
 
 
 def test_ingest_killed_mid_stream_and_restarted_archives_every_reading_once(
-    mosquitto: MosquittoBroker, catalogue: Catalogue, tmp_path: pathlib.Path,
-    ingest_process: type, readings_committed: Callable[..., int],
+    mosquitto: MosquittoBroker,
+    catalogue: Catalogue,
+    tmp_path: pathlib.Path,
+    ingest_process: type,
+    readings_committed: Callable[..., int],
 ) -> None:
     IngestProcess, wait_for_readings = ingest_process, readings_committed  # noqa: N806
     settings = parse_broker_url(mosquitto.url)
@@ -98,7 +122,8 @@ def test_ingest_killed_mid_stream_and_restarted_archives_every_reading_once(
     rec = _recording(catalogue, 40.0, 5.0)  # 2,601 readings, sent as single messages
     n = rec.sizes["reading"]
     publisher = threading.Thread(
-        target=publish_readings, args=(rec, catalogue, settings),
+        target=publish_readings,
+        args=(rec, catalogue, settings),
         kwargs={"speed": 40.0 / 4.0, "batch_size": 1, "qos": 1, "client_id": "crash-pub"},
     )
     publisher.start()
@@ -116,8 +141,10 @@ def test_ingest_killed_mid_stream_and_restarted_archives_every_reading_once(
 
 
 def test_embedded_broker_queues_readings_for_a_stopped_ingester(
-    catalogue: Catalogue, tmp_path: pathlib.Path,
-    ingest_process: type, readings_committed: Callable[..., int],
+    catalogue: Catalogue,
+    tmp_path: pathlib.Path,
+    ingest_process: type,
+    readings_committed: Callable[..., int],
 ) -> None:
     # amqtt 0.12 drops a QoS 1 delivery whose PUBACK is late (5 s) and does not
     # redeliver unacknowledged messages on session resume, so the SIGKILL test above
@@ -136,8 +163,9 @@ def test_embedded_broker_queues_readings_for_a_stopped_ingester(
         publish_readings(first, catalogue, settings, batch_size=1, qos=1, speed=5.0, linger=1.0)
         assert wait_for_readings(archive, n // 2, timeout=30) == n // 2
         ingest.kill(signal.SIGTERM)
-        publish_readings(rec.isel(reading=slice(n // 2, n)), catalogue, settings, batch_size=1,
-                         qos=1, linger=1.0)
+        publish_readings(
+            rec.isel(reading=slice(n // 2, n)), catalogue, settings, batch_size=1, qos=1, linger=1.0
+        )
         ingest.start()
         got = wait_for_readings(archive, n, timeout=30)
         ingest.kill(signal.SIGTERM)
@@ -146,8 +174,11 @@ def test_embedded_broker_queues_readings_for_a_stopped_ingester(
 
 
 def test_mosquitto_restart_mid_stream_loses_nothing(
-    mosquitto: MosquittoBroker, catalogue: Catalogue, tmp_path: pathlib.Path,
-    ingest_process: type, readings_committed: Callable[..., int],
+    mosquitto: MosquittoBroker,
+    catalogue: Catalogue,
+    tmp_path: pathlib.Path,
+    ingest_process: type,
+    readings_committed: Callable[..., int],
 ) -> None:
     IngestProcess, wait_for_readings = ingest_process, readings_committed  # noqa: N806
     settings = parse_broker_url(mosquitto.url)
@@ -160,8 +191,9 @@ def test_mosquitto_restart_mid_stream_loses_nothing(
 
     def run() -> None:
         try:
-            publish_readings(rec, catalogue, settings, speed=10.0, batch_size=5, qos=1,
-                             client_id="restart-pub")
+            publish_readings(
+                rec, catalogue, settings, speed=10.0, batch_size=5, qos=1, client_id="restart-pub"
+            )
         except BaseException as err:  # reported below
             errors.append(err)
 

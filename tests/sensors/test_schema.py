@@ -18,7 +18,9 @@ quality = st.sampled_from(sorted(QUALITY_CODES))
 
 
 @given(t=finite, v=finite, s=seqs, q=quality, unit=st.sampled_from(["degC", "K", "MPa", "bar"]))
-def test_single_reading_round_trips_bit_for_bit(t: float, v: float, s: int, q: str, unit: str) -> None:
+def test_single_reading_round_trips_bit_for_bit(
+    t: float, v: float, s: int, q: str, unit: str
+) -> None:
     r = decode_payload(encode_reading(time=t, value=v, unit=unit, sequence=s, quality=q))
     assert (r.time[0], r.value[0], int(r.sequence[0]), r.unit) == (t, v, s, unit)
     assert r.quality[0] == QUALITY_CODES[q]
@@ -38,31 +40,39 @@ def test_batch_round_trips_bit_for_bit(data: list[tuple[float, float, int, str]]
 
 
 def _payload(**fields: object) -> bytes:
-    base: dict[str, object] = {"schema_version": 1, "time": 1.7e9, "value": 1.0, "unit": "K",
-                               "sequence": 1}
+    base: dict[str, object] = {
+        "schema_version": 1,
+        "time": 1.7e9,
+        "value": 1.0,
+        "unit": "K",
+        "sequence": 1,
+    }
     base.update(fields)
     return json.dumps({k: v for k, v in base.items() if v is not ...}).encode()
 
 
-@pytest.mark.parametrize(("payload", "reason"), [
-    (b"{not json", "malformed_json"),
-    (b"\xff\xfe", "malformed_json"),
-    (b"[1, 2]", "schema"),
-    (_payload(schema_version=2), "unsupported_version"),
-    (_payload(schema_version=True), "unsupported_version"),
-    (_payload(time="yesterday"), "schema"),
-    (_payload(value="1.0"), "schema"),
-    (_payload(value=True), "schema"),
-    (_payload(sequence=-1), "schema"),
-    (_payload(sequence=1.5), "schema"),
-    (_payload(unit=...), "schema"),
-    (_payload(quality="excellent"), "schema"),
-    (_payload(time=[1.0, 2.0], value=[1.0], sequence=[1, 2]), "schema"),
-    (_payload(time=[1.0, 2.0], value=[1.0, "x"], sequence=[1, 2]), "schema"),
-    (_payload(time=[1.0, 2.0], value=[1.0, 2.0], sequence=[1, [2]]), "schema"),
-    (_payload(time=[], value=[], sequence=[]), "schema"),
-    (b" " * 2000, "oversized"),
-])
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"{not json", "malformed_json"),
+        (b"\xff\xfe", "malformed_json"),
+        (b"[1, 2]", "schema"),
+        (_payload(schema_version=2), "unsupported_version"),
+        (_payload(schema_version=True), "unsupported_version"),
+        (_payload(time="yesterday"), "schema"),
+        (_payload(value="1.0"), "schema"),
+        (_payload(value=True), "schema"),
+        (_payload(sequence=-1), "schema"),
+        (_payload(sequence=1.5), "schema"),
+        (_payload(unit=...), "schema"),
+        (_payload(quality="excellent"), "schema"),
+        (_payload(time=[1.0, 2.0], value=[1.0], sequence=[1, 2]), "schema"),
+        (_payload(time=[1.0, 2.0], value=[1.0, "x"], sequence=[1, 2]), "schema"),
+        (_payload(time=[1.0, 2.0], value=[1.0, 2.0], sequence=[1, [2]]), "schema"),
+        (_payload(time=[], value=[], sequence=[]), "schema"),
+        (b" " * 2000, "oversized"),
+    ],
+)
 def test_bad_payloads_raise_with_their_reason_code(payload: bytes, reason: str) -> None:
     with pytest.raises(PayloadError) as info:
         decode_payload(payload, max_bytes=1000)

@@ -18,9 +18,13 @@ NOW = 1.8e9
 
 
 @settings(max_examples=60)
-@given(batches=st.lists(st.lists(st.integers(0, 400), max_size=60), max_size=12),
-       probe=st.lists(st.integers(-5, 405), max_size=100))
-def test_seen_sequences_behaves_like_a_python_set(batches: list[list[int]], probe: list[int]) -> None:
+@given(
+    batches=st.lists(st.lists(st.integers(0, 400), max_size=60), max_size=12),
+    probe=st.lists(st.integers(-5, 405), max_size=100),
+)
+def test_seen_sequences_behaves_like_a_python_set(
+    batches: list[list[int]], probe: list[int]
+) -> None:
     seen, reference = SeenSequences(), set()
     for batch in batches:
         seen.add(np.array(batch, dtype=np.int64))
@@ -35,8 +39,14 @@ def test_seen_sequences_behaves_like_a_python_set(batches: list[list[int]], prob
 def _validator() -> Validator:
     cat = load_catalogue(DEMO)
     index = {sid: i for i, sid in enumerate(cat.ids)}
-    return Validator(cat, lambda s: index.get(s, -1), prefix="plant", max_payload_bytes=10_000,
-                     future_tolerance=60.0, backwards_tolerance=3600.0)
+    return Validator(
+        cat,
+        lambda s: index.get(s, -1),
+        prefix="plant",
+        max_payload_bytes=10_000,
+        future_tolerance=60.0,
+        backwards_tolerance=3600.0,
+    )
 
 
 TOPIC = "plant/plant-1/header-a/"
@@ -48,20 +58,28 @@ def test_batch_splits_into_accepted_duplicates_and_one_letter_per_reason() -> No
     payload = encode_batch(
         time=[NOW - 5, NOW - 4, NOW - 3, NOW - 2, NOW + 1000, NOW - 1, NOW - 1],
         value=[20.0, float("nan"), 800.0, 21.0, 22.0, 23.0, 23.0],
-        unit="degC", sequence=[1, 2, 3, 4, 5, 6, 6])
+        unit="degC",
+        sequence=[1, 2, 3, 4, 5, 6, 6],
+    )
     out = v.check(TOPIC + "TC-outer-01", payload, received=NOW)
     assert out.accepted is not None
     assert out.accepted.sequence.tolist() == [1, 4, 6]
     np.testing.assert_allclose(out.accepted.value, [293.15, 294.15, 296.15])  # + 273.15 K
     assert out.duplicates == 1
     assert sorted((d.reason, d.readings) for d in out.letters) == [
-        ("non_finite", 1), ("out_of_range", 1), ("time_in_future", 1)]
+        ("non_finite", 1),
+        ("out_of_range", 1),
+        ("time_in_future", 1),
+    ]
     # redelivery of the same payload: everything already seen or rejected again
     again = v.check(TOPIC + "TC-outer-01", payload, received=NOW)
     assert again.accepted is None and again.duplicates == 4
     # a reading two hours older than the latest one goes backwards
-    old = v.check(TOPIC + "TC-outer-01", encode_reading(time=NOW - 7200, value=20.0, unit="degC",
-                                                        sequence=9), received=NOW)
+    old = v.check(
+        TOPIC + "TC-outer-01",
+        encode_reading(time=NOW - 7200, value=20.0, unit="degC", sequence=9),
+        received=NOW,
+    )
     assert [d.reason for d in old.letters] == ["time_backwards"]
 
 
@@ -72,7 +90,10 @@ def test_message_level_reasons() -> None:
         "unknown_sensor": (TOPIC + "XX-99", ok),
         "bad_topic": ("plant/plant-1/header-b/PT-01", ok),
         "unit_mismatch": (TOPIC + "TC-outer-01", ok),
-        "unknown_unit": (TOPIC + "PT-01", encode_reading(time=NOW, value=1.0, unit="psi", sequence=1)),
+        "unknown_unit": (
+            TOPIC + "PT-01",
+            encode_reading(time=NOW, value=1.0, unit="psi", sequence=1),
+        ),
         "oversized": (TOPIC + "PT-01", b" " * 20_000),
         "malformed_json": (TOPIC + "PT-01", b"{"),
         "unsupported_version": (TOPIC + "PT-01", json.dumps({"schema_version": 0}).encode()),
