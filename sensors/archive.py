@@ -44,7 +44,7 @@ __all__ = [
 
 ARCHIVE_SCHEMA_VERSION = 1
 _COMMIT = "_commit.json"
-_CHUNK_ROWS = 262_144
+_CHUNK_ROWS = 65_536  # a flush re-encodes the last partial chunk: keep it small
 _READING_VARS: dict[str, tuple[str, dict[str, str]]] = {
     "time": ("f8", {"units": "s", "long_name": "reading time, seconds since 1970-01-01 UTC"}),
     "sensor": ("i4", {"long_name": "index into attrs['sensors']"}),

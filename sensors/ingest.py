@@ -307,15 +307,14 @@ class Ingester:
         client.loop_start()
 
     def stop(self) -> None:
-        """Flush what is buffered, disconnect and stop the network thread."""
-        client, self._client = self._client, None
+        """Flush what is buffered, acknowledge it, disconnect and stop the network thread."""
+        client = self._client
         if client is None:
             return
         client.loop_stop()  # no more messages arrive; buffered ones are archived below
-        self._client = client
-        self.flush()
-        self._client = None
+        self.flush()  # with the loop stopped, paho writes the acknowledgements directly
         client.disconnect()
+        self._client = None
 
     def serve(
         self,

@@ -111,8 +111,12 @@ def running(any_broker: Any, tmp_path: pathlib.Path) -> Iterator[tuple[Ingester,
     thread.start()
     assert ingester.subscribed.wait(10)
     client, props = make_client(settings_, client_id="hostile-pub")
+    client.dead_letters = []  # messages seen on the dead-letter topic
+    client.on_message = lambda c, u, m: client.dead_letters.append(json.loads(m.payload))
     client.connect(settings_.host, settings_.port, **({"properties": props} if props else {}))
     client.loop_start()
+    client.subscribe(ingester.deadletter_topic, qos=1)
+    time.sleep(0.3)
     yield ingester, client, CAT
     client.disconnect()
     client.loop_stop()
@@ -182,3 +186,7 @@ def test_ingester_survives_hostile_payloads_and_counts_every_dead_letter(
     assert ds.sizes["reading"] == expected_ok
     letters = open_archive(ingester.archive.path, group="deadletter")
     assert letters.sizes["letter"] == sum(expected.values()) + expected_any
+    # ... and each was published on the dead-letter topic with its reason
+    assert _wait(lambda: len(client.dead_letters) == letters.sizes["letter"], timeout=10)
+    published = collections.Counter(d["reason"] for d in client.dead_letters)
+    assert published == collections.Counter(letters["reason_code"].values.tolist())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pathlib
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -207,3 +208,35 @@ def test_mosquitto_restart_mid_stream_loses_nothing(
     assert errors == []
     assert got == n
     _assert_exactly_once(archive, rec, catalogue)
+
+
+def test_mosquitto_with_a_password_file_admits_only_the_right_credentials(
+    catalogue: Catalogue, tmp_path: pathlib.Path
+) -> None:
+    passwd = tmp_path / "passwd"
+    subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwd), "ingest", "s3cret"], check=True)
+    with MosquittoBroker(tmp_path / "mq", password_file=passwd) as broker:
+        base = f"127.0.0.1:{broker.port}"
+        wrong = Ingester(catalogue, tmp_path / "w.zarr", parse_broker_url(f"mqtt://ingest:nope@{base}"))
+        wrong.start()
+        try:
+            assert not wrong.connected.wait(2.0)  # refused: bad user name or password
+        finally:
+            wrong.stop()
+        right = Ingester(catalogue, tmp_path / "r.zarr",
+                         parse_broker_url(f"mqtt://{base}", username="ingest", password="s3cret"))
+        stop = threading.Event()
+        thread = threading.Thread(target=right.serve, kwargs={"stop": stop})
+        thread.start()
+        try:
+            assert right.subscribed.wait(10)
+            rec = _recording(catalogue, 10.0, 1.0)
+            publish_readings(rec, catalogue, parse_broker_url(f"mqtt://ingest:s3cret@{base}"),
+                             batch_size=10)
+            deadline = time.monotonic() + 20
+            while right.stats.archived < rec.sizes["reading"] and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            stop.set()
+            thread.join(30)
+    assert right.stats.archived == rec.sizes["reading"]
