@@ -74,6 +74,8 @@ class MosquittoBroker:
         their own Receive Maximum). 0 means unlimited.
     password_file : str or pathlib.Path or None, optional
         ``mosquitto_passwd`` file; anonymous access is refused when given.
+    tls : tuple of (cafile, certfile, keyfile) or None, optional
+        PEM files to serve TLS on the listener (clients then use ``mqtts://``).
     executable : str, optional
         Mosquitto binary.
     """
@@ -87,6 +89,7 @@ class MosquittoBroker:
         max_queued_messages: int = 1_000_000,
         max_inflight_messages: int = 10_000,
         password_file: str | pathlib.Path | None = None,
+        tls: tuple[str, str, str] | None = None,
         executable: str = "mosquitto",
     ) -> None:
         self.workdir = pathlib.Path(workdir)
@@ -96,13 +99,14 @@ class MosquittoBroker:
         self.max_queued_messages = max_queued_messages
         self.max_inflight_messages = max_inflight_messages
         self.password_file = password_file
+        self.tls = tls
         self.executable = shutil.which(executable) or executable
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        """Broker URL ``mqtt://127.0.0.1:<port>``."""
-        return f"mqtt://{self.host}:{self.port}"
+        """Broker URL ``mqtt://127.0.0.1:<port>`` (``mqtts://`` with TLS)."""
+        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
 
     @property
     def pid(self) -> int | None:
@@ -132,6 +136,9 @@ class MosquittoBroker:
         ]
         if self.password_file:
             lines.append(f"password_file {self.password_file}")
+        if self.tls:
+            cafile, certfile, keyfile = self.tls
+            lines += [f"cafile {cafile}", f"certfile {certfile}", f"keyfile {keyfile}"]
         path = self.workdir / "mosquitto.conf"
         path.write_text("\n".join(lines) + "\n")
         return path

@@ -217,22 +217,28 @@ def test_mosquitto_with_a_password_file_admits_only_the_right_credentials(
     subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwd), "ingest", "s3cret"], check=True)
     with MosquittoBroker(tmp_path / "mq", password_file=passwd) as broker:
         base = f"127.0.0.1:{broker.port}"
-        wrong = Ingester(catalogue, tmp_path / "w.zarr", parse_broker_url(f"mqtt://ingest:nope@{base}"))
+        wrong = Ingester(
+            catalogue, tmp_path / "w.zarr", parse_broker_url(f"mqtt://ingest:nope@{base}")
+        )
         wrong.start()
         try:
             assert not wrong.connected.wait(2.0)  # refused: bad user name or password
         finally:
             wrong.stop()
-        right = Ingester(catalogue, tmp_path / "r.zarr",
-                         parse_broker_url(f"mqtt://{base}", username="ingest", password="s3cret"))
+        right = Ingester(
+            catalogue,
+            tmp_path / "r.zarr",
+            parse_broker_url(f"mqtt://{base}", username="ingest", password="s3cret"),
+        )
         stop = threading.Event()
         thread = threading.Thread(target=right.serve, kwargs={"stop": stop})
         thread.start()
         try:
             assert right.subscribed.wait(10)
             rec = _recording(catalogue, 10.0, 1.0)
-            publish_readings(rec, catalogue, parse_broker_url(f"mqtt://ingest:s3cret@{base}"),
-                             batch_size=10)
+            publish_readings(
+                rec, catalogue, parse_broker_url(f"mqtt://ingest:s3cret@{base}"), batch_size=10
+            )
             deadline = time.monotonic() + 20
             while right.stats.archived < rec.sizes["reading"] and time.monotonic() < deadline:
                 time.sleep(0.05)
@@ -240,3 +246,89 @@ def test_mosquitto_with_a_password_file_admits_only_the_right_credentials(
             stop.set()
             thread.join(30)
     assert right.stats.archived == rec.sizes["reading"]
+
+
+def _make_certificates(directory: pathlib.Path) -> tuple[str, str, str]:
+    """A throw-away CA and a server certificate for 127.0.0.1 (openssl)."""
+    ca_key, ca, key, csr, cert = (
+        str(directory / n) for n in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem")
+    )
+    ext = directory / "ext.cnf"
+    ext.write_text("subjectAltName = IP:127.0.0.1\n")
+    for args in (
+        [
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            ca_key,
+            "-out",
+            ca,
+            "-days",
+            "1",
+            "-subj",
+            "/CN=twin-test-ca",
+        ],
+        [
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            csr,
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+        [
+            "x509",
+            "-req",
+            "-in",
+            csr,
+            "-CA",
+            ca,
+            "-CAkey",
+            ca_key,
+            "-CAcreateserial",
+            "-out",
+            cert,
+            "-days",
+            "1",
+            "-extfile",
+            str(ext),
+        ],
+    ):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+    return ca, cert, key
+
+
+def test_ingest_over_tls_verifies_the_broker_certificate(
+    catalogue: Catalogue, tmp_path: pathlib.Path
+) -> None:
+    ca, cert, key = _make_certificates(tmp_path)
+    with MosquittoBroker(tmp_path / "mq", tls=(ca, cert, key)) as broker:
+        untrusted = Ingester(catalogue, tmp_path / "u.zarr", parse_broker_url(broker.url))
+        untrusted.start()  # system CAs do not know our test CA: the handshake fails
+        try:
+            assert not untrusted.connected.wait(2.0)
+        finally:
+            untrusted.stop()
+        settings = parse_broker_url(broker.url, ca_certs=ca)
+        ingester = Ingester(catalogue, tmp_path / "t.zarr", settings)
+        stop = threading.Event()
+        thread = threading.Thread(target=ingester.serve, kwargs={"stop": stop})
+        thread.start()
+        try:
+            assert ingester.subscribed.wait(10)
+            rec = _recording(catalogue, 10.0, 1.0)
+            publish_readings(rec, catalogue, settings, batch_size=10)
+            deadline = time.monotonic() + 20
+            while ingester.stats.archived < rec.sizes["reading"] and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            stop.set()
+            thread.join(30)
+    assert ingester.stats.archived == rec.sizes["reading"]
