@@ -190,7 +190,7 @@ def run_ingest(
         stats = publish_readings(
             rec,
             cat,
-            settings,
+            broker=settings,
             batch_size=batch,
             qos=qos,
             speed=speed,

@@ -122,8 +122,8 @@ class Ingester:
         self,
         catalogue: Catalogue,
         archive_path: str | pathlib.Path,
-        broker: BrokerSettings,
         *,
+        broker: BrokerSettings,
         client_id: str | None = None,
         prefix: str = "plant",
         qos: int = 1,
@@ -159,7 +159,7 @@ class Ingester:
             future_tolerance=future_tolerance,
             backwards_tolerance=backwards_tolerance,
         )
-        self.validator.restore(*self.archive.committed())
+        self.validator.restore(self.archive.committed())
         self.stats = IngestStats()
         self.connected = threading.Event()
         self.subscribed = threading.Event()

@@ -148,7 +148,7 @@ def synthetic_readings(
 
 
 def apply_faults(
-    recording: Any, catalogue: Catalogue, faults: Faults, *, rng: np.random.Generator
+    recording: Any, catalogue: Catalogue, *, faults: Faults, rng: np.random.Generator
 ) -> Any:
     """Return a copy of a recording with faults injected.
 
@@ -202,8 +202,8 @@ def apply_faults(
 def publish_readings(
     recording: Any,
     catalogue: Catalogue,
-    broker: BrokerSettings,
     *,
+    broker: BrokerSettings,
     prefix: str = "plant",
     speed: float | None = None,
     batch_size: int = 1,

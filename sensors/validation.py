@@ -218,18 +218,16 @@ class Validator:
 
     def restore(
         self,
-        sensor: npt.NDArray[np.int32],
-        sequence: npt.NDArray[np.int64],
-        time: npt.NDArray[np.float64],
+        committed: tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], npt.NDArray[np.float64]],
     ) -> None:
-        """Rebuild dedupe and latest-time state from archived readings."""
+        """Rebuild dedupe and latest-time state from archived ``(sensor, sequence, time)``."""
+        sensor, sequence, time = committed
         for idx in np.unique(sensor):
             mask = sensor == idx
             seen = self._seen.setdefault(int(idx), SeenSequences())
             seen.add(sequence[mask])
-            self._latest[int(idx)] = max(
-                self._latest.get(int(idx), -np.inf), float(time[mask].max())
-            )
+            latest = max(self._latest.get(int(idx), -np.inf), float(time[mask].max()))
+            self._latest[int(idx)] = latest
 
     def _letter(
         self,

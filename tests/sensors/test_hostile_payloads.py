@@ -104,7 +104,7 @@ cases = st.one_of(
 def running(any_broker: Any, tmp_path: pathlib.Path) -> Iterator[tuple[Ingester, Any, Catalogue]]:
     settings_ = parse_broker_url(any_broker.url)
     ingester = Ingester(
-        CAT, tmp_path / "h.zarr", settings_, flush_interval=0.05, max_payload_bytes=20_000
+        CAT, tmp_path / "h.zarr", broker=settings_, flush_interval=0.05, max_payload_bytes=20_000
     )
     stop = threading.Event()
     thread = threading.Thread(target=ingester.serve, kwargs={"stop": stop})

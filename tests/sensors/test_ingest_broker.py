@@ -66,7 +66,7 @@ def test_published_readings_land_in_the_archive_exactly_once(
     any_broker: object, catalogue: Catalogue, tmp_path: pathlib.Path
 ) -> None:
     settings = parse_broker_url(any_broker.url)  # type: ignore[attr-defined]
-    ingester = Ingester(catalogue, tmp_path / "a.zarr", settings, flush_interval=0.05)
+    ingester = Ingester(catalogue, tmp_path / "a.zarr", broker=settings, flush_interval=0.05)
     stop = threading.Event()
     thread = threading.Thread(target=ingester.serve, kwargs={"stop": stop})
     thread.start()
@@ -84,7 +84,7 @@ def test_published_readings_land_in_the_archive_exactly_once(
         publish_readings(
             rec.isel(reading=slice(0, half)),
             catalogue,
-            settings,
+            broker=settings,
             batch_size=1,
             speed=5.0,
             linger=linger,
@@ -92,7 +92,7 @@ def test_published_readings_land_in_the_archive_exactly_once(
         publish_readings(
             rec.isel(reading=slice(half, n)),
             catalogue,
-            settings,
+            broker=settings,
             batch_size=200,
             speed=5.0,
             linger=linger,
@@ -124,8 +124,14 @@ def test_ingest_killed_mid_stream_and_restarted_archives_every_reading_once(
     n = rec.sizes["reading"]
     publisher = threading.Thread(
         target=publish_readings,
-        args=(rec, catalogue, settings),
-        kwargs={"speed": 40.0 / 4.0, "batch_size": 1, "qos": 1, "client_id": "crash-pub"},
+        args=(rec, catalogue),
+        kwargs={
+            "broker": settings,
+            "speed": 40.0 / 4.0,
+            "batch_size": 1,
+            "qos": 1,
+            "client_id": "crash-pub",
+        },
     )
     publisher.start()
     assert wait_for_readings(archive, n // 4, timeout=30) >= n // 4
@@ -161,11 +167,18 @@ def test_embedded_broker_queues_readings_for_a_stopped_ingester(
         rec = _recording(catalogue, 20.0, 5.0)
         n = rec.sizes["reading"]
         first = rec.isel(reading=slice(0, n // 2))
-        publish_readings(first, catalogue, settings, batch_size=1, qos=1, speed=5.0, linger=1.0)
+        publish_readings(
+            first, catalogue, broker=settings, batch_size=1, qos=1, speed=5.0, linger=1.0
+        )
         assert wait_for_readings(archive, n // 2, timeout=30) == n // 2
         ingest.kill(signal.SIGTERM)
         publish_readings(
-            rec.isel(reading=slice(n // 2, n)), catalogue, settings, batch_size=1, qos=1, linger=1.0
+            rec.isel(reading=slice(n // 2, n)),
+            catalogue,
+            broker=settings,
+            batch_size=1,
+            qos=1,
+            linger=1.0,
         )
         ingest.start()
         got = wait_for_readings(archive, n, timeout=30)
@@ -193,7 +206,13 @@ def test_mosquitto_restart_mid_stream_loses_nothing(
     def run() -> None:
         try:
             publish_readings(
-                rec, catalogue, settings, speed=10.0, batch_size=5, qos=1, client_id="restart-pub"
+                rec,
+                catalogue,
+                broker=settings,
+                speed=10.0,
+                batch_size=5,
+                qos=1,
+                client_id="restart-pub",
             )
         except BaseException as err:  # reported below
             errors.append(err)
@@ -218,7 +237,7 @@ def test_mosquitto_with_a_password_file_admits_only_the_right_credentials(
     with MosquittoBroker(tmp_path / "mq", password_file=passwd) as broker:
         base = f"127.0.0.1:{broker.port}"
         wrong = Ingester(
-            catalogue, tmp_path / "w.zarr", parse_broker_url(f"mqtt://ingest:nope@{base}")
+            catalogue, tmp_path / "w.zarr", broker=parse_broker_url(f"mqtt://ingest:nope@{base}")
         )
         wrong.start()
         try:
@@ -228,7 +247,7 @@ def test_mosquitto_with_a_password_file_admits_only_the_right_credentials(
         right = Ingester(
             catalogue,
             tmp_path / "r.zarr",
-            parse_broker_url(f"mqtt://{base}", username="ingest", password="s3cret"),
+            broker=parse_broker_url(f"mqtt://{base}", username="ingest", password="s3cret"),
         )
         stop = threading.Event()
         thread = threading.Thread(target=right.serve, kwargs={"stop": stop})
@@ -237,7 +256,10 @@ def test_mosquitto_with_a_password_file_admits_only_the_right_credentials(
             assert right.subscribed.wait(10)
             rec = _recording(catalogue, 10.0, 1.0)
             publish_readings(
-                rec, catalogue, parse_broker_url(f"mqtt://ingest:s3cret@{base}"), batch_size=10
+                rec,
+                catalogue,
+                broker=parse_broker_url(f"mqtt://ingest:s3cret@{base}"),
+                batch_size=10,
             )
             deadline = time.monotonic() + 20
             while right.stats.archived < rec.sizes["reading"] and time.monotonic() < deadline:
@@ -310,21 +332,21 @@ def test_ingest_over_tls_verifies_the_broker_certificate(
 ) -> None:
     ca, cert, key = _make_certificates(tmp_path)
     with MosquittoBroker(tmp_path / "mq", tls=(ca, cert, key)) as broker:
-        untrusted = Ingester(catalogue, tmp_path / "u.zarr", parse_broker_url(broker.url))
+        untrusted = Ingester(catalogue, tmp_path / "u.zarr", broker=parse_broker_url(broker.url))
         untrusted.start()  # system CAs do not know our test CA: the handshake fails
         try:
             assert not untrusted.connected.wait(2.0)
         finally:
             untrusted.stop()
         settings = parse_broker_url(broker.url, ca_certs=ca)
-        ingester = Ingester(catalogue, tmp_path / "t.zarr", settings)
+        ingester = Ingester(catalogue, tmp_path / "t.zarr", broker=settings)
         stop = threading.Event()
         thread = threading.Thread(target=ingester.serve, kwargs={"stop": stop})
         thread.start()
         try:
             assert ingester.subscribed.wait(10)
             rec = _recording(catalogue, 10.0, 1.0)
-            publish_readings(rec, catalogue, settings, batch_size=10)
+            publish_readings(rec, catalogue, broker=settings, batch_size=10)
             deadline = time.monotonic() + 20
             while ingester.stats.archived < rec.sizes["reading"] and time.monotonic() < deadline:
                 time.sleep(0.05)

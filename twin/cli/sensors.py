@@ -141,7 +141,7 @@ def ingest(
     ingester = Ingester(
         catalogue,
         archive_path,
-        settings,
+        broker=settings,
         client_id=client_id,
         prefix=prefix,
         qos=qos,
@@ -269,12 +269,12 @@ def publish(
     except ValueError as err:
         raise click.BadParameter(str(err)) from err
     if faults != Faults():
-        recording = apply_faults(recording, catalogue, faults, rng=rng)
+        recording = apply_faults(recording, catalogue, faults=faults, rng=rng)
     with tqdm(total=recording.sizes["reading"], unit="reading", disable=None) as bar:
         stats = publish_readings(
             recording,
             catalogue,
-            settings,
+            broker=settings,
             prefix=prefix,
             speed=pace,
             batch_size=batch_size,
