@@ -316,11 +316,14 @@ class Validator:
                 readings, sensor, index, seen, scale, offset, topic, payload, received
             )
         seq = readings.sequence
-        fresh = ~seen.contains(seq)
-        _, first = np.unique(seq, return_index=True)
-        unique = np.zeros(n, dtype=bool)
-        unique[first] = True
-        keep = fresh & unique
+        if np.unique(seq).size < n:
+            # Repeated sequence numbers inside one batch (rare): whether a repeat is a
+            # duplicate depends on whether its first occurrence was accepted, so go
+            # reading by reading with the scalar rules.
+            return self._check_sequential(
+                readings, sensor, index, seen, scale, offset, topic, payload, received
+            )
+        keep = ~seen.contains(seq)
         duplicates = int(n - keep.sum())
         value = readings.value * scale + offset
         t = readings.time
@@ -449,3 +452,38 @@ class Validator:
             readings.sequence,
         )
         return Outcome(accepted, 0, [])
+
+    def _check_sequential(
+        self,
+        readings: Any,
+        sensor: Any,
+        index: int,
+        seen: SeenSequences,
+        scale: float,
+        offset: float,
+        topic: str,
+        payload: bytes,
+        received: float,
+    ) -> Outcome:
+        n = len(readings)
+        parts: list[ArchiveBatch] = []
+        duplicates = 0
+        counts: dict[str, int] = {}
+        details: dict[str, str] = {}
+        for i in range(n):
+            one = readings.take(np.arange(n) == i)
+            out = self._check_one(one, sensor, index, seen, scale, offset, topic, payload, received)
+            duplicates += out.duplicates
+            if out.accepted is not None:
+                parts.append(out.accepted)
+            for d in out.letters:
+                counts[d.reason] = counts.get(d.reason, 0) + 1
+                details.setdefault(d.reason, d.detail.rsplit(" (", 1)[0])
+        letters = [
+            self._letter(
+                r, f"{details[r]} ({c} of {n} readings)", topic, sensor.id, c, received, payload
+            )
+            for r, c in counts.items()
+        ]
+        accepted = ArchiveBatch.concatenate(parts) if parts else None
+        return Outcome(accepted, duplicates, letters)

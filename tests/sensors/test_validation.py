@@ -105,3 +105,44 @@ def test_message_level_reasons() -> None:
         assert json.loads(out.letters[0].to_json())["reason"] == reason
     good = v.check(TOPIC + "PT-01", ok, received=NOW)
     assert good.accepted is not None and good.accepted.value[0] == 1e6  # 1 MPa in Pa
+
+
+reading = st.tuples(
+    st.integers(0, 30),  # sequence (repeats allowed: duplicates)
+    st.one_of(st.floats(-50.0, 900.0), st.just(float("nan"))),  # degC; range 0..700
+    st.floats(-3 * 3600.0, 600.0),  # time offset from NOW: future and backwards cases
+)
+
+
+@settings(max_examples=80)
+@given(readings=st.lists(reading, min_size=1, max_size=40))
+def test_scalar_fast_path_agrees_with_the_batch_path(
+    readings: list[tuple[int, float, float]],
+) -> None:
+    # Two implementations of the same rules: one message per reading (scalar path)
+    # against one batched message (vectorised path).
+    one_by_one, batched = _validator(), _validator()
+    accepted: list[int] = []
+    reasons: dict[str, int] = {}
+    duplicates = 0
+    for seq, value, dt in readings:
+        out = one_by_one.check(
+            TOPIC + "TC-fluid-01",
+            encode_reading(time=NOW + dt, value=value, unit="degC", sequence=seq),
+            received=NOW,
+        )
+        duplicates += out.duplicates
+        if out.accepted is not None:
+            accepted += out.accepted.sequence.tolist()
+        for d in out.letters:
+            reasons[d.reason] = reasons.get(d.reason, 0) + d.readings
+    seqs, values, dts = zip(*readings, strict=True)
+    out = batched.check(
+        TOPIC + "TC-fluid-01",
+        encode_batch(time=[NOW + d for d in dts], value=values, unit="degC", sequence=seqs),
+        received=NOW,
+    )
+    got = out.accepted.sequence.tolist() if out.accepted is not None else []
+    assert got == accepted
+    assert {d.reason: d.readings for d in out.letters} == reasons
+    assert out.duplicates == duplicates
