@@ -292,6 +292,8 @@ def publish_readings(
             np.arange(t0, time[-1] + tick * speed, tick * speed) if time.size else np.array([0.0])
         )
         bounds = list(np.searchsorted(time, edges, side="left")) + [time.size]
+    ids_list, time_list = ids.tolist(), time.tolist()
+    value_list, seq_list = value.tolist(), seq.tolist()
     sent = 0
     try:
         for k in range(len(bounds) - 1):
@@ -302,26 +304,37 @@ def publish_readings(
                     _time.sleep(delay)
             if hi <= lo:
                 continue
-            w_ids = ids[lo:hi]
-            for sid in sensor_names if hi - lo > 1 else [w_ids[0]]:
-                idx = np.flatnonzero(w_ids == sid) + lo if hi - lo > 1 else np.array([lo])
-                for j in range(0, idx.size, batch_size):
-                    part = idx[j : j + batch_size]
-                    t = np.full(part.size, _time.time()) if stamp_now else time[part]
-                    if batch_size == 1:
-                        payload = encode_reading(
-                            time=float(t[0]),
-                            value=float(value[part[0]]),
-                            unit=units[sid],
-                            sequence=int(seq[part[0]]),
-                        )
-                    else:
+            if batch_size == 1:
+                # Single-reading payloads in time order, from plain lists (fast path).
+                for sid, t_i, v_i, s_i in zip(
+                    ids_list[lo:hi],
+                    time_list[lo:hi],
+                    value_list[lo:hi],
+                    seq_list[lo:hi],
+                    strict=True,
+                ):
+                    payload = encode_reading(
+                        time=_time.time() if stamp_now else t_i,
+                        value=v_i,
+                        unit=units[sid],
+                        sequence=s_i,
+                    )
+                    client.publish(topics[sid], payload, qos=qos)
+                stats.messages += hi - lo
+                stats.readings += hi - lo
+            else:
+                w_ids = ids[lo:hi]
+                for sid in sensor_names:
+                    idx = np.flatnonzero(w_ids == sid) + lo
+                    for j in range(0, idx.size, batch_size):
+                        part = idx[j : j + batch_size]
+                        t = np.full(part.size, _time.time()) if stamp_now else time[part]
                         payload = encode_batch(
                             time=t, value=value[part], unit=units[sid], sequence=seq[part]
                         )
-                    client.publish(topics[sid], payload, qos=qos)
-                    stats.messages += 1
-                    stats.readings += part.size
+                        client.publish(topics[sid], payload, qos=qos)
+                        stats.messages += 1
+                        stats.readings += part.size
             if progress is not None:
                 progress(stats.readings - sent)
                 sent = stats.readings
