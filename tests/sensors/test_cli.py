@@ -72,3 +72,62 @@ def test_archive_info_on_a_missing_archive_names_the_path(tmp_path: pathlib.Path
     out = CliRunner().invoke(main, ["archive", "info", str(tmp_path / "empty")])
     assert out.exit_code != 0
     assert "no sensor archive" in out.output
+
+
+def test_cli_ingest_without_a_broker_serves_an_embedded_one(
+    tmp_path: pathlib.Path, readings_committed: Callable[..., int]
+) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import numpy as np
+
+    from sensors.broker import free_port
+    from sensors.catalogue import load_catalogue
+    from sensors.mqtt import parse_broker_url
+    from sensors.publish import publish_readings, synthetic_readings
+
+    port = free_port()
+    archive = tmp_path / "embedded.zarr"
+    log = tmp_path / "ingest.log"
+    root = DEMO.parents[1]
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "twin",
+                "ingest",
+                str(DEMO),
+                "--archive",
+                str(archive),
+                "--embedded-port",
+                str(port),
+                "--flush-interval",
+                "0.05",
+            ],
+            cwd=root,
+            env=dict(os.environ, PYTHONPATH=str(root)),
+            stdout=fh,
+            stderr=fh,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while "acknowledged" not in log.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.05)
+        assert f"mqtt://twin@127.0.0.1:{port}?protocol=3.1.1" in log.read_text()
+        cat = load_catalogue(DEMO)
+        rec = synthetic_readings(
+            cat, duration=20.0, start_time=time.time() - 20.0, rng=np.random.default_rng(5)
+        )
+        settings = parse_broker_url(f"mqtt://twin@127.0.0.1:{port}?protocol=3.1.1")
+        publish_readings(rec, cat, broker=settings, batch_size=5, speed=10.0, linger=1.0)
+        n = rec.sizes["reading"]
+        assert readings_committed(archive, n, timeout=30) == n
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
