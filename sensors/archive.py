@@ -272,14 +272,26 @@ class Archive:
         return self._counts["readings"]
 
     def committed(
-        self,
+        self, *, tail: int | None = None
     ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-        """Return ``(sensor, sequence, time)`` of every committed reading (for dedupe state)."""
+        """Return ``(sensor, sequence, time)`` of committed readings (for dedupe state).
+
+        Parameters
+        ----------
+        tail : int or None, optional
+            Only the last ``tail`` committed rows; all of them when None.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            Sensor index, sequence number and time (epoch s) per row.
+        """
         n = self._counts["readings"]
+        first = 0 if tail is None else max(0, n - tail)
         return (
-            np.asarray(self._group["sensor"][:n]),
-            np.asarray(self._group["sequence"][:n]),
-            np.asarray(self._group["time"][:n]),
+            np.asarray(self._group["sensor"][first:n]),
+            np.asarray(self._group["sequence"][first:n]),
+            np.asarray(self._group["time"][first:n]),
         )
 
     def append(

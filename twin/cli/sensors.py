@@ -103,6 +103,12 @@ def _catalogue(config: str) -> Any:
     show_default=True,
     help="MQTT 5 Receive Maximum (unacknowledged deliveries in flight).",
 )
+@click.option(
+    "--dedupe-rows",
+    type=int,
+    default=None,
+    help="Rebuild the dedupe set from only the last N archived rows (default: all).",
+)
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
 @_tls_options
 def ingest(
@@ -116,6 +122,7 @@ def ingest(
     flush_interval: float,
     flush_rows: int,
     receive_maximum: int,
+    dedupe_rows: int | None,
     duration: float | None,
     **tls: Any,
 ) -> None:
@@ -148,6 +155,7 @@ def ingest(
         flush_interval=flush_interval,
         flush_rows=flush_rows,
         receive_maximum=receive_maximum,
+        dedupe_rows=dedupe_rows,
     )
     click.echo(
         f"ingesting {ingester.topic} -> {archive_path} "
