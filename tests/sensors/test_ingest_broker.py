@@ -20,7 +20,7 @@ from sensors.archive import open_archive
 from sensors.broker import EmbeddedBroker, MosquittoBroker
 from sensors.catalogue import Catalogue
 from sensors.ingest import Ingester
-from sensors.mqtt import parse_broker_url
+from sensors.mqtt import make_client, parse_broker_url
 from sensors.publish import publish_readings, synthetic_readings
 from sensors.units import to_si
 
@@ -354,3 +354,44 @@ def test_ingest_over_tls_verifies_the_broker_certificate(
             stop.set()
             thread.join(30)
     assert ingester.stats.archived == rec.sizes["reading"]
+
+
+@pytest.mark.parametrize(("broker_inflight", "receive_maximum"), [(20, 300), (1000, 50)])
+def test_receive_maximum_sets_the_unacknowledged_window_on_mosquitto(
+    tmp_path: pathlib.Path, broker_inflight: int, receive_maximum: int
+) -> None:
+    # MQTT 5, 3.3.4: the server must not send more unacknowledged QoS 1 PUBLISH
+    # packets than the client's Receive Maximum. Mosquitto 2.0 then ignores its own
+    # max_inflight_messages for MQTT 5 clients: the window is exactly the client's value.
+    with MosquittoBroker(tmp_path / "mq", max_inflight_messages=broker_inflight) as broker:
+        settings = parse_broker_url(broker.url)
+        got: list[int] = []
+        sub, props = make_client(
+            settings,
+            client_id="window",
+            persistent=True,
+            manual_ack=True,
+            receive_maximum=receive_maximum,
+            session_expiry=60,
+        )
+        sub.on_message = lambda c, u, m: got.append(m.mid)  # never acknowledged
+        sub.on_subscribe = lambda c, u, mid, r, p: ready.set()
+        ready = threading.Event()
+        sub.connect(settings.host, settings.port, properties=props, clean_start=False)
+        sub.loop_start()
+        sub.subscribe("window/t", qos=1)
+        assert ready.wait(5)
+        pub, pub_props = make_client(settings)
+        pub.max_inflight_messages_set(1000)
+        pub.connect(settings.host, settings.port, properties=pub_props)
+        pub.loop_start()
+        for _ in range(1000):
+            pub.publish("window/t", b"x", qos=1)
+        deadline = time.monotonic() + 10
+        while len(got) < receive_maximum and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # nothing more may arrive while all are unacknowledged
+        for client in (sub, pub):
+            client.disconnect()
+            client.loop_stop()
+    assert len(got) == receive_maximum
