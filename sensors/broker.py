@@ -255,13 +255,15 @@ class EmbeddedBroker:
         self._ready.clear()
         self._thread = threading.Thread(target=self._run, name="amqtt-broker", daemon=True)
         self._thread.start()
-        self._ready.wait(timeout)
+        if not self._ready.wait(timeout):
+            raise BrokerError(f"broker: amqtt did not start within {timeout} s")
         if self._error is not None:
             err, self._error, self._thread = self._error, None, None
             raise BrokerError(
                 f"broker: amqtt failed to start on {self.host}:{self.port}: {err}"
             ) from err
-        wait_for_port(self.host, self.port, timeout=timeout)
+        # Broker.start() returns with its listener bound; no probe connection (amqtt
+        # logs an error for a connection that sends no CONNECT).
         return self
 
     def stop(self, *, timeout: float = 10.0) -> None:
