@@ -5,7 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["create_ksp"]
+__all__ = ["StepFailure", "create_ksp"]
+
+
+class StepFailure(RuntimeError):
+    """A linear or nonlinear solve of one step failed (internal; carries the residual).
+
+    The service translates it into :class:`models.errors.SolverDivergedError` with
+    the step, the time and the partial results.
+    """
+
+    def __init__(self, message: str, *, residual: float) -> None:
+        super().__init__(message)
+        self.residual = residual
 
 _DEFAULTS: dict[str, str] = {"ksp_type": "preonly", "pc_type": "lu"}
 

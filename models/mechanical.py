@@ -50,6 +50,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from models._petsc import StepFailure
 from models.geometry import BORE, BOTTOM, TOP, WallMesh
 
 __all__ = ["OUTPUTS", "ConstitutiveLaw", "MechanicalSolver", "ThermoElastic"]
@@ -313,7 +314,10 @@ class MechanicalSolver:
         self.timings["solve"] += time.perf_counter() - t1
         reason = self.ksp.getConvergedReason()
         if reason < 0:
-            raise RuntimeError(f"mechanical linear solve failed (PETSc KSP reason {reason})")
+            raise StepFailure(
+                f"mechanical linear solve failed (PETSc KSP reason {reason})",
+                residual=float(self.ksp.getResidualNorm()),
+            )
 
     def solve(self, pressure: float) -> float:
         """Solve for the displacement at the current temperature and bore pressure.

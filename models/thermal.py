@@ -41,21 +41,14 @@ from typing import Any
 
 import numpy as np
 
+from models._petsc import StepFailure
 from models.geometry import BORE, OUTER, WallMesh
 
 __all__ = ["PicardDivergence", "ThermalSolver"]
 
 
-class PicardDivergence(RuntimeError):
-    """The Picard iteration or the linear solve of one step failed (internal).
-
-    The service translates it into :class:`models.errors.SolverDivergedError` with
-    the step, the time and the partial results.
-    """
-
-    def __init__(self, message: str, *, residual: float) -> None:
-        super().__init__(message)
-        self.residual = residual
+class PicardDivergence(StepFailure):
+    """The Picard iteration or the linear solve of a thermal step failed (internal)."""
 
 
 def _is_constant(material: Any) -> bool:
