@@ -19,6 +19,7 @@ class StepFailure(RuntimeError):
         super().__init__(message)
         self.residual = residual
 
+
 _DEFAULTS: dict[str, str] = {"ksp_type": "preonly", "pc_type": "lu"}
 
 

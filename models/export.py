@@ -49,7 +49,9 @@ class XDMFFieldWriter:
         T1 = fem.Function(P1, name="temperature")
         self._funcs.append((T1, fem.Expression(model.thermal.T, pts)))
         u1 = fem.Function(P1v, name="displacement")
-        self._funcs.append((u1, fem.Expression(model.mechanical.u, P1v.element.interpolation_points)))
+        self._funcs.append(
+            (u1, fem.Expression(model.mechanical.u, P1v.element.interpolation_points))
+        )
         out = model.mechanical.outputs
         for j, (name, _) in enumerate(OUTPUTS):
             self._funcs.append((fem.Function(P1, name=name), fem.Expression(out[j], pts)))
@@ -130,11 +132,16 @@ def render_quarter_pipe(
     grid.point_data[label] = field.ravel(order="F")
     plotter = pv.Plotter(off_screen=True, window_size=list(window_size))
     plotter.add_mesh(
-        grid, scalars=label, cmap="coolwarm", show_edges=False,
+        grid,
+        scalars=label,
+        cmap="coolwarm",
+        show_edges=False,
         scalar_bar_args={"fmt": "%.1f", "title": label},
     )
     t_h = float(ds["time_field"].values[time_index]) / 3600.0
-    plotter.add_text(f"{ds.attrs.get('component', '')}: {variable} at t = {t_h:.2f} h", font_size=10)
+    plotter.add_text(
+        f"{ds.attrs.get('component', '')}: {variable} at t = {t_h:.2f} h", font_size=10
+    )
     # look from inside the pipe, above the end face: bore, end section and outer edge
     plotter.view_vector((-1.0, -1.0, 1.4), viewup=(0.0, 0.0, 1.0))
     plotter.camera.zoom(1.1)
@@ -173,7 +180,9 @@ def plot_histories(ds: Any, path: str | pathlib.Path) -> pathlib.Path:
     ax2.plot(t_h, ds["pressure"].values / 1e6, color="C0", ls="--", label="pressure")
     ax2.set_ylabel("p [MPa]")
     ax.legend(
-        [ax.lines[0], ax2.lines[0]], ["fluid temperature", "pressure"], loc="lower right",
+        [ax.lines[0], ax2.lines[0]],
+        ["fluid temperature", "pressure"],
+        loc="lower right",
         fontsize=8,
     )
     ax.set_title(f"{ds.attrs.get('component', '')} ({ds.attrs.get('material', '')})")

@@ -59,8 +59,17 @@ RESPONSE_OUTPUTS: dict[str, str] = {
     "eps_z": "1",
     "eps_th": "1",
 }
-_COLUMNS = ("temperature", "sigma_r", "sigma_theta", "sigma_z", "sigma_vm",
-            "eps_r", "eps_theta", "eps_z", "eps_th")
+_COLUMNS = (
+    "temperature",
+    "sigma_r",
+    "sigma_theta",
+    "sigma_z",
+    "sigma_vm",
+    "eps_r",
+    "eps_theta",
+    "eps_z",
+    "eps_th",
+)
 
 
 def _default_property_temperature(cfg: Any) -> float:
@@ -117,8 +126,10 @@ def unit_responses(
 
     cfg = config
     mat = material if material is not None else get_material(cfg.component.material)
-    Tp = _default_property_temperature(cfg) if property_temperature is None else float(
-        property_temperature
+    Tp = (
+        _default_property_temperature(cfg)
+        if property_temperature is None
+        else float(property_temperature)
     )
     lo, hi = mat.temperature_range
     if not lo <= Tp <= hi:
@@ -343,7 +354,7 @@ class ModalSet:
         return iter(self.responses)
 
     def __len__(self) -> int:
-        """Number of fitted responses."""
+        """Return the number of fitted responses."""
         return len(self.responses)
 
     def simulate(
@@ -390,7 +401,11 @@ class ModalSet:
         dims = ("output", "location", "input")
         return xr.Dataset(
             {
-                "gain": (dims, gain, {"long_name": "static gain", "units": "output unit per input unit"}),
+                "gain": (
+                    dims,
+                    gain,
+                    {"long_name": "static gain", "units": "output unit per input unit"},
+                ),
                 "direct": (dims, direct, {"long_name": "instantaneous part"}),
                 "amplitude": ((*dims, "mode"), amp, {"long_name": "mode amplitude b_i"}),
                 "time_constant": ((*dims, "mode"), tau, {"units": "s"}),

@@ -42,7 +42,9 @@ HISTORY_VARIABLES: dict[str, tuple[str, str]] = {
 }
 
 
-def time_grid(duration: float, dt: float, special: tuple[float, ...] | list[float] = ()) -> np.ndarray:
+def time_grid(
+    duration: float, dt: float, special: tuple[float, ...] | list[float] = ()
+) -> np.ndarray:
     """Uniform time grid from 0 to ``duration`` with the special times snapped onto it.
 
     Parameters
@@ -189,7 +191,11 @@ def _dataset(
     names = [loc.name for loc in cfg.locations]
     data_vars: dict[str, Any] = {}
     for j, (name, (unit, long_name)) in enumerate(HISTORY_VARIABLES.items()):
-        data_vars[name] = (("time", "location"), hist[:, :, j], {"units": unit, "long_name": long_name})
+        data_vars[name] = (
+            ("time", "location"),
+            hist[:, :, j],
+            {"units": unit, "long_name": long_name},
+        )
     data_vars["fluid_temperature"] = (
         ("time",),
         np.asarray(cfg.loads.fluid_temperature_at(times), dtype=float),
@@ -323,8 +329,14 @@ def solve(
                 model.mechanical.solve(float(pressure[i]))
             except StepFailure as err:
                 partial = _dataset(
-                    cfg, model.material, times[:i], hist[:i], recorded_fields, profiles,
-                    r_profile, complete=False,
+                    cfg,
+                    model.material,
+                    times[:i],
+                    hist[:i],
+                    recorded_fields,
+                    profiles,
+                    r_profile,
+                    complete=False,
                 )
                 residual = float(getattr(err, "residual", math.nan))
                 raise SolverDivergedError(

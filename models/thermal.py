@@ -169,6 +169,8 @@ class ThermalSolver:
         self.ksp = create_ksp(msh.comm, prefix="twin_thermal_", options=petsc_options)
         self.ksp.setOperators(self.A)
         self._assembled_dt: float | None = None
+        self._T_prev: np.ndarray | None = None  # temperature one step back (predictor)
+        self._dt_prev = 0.0
         self.iterations = 0
         self.timings = {"assemble": 0.0, "solve": 0.0}
 
@@ -185,6 +187,7 @@ class ThermalSolver:
         else:
             self.T.x.array[:] = float(values)
         self.T_n.x.array[:] = self.T.x.array
+        self._T_prev, self._dt_prev = None, 0.0
 
     # -- one step ------------------------------------------------------------------------
     def _assemble_matrix(self) -> None:
@@ -254,6 +257,11 @@ class ThermalSolver:
             self.iterations = 1
             return 1
         increment = math.inf
+        T_n = self.T_n.x.array.copy()
+        if self._T_prev is not None and self._dt_prev > 0.0:
+            # linear extrapolation in time as the first Picard iterate (predictor)
+            self.T.x.array[:] = T_n + (T_n - self._T_prev) * (dt / self._dt_prev)
+        self._T_prev, self._dt_prev = T_n, dt
         for it in range(1, self.max_iterations + 1):
             previous = self.T.x.array.copy()
             t0 = time.perf_counter()

@@ -48,12 +48,20 @@ def config_file(tmp_path: pathlib.Path) -> pathlib.Path:
     return path
 
 
-def test_model_solve_writes_dataset_fields_and_images(config_file: pathlib.Path, tmp_path: pathlib.Path) -> None:
+def test_model_solve_writes_dataset_fields_and_images(
+    config_file: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
     out = tmp_path / "results"
     result = CliRunner().invoke(main, ["model", "solve", str(config_file), "--output", str(out)])
     assert result.exit_code == 0, result.output
-    for name in ("results.nc", "fields.xdmf", "fields.h5", "histories.png", "hoop_stress.png",
-                 "temperature.png"):
+    for name in (
+        "results.nc",
+        "fields.xdmf",
+        "fields.h5",
+        "histories.png",
+        "hoop_stress.png",
+        "temperature.png",
+    ):
         assert (out / name).stat().st_size > 1000, name
     assert (out / "hoop_stress.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     ds = xr.open_dataset(out / "results.nc")
@@ -61,14 +69,20 @@ def test_model_solve_writes_dataset_fields_and_images(config_file: pathlib.Path,
     # (Timoshenko & Goodier, Sec. 28)
     a, b, p = 0.15, 0.19, 12e6
     ref = p * (a * a + b * b) / (b * b - a * a)
-    assert float(ds["sigma_theta"].sel(location="bore").isel(time=-1)) == pytest.approx(ref, rel=5e-3)
+    assert float(ds["sigma_theta"].sel(location="bore").isel(time=-1)) == pytest.approx(
+        ref, rel=5e-3
+    )
     assert "bore hoop stress at the end" in result.output
     assert f"{ref / 1e6:8.1f}".strip() in result.output
 
 
-def test_model_responses_writes_responses_and_modes(config_file: pathlib.Path, tmp_path: pathlib.Path) -> None:
+def test_model_responses_writes_responses_and_modes(
+    config_file: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
     out = tmp_path / "responses"
-    result = CliRunner().invoke(main, ["model", "responses", str(config_file), "--output", str(out)])
+    result = CliRunner().invoke(
+        main, ["model", "responses", str(config_file), "--output", str(out)]
+    )
     assert result.exit_code == 0, result.output
     modes = xr.open_dataset(out / "modes.nc")
     # unit pressure: closed-end Lame hoop stress per Pa at the bore
@@ -82,6 +96,8 @@ def test_model_responses_writes_responses_and_modes(config_file: pathlib.Path, t
 def test_model_solve_rejects_a_bad_config_naming_the_field(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(CONFIG.replace("bore_htc_W_m2K = 2000.0", "bore_htc_W_m2K = -5.0"))
-    result = CliRunner().invoke(main, ["model", "solve", str(path), "--output", str(tmp_path / "x")])
+    result = CliRunner().invoke(
+        main, ["model", "solve", str(path), "--output", str(tmp_path / "x")]
+    )
     assert result.exit_code != 0
     assert "bore_htc_W_m2K" in result.output and "-5" in result.output

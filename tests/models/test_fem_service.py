@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
+import dolfinx_solver  # noqa: F401  (orders MPI before dolfinx)
 import numpy as np
 import pytest
 
-import dolfinx_solver  # noqa: F401  (orders MPI before dolfinx)
 from models.config import parse_config
 from models.errors import ConfigError, SolverDivergedError
 
@@ -19,13 +19,23 @@ def _raw(**loads):
         "component": {"name": "test-header", "material": "grade91"},
         "geometry": {"inner_radius_m": A, "outer_radius_m": B, "length_m": 0.01},
         "mesh": {"radial_cells": 20, "axial_cells": 1, "degree": 2},
-        "thermal": {"bore_htc_W_m2K": 3000.0, "outer": "insulated",
-                    "initial_temperature_degC": 150.0},
+        "thermal": {
+            "bore_htc_W_m2K": 3000.0,
+            "outer": "insulated",
+            "initial_temperature_degC": 150.0,
+        },
         "mechanical": {"end_condition": "closed", "reference_temperature_degC": 20.0},
-        "loads": loads or {"time_h": [0.0, 1.0, 2.5], "fluid_temperature_degC": [150.0, 550.0, 550.0],
-                           "pressure_MPa": [1.0, 16.0, 16.0]},
+        "loads": loads
+        or {
+            "time_h": [0.0, 1.0, 2.5],
+            "fluid_temperature_degC": [150.0, 550.0, 550.0],
+            "pressure_MPa": [1.0, 16.0, 16.0],
+        },
         "solver": {"time_step_s": 60.0},
-        "output": {"field_times_h": [0.5, 2.5], "extra_locations": [{"name": "r170", "radius_m": 0.17}]},
+        "output": {
+            "field_times_h": [0.5, 2.5],
+            "extra_locations": [{"name": "r170", "radius_m": 0.17}],
+        },
         "sensors": [{"id": "TC-1", "quantity": "temperature", "location": "outer"}],
     }
 
@@ -43,9 +53,15 @@ def test_dataset_follows_the_service_contract(header_run) -> None:
     assert list(ds["location"].values) == ["bore", "mid_wall", "outer", "r170", "TC-1"]
     np.testing.assert_allclose(ds["radius"].values, [A, 0.17, B, 0.17, B])
     assert ds["time"].values[0] == 0.0 and ds["time"].values[-1] == pytest.approx(2.5 * 3600)
-    for name, unit in [("temperature", "K"), ("sigma_theta", "Pa"), ("sigma_vm", "Pa"),
-                       ("eps_theta", "1"), ("eps_th", "1"), ("fluid_temperature", "K"),
-                       ("pressure", "Pa")]:
+    for name, unit in [
+        ("temperature", "K"),
+        ("sigma_theta", "Pa"),
+        ("sigma_vm", "Pa"),
+        ("eps_theta", "1"),
+        ("eps_th", "1"),
+        ("fluid_temperature", "K"),
+        ("pressure", "Pa"),
+    ]:
         assert ds[name].attrs["units"] == unit
         assert np.all(np.isfinite(ds[name].values))
     assert ds["time"].attrs["units"] == "s" and ds["r"].attrs["units"] == "m"
@@ -57,8 +73,9 @@ def test_dataset_follows_the_service_contract(header_run) -> None:
         prof = ds["sigma_theta_profile"].isel(time_field=k, r=0)
         assert float(prof) == pytest.approx(float(hist), rel=1e-10)
     # sensor TC-1 sits at the outer surface
-    np.testing.assert_allclose(ds["temperature"].sel(location="TC-1"),
-                               ds["temperature"].sel(location="outer"))
+    np.testing.assert_allclose(
+        ds["temperature"].sel(location="TC-1"), ds["temperature"].sel(location="outer")
+    )
 
 
 def test_long_hold_reaches_lame_stresses_with_temperature_dependent_properties(header_run) -> None:
@@ -82,7 +99,9 @@ def test_heat_up_puts_the_bore_in_hoop_compression_and_the_outer_in_tension(head
     # stretched (Timoshenko & Goodier Sec. 141 sign pattern), with the pressure added.
     _, ds = header_run
     t = ds.sel(time=1800.0)
-    assert float(t["temperature"].sel(location="bore")) > float(t["temperature"].sel(location="outer"))
+    assert float(t["temperature"].sel(location="bore")) > float(
+        t["temperature"].sel(location="outer")
+    )
     p = float(t["pressure"])
     k = A * A / (B * B - A * A)
     lame_bore = p * k * (1 + B * B / A**2)
@@ -100,9 +119,18 @@ def test_steady_conduction_with_temperature_dependent_conductivity_matches_kirch
 
     mat = get_material("grade91")
     Ti, To = 850.0, 320.0
-    wall = create_wall_mesh(inner_radius=A, outer_radius=B, length=0.01, radial_cells=24, axial_cells=1)
-    th = ThermalSolver(wall, material=mat, degree=2, bore_htc=1e9, outer_htc=1e9,
-                       ambient_temperature=To, initial_temperature=To)
+    wall = create_wall_mesh(
+        inner_radius=A, outer_radius=B, length=0.01, radial_cells=24, axial_cells=1
+    )
+    th = ThermalSolver(
+        wall,
+        material=mat,
+        degree=2,
+        bore_htc=1e9,
+        outer_htc=1e9,
+        ambient_temperature=To,
+        initial_temperature=To,
+    )
     iterations = th.step(1e15, Ti)
     assert 2 <= iterations < 30  # genuinely nonlinear
     pts = wall.locate(np.linspace(A, B, 9))
@@ -131,8 +159,11 @@ def test_solver_failure_reports_step_time_residual_and_keeps_partial_results() -
 
     # hold for 30 min (uniform temperature: one Picard iteration per step), then a ramp
     # that needs more Picard iterations than allowed
-    raw = _raw(time_h=[0.0, 0.5, 1.0], fluid_temperature_degC=[150.0, 150.0, 500.0],
-               pressure_MPa=[1.0, 1.0, 1.0])
+    raw = _raw(
+        time_h=[0.0, 0.5, 1.0],
+        fluid_temperature_degC=[150.0, 150.0, 500.0],
+        pressure_MPa=[1.0, 1.0, 1.0],
+    )
     raw["output"] = {}
     cfg = parse_config(raw)
     with pytest.raises(SolverDivergedError) as info:
@@ -149,7 +180,11 @@ def test_bad_geometry_and_points_are_rejected_with_the_value() -> None:
     from models.geometry import create_wall_mesh
 
     with pytest.raises(ConfigError, match="0.2 m and 0.1 m"):
-        create_wall_mesh(inner_radius=0.2, outer_radius=0.1, length=0.01, radial_cells=4, axial_cells=1)
-    wall = create_wall_mesh(inner_radius=A, outer_radius=B, length=0.01, radial_cells=4, axial_cells=1)
+        create_wall_mesh(
+            inner_radius=0.2, outer_radius=0.1, length=0.01, radial_cells=4, axial_cells=1
+        )
+    wall = create_wall_mesh(
+        inner_radius=A, outer_radius=B, length=0.01, radial_cells=4, axial_cells=1
+    )
     with pytest.raises(ConfigError, match="0.25 m lies outside the wall"):
         wall.locate([0.25])

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import dolfinx_solver  # noqa: F401  (orders MPI before dolfinx)
 import pytest
 
-import dolfinx_solver  # noqa: F401  (orders MPI before dolfinx)
 from models.verification import fem
 
 # Each runner compares against an independent reference (analytical solution, Bessel
