@@ -141,7 +141,9 @@ def main() -> None:
                 f"{r['mech_solve_s']:>8.4f} {r['step_s']:>8.4f} {floor[nr * nz]:>7.2f} "
                 f"{r['peak_MiB']:>8.0f}"
             )
-    print("* floor: one DOLFINx plane-strain thermo-elastic solve of the same cell count (DESIGN.md)")
+    print(
+        "* floor: one DOLFINx plane-strain thermo-elastic solve of the same cell count (DESIGN.md)"
+    )
 
 
 if __name__ == "__main__":

@@ -185,7 +185,7 @@ class MechanicalSolver:
         from dolfinx import default_scalar_type, fem
         from dolfinx.fem import petsc as fem_petsc
 
-        from models._petsc import create_ksp
+        from models._petsc import LaggedSolver, create_ksp
 
         if end_condition not in ("closed", "open", "plane_strain"):
             raise ValueError(
@@ -272,8 +272,14 @@ class MechanicalSolver:
 
         self.A = fem_petsc.create_matrix(self._a)
         self.b = fem_petsc.create_vector(self.V)
-        self.ksp = create_ksp(msh.comm, prefix="twin_mech_", options=petsc_options)
-        self.ksp.setOperators(self.A)
+        if self.constant_elastic:
+            self.ksp = create_ksp(msh.comm, prefix="twin_mech_", options=petsc_options)
+            self.ksp.setOperators(self.A)
+            self._lagged = None
+        else:  # E(T), nu(T): lagged LU preconditioner, refactorised when CG slows down
+            self._lagged = LaggedSolver(msh.comm, prefix="twin_mech_", options=petsc_options)
+            self._lagged.set_operator(self.A)
+            self.ksp = self._lagged.ksp
         self._matrix_ready = False
         self._N_B = math.nan
         self.eps_z = 0.0
@@ -303,7 +309,10 @@ class MechanicalSolver:
         self.b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
         fem_petsc.set_bc(self.b, self._bcs)
         t1 = time.perf_counter()
-        self.ksp.solve(self.b, target.x.petsc_vec)
+        if self._lagged is not None:
+            self._lagged.solve(self.b, target.x.petsc_vec)
+        else:
+            self.ksp.solve(self.b, target.x.petsc_vec)
         target.x.scatter_forward()
         self.timings["assemble"] += t1 - t0
         self.timings["solve"] += time.perf_counter() - t1

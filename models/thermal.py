@@ -22,9 +22,12 @@ and insulated ends (symmetry planes). The weak form carries the axisymmetric wei
 
 Temperature-dependent :math:`k` and :math:`\rho c_p` are nodal fields in the
 temperature space, interpolated from the material tables at the current iterate;
-the nonlinearity is resolved by Picard (fixed-point) iteration on each step, with the
-KSP object reused across iterations and steps. With constant properties (or properties
-frozen at a ``property_temperature``) the system is linear: the matrix is assembled
+the nonlinearity is resolved by Picard (fixed-point) iteration on each step, started
+from a linear extrapolation in time, with the KSP object reused across iterations and
+steps: the LU factorisation of an earlier matrix preconditions conjugate gradients and
+is renewed only when CG slows down (:class:`models._petsc.LaggedSolver`). With
+constant properties (or properties frozen at a ``property_temperature``) the system
+is linear: the matrix is assembled
 once per distinct time step and its LU factorisation is reused.
 
 References
@@ -117,7 +120,7 @@ class ThermalSolver:
         from dolfinx import default_scalar_type, fem
         from dolfinx.fem import petsc as fem_petsc
 
-        from models._petsc import create_ksp
+        from models._petsc import LaggedSolver, create_ksp
 
         if bore_htc < 0.0 or outer_htc < 0.0:
             raise ValueError(
@@ -166,8 +169,14 @@ class ThermalSolver:
         self._L = fem.form(L)
         self.A = fem_petsc.create_matrix(self._a)
         self.b = fem_petsc.create_vector(self.V)
-        self.ksp = create_ksp(msh.comm, prefix="twin_thermal_", options=petsc_options)
-        self.ksp.setOperators(self.A)
+        if self.linear:
+            self.ksp = create_ksp(msh.comm, prefix="twin_thermal_", options=petsc_options)
+            self.ksp.setOperators(self.A)
+            self._lagged = None
+        else:
+            self._lagged = LaggedSolver(msh.comm, prefix="twin_thermal_", options=petsc_options)
+            self._lagged.set_operator(self.A)
+            self.ksp = self._lagged.ksp
         self._assembled_dt: float | None = None
         self._T_prev: np.ndarray | None = None  # temperature one step back (predictor)
         self._dt_prev = 0.0
@@ -209,10 +218,15 @@ class ThermalSolver:
         fem_petsc.assemble_vector(self.b, self._L)
         self.b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
         t1 = time.perf_counter()
-        self.ksp.solve(self.b, self.T.x.petsc_vec)
-        self.T.x.scatter_forward()
-        self.timings["assemble"] += t1 - t0
-        self.timings["solve"] += time.perf_counter() - t1
+        try:
+            if self._lagged is not None:
+                self._lagged.solve(self.b, self.T.x.petsc_vec)
+            else:
+                self.ksp.solve(self.b, self.T.x.petsc_vec)
+        finally:
+            self.T.x.scatter_forward()
+            self.timings["assemble"] += t1 - t0
+            self.timings["solve"] += time.perf_counter() - t1
         reason = self.ksp.getConvergedReason()
         if reason < 0:
             raise PicardDivergence(
