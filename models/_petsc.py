@@ -49,7 +49,7 @@ def create_ksp(comm: Any, *, prefix: str, options: Mapping[str, Any] | None) -> 
     for key, value in merged.items():
         if isinstance(value, bool):
             value = "true" if value else "false"
-        opts[f"{prefix}{key}"] = value
+        opts[f"{prefix}{key}"] = value  # type: ignore[index]
     ksp.setFromOptions()
     for key in merged:
         opts.delValue(f"{prefix}{key}")

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="no-untyped-call"
 """Export of service-model results: XDMF fields for ParaView, PNG renderings and plots.
 
 * :class:`XDMFFieldWriter` writes temperature, displacement and the stress/strain
@@ -143,7 +144,7 @@ def render_quarter_pipe(
         f"{ds.attrs.get('component', '')}: {variable} at t = {t_h:.2f} h", font_size=10
     )
     # look from inside the pipe, above the end face: bore, end section and outer edge
-    plotter.view_vector((-1.0, -1.0, 1.4), viewup=(0.0, 0.0, 1.0))
+    plotter.view_vector((-1.0, -1.0, 1.4), viewup=(0.0, 0.0, 1.0))  # type: ignore[arg-type]
     plotter.camera.zoom(1.1)
     path = pathlib.Path(path)
     plotter.screenshot(str(path))

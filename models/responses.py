@@ -148,7 +148,7 @@ def unit_responses(
 
     # A model of deviations: initial state 0, reference temperature 0, ambient 0.
     model = ServiceModel(cfg, material=mat, property_temperature=Tp)
-    model.thermal.T_amb.value = 0.0
+    model.thermal.T_amb.value = 0.0  # type: ignore[assignment]
     model.mechanical.reference_temperature = 0.0
     cols = [_COLUMNS.index(name) for name in RESPONSE_OUTPUTS]
 
@@ -234,7 +234,7 @@ class ModalResponse:
         """Evaluate the fitted step response at times ``t`` (s, >= 0)."""
         t = np.asarray(t, dtype=float)[..., None]
         modes = self.amplitudes * (1.0 - np.exp(-t / self.time_constants))
-        return self.direct + modes.sum(axis=-1)
+        return np.asarray(self.direct + modes.sum(axis=-1), dtype=float)
 
     def simulate(self, t: Any, input_history: Any) -> np.ndarray:
         """Response to a piecewise-linear input, by exact recursive convolution.
@@ -263,7 +263,7 @@ class ModalResponse:
             )
         y = self.direct * u
         if self.amplitudes.size == 0 or t.size < 2:
-            return y + np.sum(self.amplitudes) * u
+            return np.asarray(y + np.sum(self.amplitudes) * u, dtype=float)
         dt = np.diff(t)
         if np.any(dt <= 0):
             raise ValueError("t must be strictly increasing")
@@ -306,7 +306,7 @@ def _fit_one(t: np.ndarray, y: np.ndarray, n_modes: int, *, with_direct: bool) -
     def resid(theta: np.ndarray) -> np.ndarray:
         Phi = basis(theta)
         coef, *_ = np.linalg.lstsq(Phi, yn, rcond=None)
-        return Phi @ coef - yn
+        return np.asarray(Phi @ coef - yn, dtype=float)
 
     best = None
     for span in ((3.0, 0.3), (1.0, 0.1), (10.0, 1.0)):
@@ -380,7 +380,7 @@ class ModalSet:
         """
         tf = np.asarray(fluid_temperature, dtype=float)
         y = self[(output, location, "fluid_temperature")].simulate(t, tf - tf[0])
-        return y + self[(output, location, "pressure")].simulate(t, pressure)
+        return np.asarray(y + self[(output, location, "pressure")].simulate(t, pressure))
 
     def to_dataset(self) -> Any:
         """Store the modes as an xarray Dataset (padded modes have amplitude 0, tau NaN)."""

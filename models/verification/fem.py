@@ -1,3 +1,4 @@
+# mypy: disable-error-code="no-untyped-call"
 """Verification of the FEM service model against analytical and series solutions.
 
 Groups (each returns a list of :class:`~models.verification.CaseResult`):

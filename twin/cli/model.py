@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pathlib
 import time
+from typing import Any
 
 import click
 
@@ -15,8 +16,8 @@ def model() -> None:
     """FEM service model: solve a component, unit responses."""
 
 
-def _write_dataset(ds: object, out: pathlib.Path, stem: str, fmt: str) -> pathlib.Path:
-    ds = ds.copy()  # type: ignore[attr-defined]
+def _write_dataset(ds: Any, out: pathlib.Path, stem: str, fmt: str) -> pathlib.Path:
+    ds = ds.copy()
     for name in list(ds.coords):
         if ds[name].dtype == object:
             ds[name] = ds[name].astype(str)
