@@ -32,9 +32,12 @@ force :math:`N = 2\pi \int \sigma_{zz} r\,\mathrm d r` and
 :math:`\varepsilon_z = 0` (plane strain).
 
 The constitutive law is an object with ``stress(eps_e)`` (a UFL expression),
-``inelastic_strain`` (a UFL 4-vector or ``None``) and ``update(dt)``, called after each
-converged step; a Norton creep law can carry its creep strain as a quadrature or DG
-field updated there (stress relaxation), without changing the callers.
+``inelastic_strain`` (a UFL 4-vector or ``None``) and
+``update(dt, *, stress, temperature)``, called after each converged step with the UFL
+stress of that step and the temperature field; a Norton creep law
+(:math:`\dot\varepsilon_{cr} = \tfrac32 A(T)\,\sigma_{vm}^{n-1} s`) can carry its creep
+strain as a DG or quadrature field, advance it there (explicit or implicit Euler) and
+so relax the stress, without changing the callers.
 
 References
 ----------
@@ -78,8 +81,12 @@ class ConstitutiveLaw(Protocol):
         """Return the stress 4-vector (UFL) for an elastic strain 4-vector."""
         ...
 
-    def update(self, dt: float) -> None:
-        """Advance internal variables after a converged step of length ``dt`` (s)."""
+    def update(self, dt: float, *, stress: Any, temperature: Any) -> None:
+        """Advance internal variables after a converged step of length ``dt`` (s).
+
+        ``stress`` is the UFL stress 4-vector of the converged step, ``temperature``
+        the temperature field (K).
+        """
         ...
 
 
@@ -115,7 +122,7 @@ class ThermoElastic:
             ]
         )
 
-    def update(self, dt: float) -> None:
+    def update(self, dt: float, *, stress: Any, temperature: Any) -> None:
         """Nothing to advance for an elastic law."""
 
 
@@ -262,6 +269,7 @@ class MechanicalSolver:
         # output field: stresses, total strains, thermal strain
         eps_tot = _strain(self.u, r)
         s = sig(eps_tot - eps_free)
+        self.stress = s  # UFL stress 4-vector (rr, tt, zz, rz) of the current solution
         vm = ufl.sqrt(
             0.5 * ((s[0] - s[1]) ** 2 + (s[1] - s[2]) ** 2 + (s[2] - s[0]) ** 2) + 3.0 * s[3] ** 2
         )
@@ -373,4 +381,4 @@ class MechanicalSolver:
 
     def update(self, dt: float) -> None:
         """Advance the constitutive law's internal variables after a converged step."""
-        self.law.update(dt)
+        self.law.update(dt, stress=self.stress, temperature=self.T)

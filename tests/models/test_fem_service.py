@@ -188,3 +188,50 @@ def test_bad_geometry_and_points_are_rejected_with_the_value() -> None:
     )
     with pytest.raises(ConfigError, match="0.25 m lies outside the wall"):
         wall.locate([0.25])
+
+
+def test_a_constitutive_law_with_inelastic_strain_plugs_in_without_changing_callers() -> None:
+    # A uniform isotropic eigenstrain e0 in an unconstrained (open-end) cylinder is
+    # compatible: it produces no stress and total strains equal to e0 (Mura,
+    # Micromechanics of Defects in Solids, Sec. 1.3). This is the hook a creep law uses.
+    import ufl
+
+    from models.geometry import create_wall_mesh
+    from models.materials import Material
+    from models.mechanical import MechanicalSolver, ThermoElastic
+    from models.thermal import ThermalSolver
+
+    e0 = 1.5e-3
+    seen = {}
+
+    class Eigenstrain(ThermoElastic):
+        def __init__(self, E, nu):
+            super().__init__(E, nu)
+            self.inelastic_strain = ufl.as_vector([e0, e0, e0, 0.0])
+
+        def update(self, dt, *, stress, temperature):
+            seen["dt"] = dt
+            seen["stress_rank"] = len(stress)
+
+    mat = Material.constant(E=200e9, nu=0.3, alpha=1.2e-5, k=25.0, rho=7800.0, cp=500.0)
+    wall = create_wall_mesh(
+        inner_radius=A, outer_radius=B, length=0.01, radial_cells=8, axial_cells=1
+    )
+    th = ThermalSolver(wall, material=mat, degree=2, bore_htc=0.0, initial_temperature=300.0)
+    me = MechanicalSolver(
+        wall,
+        temperature=th.T,
+        material=mat,
+        degree=2,
+        reference_temperature=300.0,
+        end_condition="open",
+        constitutive=Eigenstrain,
+    )
+    eps_z = me.solve(0.0)
+    me.update(10.0)
+    pts = wall.locate([A, 0.17, B])
+    out = me.compute_outputs().eval(pts.x, pts.cells)
+    assert eps_z == pytest.approx(e0, rel=1e-8)
+    np.testing.assert_allclose(out[:, :4], 0.0, atol=1e-6 * 200e9 * e0)
+    np.testing.assert_allclose(out[:, 4:7], e0, rtol=1e-8)
+    assert seen == {"dt": 10.0, "stress_rank": 4}
