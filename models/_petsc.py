@@ -100,13 +100,22 @@ class LaggedSolver:
             }
         self.ksp = create_ksp(comm, prefix=prefix, options=opts)
         self.max_lagged_iterations = max_lagged_iterations
+        #: Smallest system (unknowns) solved with a lagged factorisation.
+        self.min_lagged_size = 20_000
         self.factorisations = 0
         self._factored = False
 
     def set_operator(self, A: Any) -> None:
-        """Set the matrix (once; later in-place changes are seen by the solver)."""
+        """Set the matrix (once; later in-place changes are seen by the solver).
+
+        Below :attr:`min_lagged_size` unknowns a fresh LU factorisation is cheaper than
+        preconditioned CG: the solver then refactorises at every solve.
+        """
         self.ksp.setOperators(A)
         self._factored = False
+        if self.lagged and A.getSize()[0] < self.min_lagged_size:
+            self.lagged = False
+            self.ksp.setType("preonly")
 
     def solve(self, b: Any, x: Any) -> None:
         """Solve ``A x = b``; refactorise when the lagged preconditioner is not enough.
