@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import dolfinx_solver  # noqa: F401  (orders MPI before petsc4py)
+import numpy as np
 
 
 def test_lagged_lu_solves_a_drifting_spd_sequence_like_a_dense_solver() -> None:
