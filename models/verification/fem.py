@@ -33,28 +33,30 @@ _E, _NU, _ALPHA, _K, _RHO, _CP = 200e9, 0.3, 1.2e-5, 25.0, 7800.0, 500.0
 
 _SRC_LOG = (
     "steady conduction through a cylindrical wall with film resistances: "
-    "Incropera & DeWitt, Fundamentals of Heat and Mass Transfer, 6th ed., Sec. 3.3.1, Eq. 3.27-3.32"
+    "Incropera & DeWitt, Fundamentals of Heat and Mass Transfer, 6th ed., ch. 3 (radial systems: "
+    "the cylinder, log profile and thermal resistances in series)"
 )
 _SRC_TG = (
-    "Timoshenko & Goodier, Theory of Elasticity, 2nd ed. (1951), Sec. 141, thermal stresses in a "
+    "Timoshenko & Goodier, Theory of Elasticity, 3rd ed. (1970), ch. 13, thermal stresses in a "
     "long hollow cylinder, T = To + (Ti - To) ln(b/r)/ln(b/a), free ends (eps_z uniform)"
 )
 _SRC_LAME = (
     "Lame thick cylinder with closed ends: Timoshenko & Goodier, Theory of Elasticity, 2nd ed., "
-    "Sec. 28; sigma_z = p a^2/(b^2 - a^2)"
+    "ch. 4 (pressure in a cylindrical tube); sigma_z = p a^2/(b^2 - a^2)"
 )
 _SRC_SERIES = (
     "hollow cylinder, convective inner surface, insulated outer surface: Carslaw & Jaeger, "
-    "Conduction of Heat in Solids, 2nd ed., Sec. 7.8 (J0/Y0 eigenfunction series); "
+    "Conduction of Heat in Solids, 2nd ed., ch. VII, hollow cylinder (J0/Y0 eigenfunction series); "
     "eigenvalues by scipy.special + brentq"
 )
 _SRC_SUP = (
     "Duhamel superposition of unit-step responses (Boley & Weiner, Theory of Thermal Stresses, "
-    "1960, Sec. 1.16) against the direct FEM transient of the same linear model"
+    "1960, ch. 1) against the direct FEM transient of the same linear model"
 )
 _SRC_ORDER = (
     "a priori L2 error estimate O(h^(p+1)) for Lagrange elements of degree p "
-    "(Brenner & Scott, The Mathematical Theory of Finite Element Methods, 3rd ed., Thm 5.4.8); "
+    "(Brenner & Scott, The Mathematical Theory of Finite Element Methods, 3rd ed., ch. 5, "
+    "duality argument); "
     "exact solution: steady log profile"
 )
 

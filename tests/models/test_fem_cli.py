@@ -66,7 +66,7 @@ def test_model_solve_writes_dataset_fields_and_images(
     assert (out / "hoop_stress.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     ds = xr.open_dataset(out / "results.nc")
     # after the 2-h hold the wall is isothermal: closed-end Lame hoop stress at the bore
-    # (Timoshenko & Goodier, Sec. 28)
+    # (Timoshenko & Goodier, Theory of Elasticity, ch. 4)
     a, b, p = 0.15, 0.19, 12e6
     ref = p * (a * a + b * b) / (b * b - a * a)
     assert float(ds["sigma_theta"].sel(location="bore").isel(time=-1)) == pytest.approx(
