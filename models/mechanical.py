@@ -54,6 +54,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from models._bindings import ensure_bindings
 from models._petsc import StepFailure
 from models.geometry import BORE, BOTTOM, TOP, WallMesh
 
@@ -188,6 +189,7 @@ class MechanicalSolver:
         constitutive: Any = None,
         petsc_options: Mapping[str, Any] | None = None,
     ) -> None:
+        ensure_bindings()
         import basix.ufl
         import ufl
         from dolfinx import default_scalar_type, fem
