@@ -321,9 +321,7 @@ def _fit_one(t: np.ndarray, y: np.ndarray, n_modes: int, *, with_direct: bool) -
     rms = float(np.sqrt(np.mean((Phi @ coef - yn) ** 2)))
     amps = coef[:n_modes] * scale
     direct = float(coef[n_modes] * scale) if with_direct else 0.0
-    fit = ModalResponse(
-        direct=direct, amplitudes=amps, time_constants=np.exp(theta), fit_error=rms
-    )
+    fit = ModalResponse(direct=direct, amplitudes=amps, time_constants=np.exp(theta), fit_error=rms)
     if n_modes > 1 and np.any(np.diff(theta) < math.log(1.05)):
         # two time constants within 5 %: try one mode less, which keeps the parameters
         # identifiable (no pair of cancelling amplitudes) if it fits about as well
