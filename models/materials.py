@@ -231,8 +231,13 @@ class Material:
     def thermal_strain(self, T: ArrayLike, T_ref: ArrayLike) -> float | np.ndarray:
         """Free linear thermal strain from ``T_ref`` to ``T`` (both in K).
 
-        ``eps_th = alpha_mean(T) (T - T20) - alpha_mean(T_ref) (T_ref - T20)`` with
-        ``T20`` = 293.15 K, the reference temperature of the mean coefficients.
+        ``eps_th = e(T) - e(T_ref)`` with the linear expansion from ``T20`` = 293.15 K,
+        ``e(T) = alpha_mean(T) (T - T20)``. For tabulated coefficients ``e`` is a cubic
+        smoothing spline through the tabulated expansions, weighted by their printing
+        precision (see :func:`_expansion_spline`): piecewise-linear interpolation of
+        mean coefficients printed to 0.1e-6 /K makes the instantaneous coefficient jump
+        by up to 10 % between rows, which shows up as kinks in thermal-stress histories
+        and as spurious small cycles in rainflow counting.
 
         Parameters
         ----------
@@ -248,11 +253,33 @@ class Material:
         """
         T_arr = np.asarray(T, dtype=float)
         T_ref_arr = np.asarray(T_ref, dtype=float)
-        eps = self.alpha_mean(T_arr) * (T_arr - T20) - self.alpha_mean(T_ref_arr) * (
-            T_ref_arr - T20
-        )
+        table = self.tables["alpha_mean"]
+        spline = _expansion_spline(self)
+        if spline is None:
+            eps = self.alpha_mean(T_arr) * (T_arr - T20) - self.alpha_mean(T_ref_arr) * (
+                T_ref_arr - T20
+            )
+        else:
+            table._check(T_arr)
+            table._check(T_ref_arr)
+            eps = spline(T_arr) - spline(T_ref_arr)
         eps = np.asarray(eps, dtype=float)
         return float(eps) if eps.ndim == 0 else eps
+
+    def alpha_instantaneous(self, T: ArrayLike) -> float | np.ndarray:
+        """Instantaneous coefficient of thermal expansion ``d eps_th / dT`` in 1/K."""
+        T_arr = np.asarray(T, dtype=float)
+        spline = _expansion_spline(self)
+        if spline is None:
+            d = 0.01
+            lo, hi = self.tables["alpha_mean"].range
+            up = np.minimum(T_arr + d, hi)
+            down = np.maximum(T_arr - d, lo)
+            out = np.asarray(self.thermal_strain(up, down), dtype=float) / (up - down)
+        else:
+            self.tables["alpha_mean"]._check(T_arr)
+            out = np.asarray(spline.derivative()(T_arr), dtype=float)
+        return float(out) if out.ndim == 0 else out
 
     # -- metadata ---------------------------------------------------------------------
     @property
@@ -521,3 +548,40 @@ def get_material(name: str) -> Material:
             "Fix: use one of these names or add a cited data file to models/data/materials/."
         )
     return _load(key)
+
+
+#: ASME II-D Table TE prints mean coefficients to this resolution, 1/K.
+ALPHA_PRINT_RESOLUTION = 0.1e-6
+
+
+def _expansion_spline(material: Material) -> Any:
+    """Return a smoothing spline of the linear expansion ``e(T)``, or ``None``.
+
+    The tabulated expansions ``alpha_mean(T_i) (T_i - T20)`` carry the rounding of the
+    printed coefficients, ``+/- 0.05e-6 |T_i - T20|``. A cubic spline weighted by that
+    half-resolution (smoothing factor ``s = n / 4``) stays within about one rounding
+    step of every row while its derivative, the instantaneous coefficient, varies
+    smoothly. The fit is checked at every row; a table it cannot follow within 1.5
+    rounding steps is a data error.
+    """
+    table = material.tables["alpha_mean"]
+    if table.temperature is None or table.temperature.size < 5:
+        return None
+    cached = material.__dict__.get("_expansion")
+    if cached is not None:
+        return cached
+    from scipy.interpolate import UnivariateSpline
+
+    T = table.temperature
+    e = table.values * (T - T20)
+    half = 0.5 * ALPHA_PRINT_RESOLUTION * np.maximum(np.abs(T - T20), 1.0)
+    spline = UnivariateSpline(T, e, w=1.0 / half, k=3, s=0.25 * T.size)
+    misfit = np.abs(spline(T) - e) / half
+    if np.max(misfit) > 1.5:
+        i = int(np.argmax(misfit))
+        raise MaterialDataError(
+            f"material {material.name!r}: the smoothed thermal expansion misses the table row "
+            f"at {T[i]:.2f} K by {misfit[i]:.2f} rounding steps (limit 1.5); check that row."
+        )
+    object.__setattr__(material, "_expansion", spline)  # frozen: cache on the instance
+    return spline
