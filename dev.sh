@@ -30,17 +30,32 @@ find_python() {
     return 1
 }
 
-ensure_mosquitto() {
-    if command -v mosquitto >/dev/null 2>&1 && command -v mosquitto_pub >/dev/null 2>&1; then
-        return 0
-    fi
+apt_install() {
+    # apt_install WHAT PACKAGE...: install Debian packages, or say what is missing.
+    local what="$1"
+    shift
     if [ "$(id -u)" -ne 0 ]; then
-        echo "error: Mosquitto is missing; install 'mosquitto mosquitto-clients' (Debian) as root" >&2
+        echo "error: $what is missing; install the Debian packages '$*' as root" >&2
         return 1
     fi
-    echo "installing Mosquitto from Debian ..."
+    echo "installing $what from Debian ($*) ..."
     apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q mosquitto mosquitto-clients >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null
+}
+
+ensure_system() {
+    # Off-screen rendering (pyvista/VTK) needs EGL and Mesa's drivers.
+    if ! ldconfig -p | grep -q 'libEGL.so.1'; then
+        apt_install "EGL for off-screen rendering" libegl1 libegl-mesa0 libgl1 libgl1-mesa-dri
+    fi
+}
+
+ensure_mosquitto() {
+    # Tests and benchmarks run a real broker; openssl makes the TLS test certificates.
+    if ! command -v mosquitto >/dev/null 2>&1 || ! command -v mosquitto_pub >/dev/null 2>&1 ||
+        ! command -v openssl >/dev/null 2>&1; then
+        apt_install "Mosquitto" mosquitto mosquitto-clients openssl
+    fi
 }
 
 ensure_venv() {
@@ -61,19 +76,23 @@ job="${1:-help}"
 shift || true
 case "$job" in
     setup)
+        ensure_system
         ensure_venv
         ensure_mosquitto
         ;;
     demo)
+        ensure_system
         ensure_venv
         "$VENV/bin/twin" model solve examples/grade91_header.toml --output results/grade91_header "$@"
         ;;
     test)
+        ensure_system
         ensure_venv
         ensure_mosquitto
         "$VENV/bin/python" -m pytest "$@"
         ;;
     bench)
+        ensure_system
         ensure_venv
         ensure_mosquitto
         for script in benchmarks/bench_*.py; do
