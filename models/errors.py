@@ -23,6 +23,10 @@ class MaterialRangeError(ModelError, ValueError):
     """A material property was asked for outside its tabulated range."""
 
 
+class MaterialDataError(ModelError, ValueError):
+    """A material data file breaks the schema (lengths, ordering, units, sources)."""
+
+
 class UnknownMaterialError(ModelError, KeyError):
     """No material data exists under the requested name."""
 

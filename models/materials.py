@@ -1,0 +1,527 @@
+"""Temperature-dependent material properties for the service models.
+
+Each material is a TOML file shipped as package data in ``models/data/materials/``.
+Every property is either a table (``temperature_degC``, ``values``) interpolated
+piecewise-linearly, or a temperature-independent ``value``; each names its source.
+Temperatures are converted from degC to K once, at load; values are converted to SI
+once, at load. Inside the package everything is SI: K, Pa, 1/K, W/(m K), kg/m^3,
+J/(kg K).
+
+Outside a table the properties raise :class:`~models.errors.MaterialRangeError`:
+there is no silent extrapolation.
+
+Thermal strain
+--------------
+ASME Section II Part D Table TE-1 tabulates the *mean* coefficient of thermal
+expansion ``alpha_mean(T)`` from the reference temperature :data:`T20` = 293.15 K
+(20 degC), so the free thermal strain between 20 degC and ``T`` is
+``alpha_mean(T) * (T - T20)``. The strain from a stress-free temperature ``T_ref`` to
+``T`` is the difference of two such strains:
+
+.. math::
+
+    \\varepsilon_{th}(T, T_{ref}) = \\bar\\alpha(T)\\,(T - T_{20})
+        - \\bar\\alpha(T_{ref})\\,(T_{ref} - T_{20})
+
+which is zero at ``T = T_ref`` and has the slope of the instantaneous coefficient
+``d/dT [alpha_mean(T) (T - T20)]``.
+
+Examples
+--------
+>>> from models.materials import get_material
+>>> mat = get_material("grade91")
+>>> round(mat.E(673.15) / 1e9, 1)   # 400 degC, ASME II-D TM-1 Group E
+187.0
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from types import MappingProxyType
+from typing import Any, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from models.errors import MaterialDataError, MaterialRangeError, UnknownMaterialError
+
+__all__ = [
+    "PROPERTY_NAMES",
+    "T20",
+    "Material",
+    "PropertyTable",
+    "available_materials",
+    "get_material",
+    "load_material_file",
+]
+
+#: Zero degrees Celsius, in K.
+ZERO_CELSIUS: float = 273.15
+#: Reference temperature of the mean thermal-expansion coefficients (20 degC), in K.
+T20: float = 293.15
+#: Names of the properties every material defines.
+PROPERTY_NAMES: tuple[str, ...] = ("E", "nu", "alpha_mean", "k", "rho", "cp")
+
+_SCHEMA_VERSION = 1
+_DATA_PACKAGE = "models"
+_DATA_PATH = ("data", "materials")
+
+# Accepted units in the data files and their factor to the SI unit (first entry = SI).
+_UNITS: dict[str, dict[str, float]] = {
+    "E": {"Pa": 1.0, "MPa": 1e6, "GPa": 1e9},
+    "nu": {"-": 1.0},
+    "alpha_mean": {"1/K": 1.0, "1e-6/K": 1e-6},
+    "k": {"W/m/K": 1.0},
+    "rho": {"kg/m^3": 1.0},
+    "cp": {"J/kg/K": 1.0},
+}
+_SI_UNIT = {prop: next(iter(units)) for prop, units in _UNITS.items()}
+
+ArrayLike = float | npt.ArrayLike
+
+
+def _to_degc(T: float) -> float:
+    return T - ZERO_CELSIUS
+
+
+@dataclass(frozen=True, eq=False)
+class PropertyTable:
+    """One material property as a function of temperature.
+
+    Parameters
+    ----------
+    name : str
+        Property name (one of :data:`PROPERTY_NAMES`).
+    unit : str
+        SI unit of the values.
+    source : str
+        Citation of the table.
+    values : numpy.ndarray, shape (n,)
+        Values in SI units; ``n == 1`` with ``temperature=None`` for a constant.
+    temperature : numpy.ndarray of shape (n,) or None
+        Strictly increasing temperatures in K, or ``None`` for a temperature-independent
+        value (no range limit).
+    material : str
+        Name of the owning material, used in error messages.
+    """
+
+    name: str
+    unit: str
+    source: str
+    values: np.ndarray
+    temperature: np.ndarray | None = None
+    material: str = ""
+
+    @property
+    def is_constant(self) -> bool:
+        """Whether the property does not depend on temperature."""
+        return self.temperature is None
+
+    @property
+    def range(self) -> tuple[float, float]:
+        """Tabulated temperature range ``(T_min, T_max)`` in K (``(0, inf)`` if constant)."""
+        if self.temperature is None:
+            return (0.0, math.inf)
+        return (float(self.temperature[0]), float(self.temperature[-1]))
+
+    def __call__(self, T: ArrayLike) -> float | np.ndarray:
+        """Evaluate the property at temperature ``T`` in K (scalar or array).
+
+        Raises
+        ------
+        MaterialRangeError
+            If any temperature is not finite or lies outside the tabulated range.
+        """
+        T_arr = np.asarray(T, dtype=float)
+        self._check(T_arr)
+        if self.temperature is None:
+            out = np.full_like(T_arr, self.values[0])
+        else:
+            out = np.interp(T_arr, self.temperature, self.values)
+        return float(out) if out.ndim == 0 else out
+
+    def _check(self, T: np.ndarray) -> None:
+        t_min, t_max = self.range
+        bad = ~np.isfinite(T) | (T < t_min) | (T > t_max)
+        if self.temperature is None:
+            bad |= T <= 0.0
+        if not np.any(bad):
+            return
+        flat = T.ravel()
+        first = float(flat[int(np.argmax(bad.ravel()))])
+        count = int(np.count_nonzero(bad))
+        where = f" ({count} of {T.size} values)" if T.size > 1 else ""
+        if not math.isfinite(first):
+            what = f"a non-finite temperature {first}"
+        else:
+            what = f"T = {first:.2f} K ({_to_degc(first):.2f} degC)"
+        if self.temperature is None:
+            valid = "T > 0 K"
+        else:
+            valid = (
+                f"{t_min:.2f}-{t_max:.2f} K ({_to_degc(t_min):.2f}-{_to_degc(t_max):.2f} degC)"
+            )
+        raise MaterialRangeError(
+            f"material {self.material!r}: property {self.name!r} was asked at {what}{where}, "
+            f"outside the tabulated range {valid}; the tables are not extrapolated. "
+            "Fix: keep temperatures inside the range or extend the data file with cited values."
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Material:
+    """A material: named, cited, temperature-dependent properties.
+
+    Use :func:`get_material` for the shipped materials and :meth:`Material.constant`
+    for verification cases with constant properties. All methods take temperatures in
+    K (scalar or array) and return SI values of the same shape (a ``float`` for a
+    scalar input).
+
+    Parameters
+    ----------
+    name : str
+        Identifier (lower case, as in the data file name).
+    description : str
+        Human-readable description.
+    tables : Mapping[str, PropertyTable]
+        One table per name in :data:`PROPERTY_NAMES`.
+    """
+
+    name: str
+    description: str
+    tables: Mapping[str, PropertyTable] = field(repr=False)
+
+    def __post_init__(self) -> None:
+        missing = [p for p in PROPERTY_NAMES if p not in self.tables]
+        if missing:
+            raise MaterialDataError(
+                f"material {self.name!r}: properties {missing} are missing; "
+                f"every material needs {list(PROPERTY_NAMES)}."
+            )
+        object.__setattr__(self, "tables", MappingProxyType(dict(self.tables)))
+
+    # -- properties -------------------------------------------------------------------
+    def E(self, T: ArrayLike) -> float | np.ndarray:
+        """Young's modulus in Pa at temperature ``T`` in K."""
+        return self.tables["E"](T)
+
+    def nu(self, T: ArrayLike) -> float | np.ndarray:
+        """Poisson's ratio (dimensionless) at temperature ``T`` in K."""
+        return self.tables["nu"](T)
+
+    def alpha_mean(self, T: ArrayLike) -> float | np.ndarray:
+        """Mean coefficient of thermal expansion from :data:`T20` to ``T``, in 1/K."""
+        return self.tables["alpha_mean"](T)
+
+    def k(self, T: ArrayLike) -> float | np.ndarray:
+        """Thermal conductivity in W/(m K) at temperature ``T`` in K."""
+        return self.tables["k"](T)
+
+    def rho(self, T: ArrayLike) -> float | np.ndarray:
+        """Density in kg/m^3 at temperature ``T`` in K."""
+        return self.tables["rho"](T)
+
+    def cp(self, T: ArrayLike) -> float | np.ndarray:
+        """Specific heat capacity in J/(kg K) at temperature ``T`` in K."""
+        return self.tables["cp"](T)
+
+    def thermal_strain(self, T: ArrayLike, T_ref: ArrayLike) -> float | np.ndarray:
+        """Free linear thermal strain from ``T_ref`` to ``T`` (both in K).
+
+        ``eps_th = alpha_mean(T) (T - T20) - alpha_mean(T_ref) (T_ref - T20)`` with
+        ``T20`` = 293.15 K, the reference temperature of the mean coefficients.
+
+        Parameters
+        ----------
+        T : float or array_like
+            Temperature in K.
+        T_ref : float or array_like
+            Stress-free (reference) temperature in K, broadcast against ``T``.
+
+        Returns
+        -------
+        float or numpy.ndarray
+            Dimensionless strain.
+        """
+        T_arr = np.asarray(T, dtype=float)
+        T_ref_arr = np.asarray(T_ref, dtype=float)
+        eps = self.alpha_mean(T_arr) * (T_arr - T20) - self.alpha_mean(T_ref_arr) * (
+            T_ref_arr - T20
+        )
+        eps = np.asarray(eps, dtype=float)
+        return float(eps) if eps.ndim == 0 else eps
+
+    # -- metadata ---------------------------------------------------------------------
+    @property
+    def temperature_range(self) -> tuple[float, float]:
+        """Range ``(T_min, T_max)`` in K over which every property is tabulated."""
+        lows, highs = zip(*(self.tables[p].range for p in PROPERTY_NAMES), strict=True)
+        return (max(lows), min(highs))
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """Citation of every property table, keyed by property name."""
+        return {p: self.tables[p].source for p in PROPERTY_NAMES}
+
+    @classmethod
+    def constant(
+        cls,
+        *,
+        E: float,
+        nu: float,
+        alpha: float,
+        k: float,
+        rho: float,
+        cp: float,
+        name: str = "constant",
+    ) -> Material:
+        """Build a material with temperature-independent properties (SI units).
+
+        Intended for verification against analytical solutions. The only temperature
+        check left is ``T > 0 K`` and finite.
+
+        Parameters
+        ----------
+        E : float
+            Young's modulus in Pa.
+        nu : float
+            Poisson's ratio, in (-1, 0.5).
+        alpha : float
+            Coefficient of thermal expansion in 1/K (mean and instantaneous coincide).
+        k : float
+            Thermal conductivity in W/(m K).
+        rho : float
+            Density in kg/m^3.
+        cp : float
+            Specific heat capacity in J/(kg K).
+        name : str, optional
+            Identifier used in messages.
+
+        Returns
+        -------
+        Material
+        """
+        given = {"E": E, "nu": nu, "alpha_mean": alpha, "k": k, "rho": rho, "cp": cp}
+        tables = {}
+        for prop, value in given.items():
+            arg = "alpha" if prop == "alpha_mean" else prop
+            v = _positive_number(value, where=f"Material.constant({arg}=...)", prop=prop)
+            tables[prop] = PropertyTable(
+                name=prop,
+                unit=_SI_UNIT[prop],
+                source=f"constant {arg} = {v:g} {_SI_UNIT[prop]} given by the caller",
+                values=_frozen([v]),
+                material=name,
+            )
+        return cls(name=name, description=f"constant-property material {name!r}", tables=tables)
+
+
+# -- loading ---------------------------------------------------------------------------
+
+
+def _frozen(values: Any) -> np.ndarray:
+    arr = np.array(values, dtype=float)
+    arr.flags.writeable = False
+    return arr
+
+
+def _positive_number(value: Any, *, where: str, prop: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MaterialDataError(f"{where}: {prop} must be a number, got {value!r}.")
+    v = float(value)
+    if not math.isfinite(v):
+        raise MaterialDataError(f"{where}: {prop} must be finite, got {v!r}.")
+    if prop == "nu":
+        if not -1.0 < v < 0.5:
+            raise MaterialDataError(
+                f"{where}: Poisson's ratio must lie in (-1, 0.5), got {v!r}."
+            )
+    elif v <= 0.0:
+        raise MaterialDataError(f"{where}: {prop} must be positive, got {v!r}.")
+    return v
+
+
+def _parse_property(material: str, prop: str, entry: Any, origin: str) -> PropertyTable:
+    where = f"{origin}: [properties.{prop}]"
+    if not isinstance(entry, dict):
+        raise MaterialDataError(f"{where} must be a table, got {type(entry).__name__}.")
+    unit = entry.get("unit")
+    if unit not in _UNITS[prop]:
+        raise MaterialDataError(
+            f"{where}.unit = {unit!r} is not accepted; use one of {list(_UNITS[prop])}."
+        )
+    factor = _UNITS[prop][unit]
+    source = entry.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise MaterialDataError(f"{where}.source is missing or empty; every table must cite it.")
+    source = " ".join(source.split())
+    has_value = "value" in entry
+    has_table = "temperature_degC" in entry or "values" in entry
+    if has_value == has_table:
+        raise MaterialDataError(
+            f"{where} needs either 'value' (constant) or 'temperature_degC' and 'values' "
+            "(table), not both and not neither."
+        )
+    if has_value:
+        v = _positive_number(entry["value"], where=f"{where}.value", prop=prop)
+        return PropertyTable(
+            name=prop,
+            unit=_SI_UNIT[prop],
+            source=source,
+            values=_frozen([v * factor]),
+            material=material,
+        )
+    temps, vals = entry.get("temperature_degC"), entry.get("values")
+    for key, seq in (("temperature_degC", temps), ("values", vals)):
+        if not isinstance(seq, list) or not seq:
+            raise MaterialDataError(f"{where}.{key} must be a non-empty list, got {seq!r}.")
+    temps, vals = cast(list[Any], temps), cast(list[Any], vals)
+    if len(temps) != len(vals):
+        raise MaterialDataError(
+            f"{where}: temperature_degC has {len(temps)} entries but values has {len(vals)}; "
+            "they must have equal lengths."
+        )
+    if len(temps) < 2:
+        raise MaterialDataError(
+            f"{where}: a table needs at least two rows (use 'value' for a constant)."
+        )
+    t = np.array([_number(x, f"{where}.temperature_degC") for x in temps]) + ZERO_CELSIUS
+    if np.any(t <= 0.0):
+        raise MaterialDataError(f"{where}.temperature_degC has values at or below -273.15 degC.")
+    steps = np.diff(t)
+    if np.any(steps <= 0.0):
+        i = int(np.argmax(steps <= 0.0))
+        raise MaterialDataError(
+            f"{where}.temperature_degC must be strictly increasing; entry {i + 1} "
+            f"({temps[i + 1]!r}) follows {temps[i]!r}."
+        )
+    v = np.array([_positive_number(x, where=f"{where}.values", prop=prop) for x in vals])
+    return PropertyTable(
+        name=prop,
+        unit=_SI_UNIT[prop],
+        source=source,
+        values=_frozen(v * factor),
+        temperature=_frozen(t),
+        material=material,
+    )
+
+
+def _number(x: Any, where: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
+        raise MaterialDataError(f"{where}: expected finite numbers, got {x!r}.")
+    return float(x)
+
+
+def _parse_material(data: Mapping[str, Any], origin: str) -> Material:
+    version = data.get("schema_version")
+    if version != _SCHEMA_VERSION:
+        raise MaterialDataError(
+            f"{origin}: schema_version = {version!r} is not supported; expected {_SCHEMA_VERSION}."
+        )
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise MaterialDataError(f"{origin}: 'name' must be a non-empty string, got {name!r}.")
+    description = data.get("description", "")
+    props = data.get("properties")
+    if not isinstance(props, dict):
+        raise MaterialDataError(f"{origin}: missing [properties] tables.")
+    unknown = sorted(set(props) - set(PROPERTY_NAMES))
+    if unknown:
+        raise MaterialDataError(
+            f"{origin}: unknown properties {unknown}; allowed are {list(PROPERTY_NAMES)}."
+        )
+    missing = [p for p in PROPERTY_NAMES if p not in props]
+    if missing:
+        raise MaterialDataError(
+            f"{origin}: properties {missing} are missing; every material needs "
+            f"{list(PROPERTY_NAMES)}."
+        )
+    tables = {p: _parse_property(name, p, props[p], origin) for p in PROPERTY_NAMES}
+    material = Material(name=name, description=str(description), tables=tables)
+    t_min, t_max = material.temperature_range
+    if not t_min < t_max:
+        raise MaterialDataError(
+            f"{origin}: the tabulated ranges of the properties do not overlap "
+            f"(intersection {t_min:.2f}-{t_max:.2f} K)."
+        )
+    return material
+
+
+def load_material_file(text: str, *, origin: str = "<string>") -> Material:
+    """Parse and validate the TOML text of a material data file.
+
+    Parameters
+    ----------
+    text : str
+        Content of a ``models/data/materials/*.toml`` file.
+    origin : str, optional
+        Name used in error messages (file name).
+
+    Returns
+    -------
+    Material
+
+    Raises
+    ------
+    MaterialDataError
+        If the file is not valid TOML or breaks a rule of the schema (equal lengths,
+        strictly increasing temperatures, positive values, known units, a source).
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise MaterialDataError(f"{origin}: not valid TOML: {err}") from err
+    return _parse_material(data, origin)
+
+
+def _data_dir() -> Any:
+    return resources.files(_DATA_PACKAGE).joinpath(*_DATA_PATH)
+
+
+def available_materials() -> tuple[str, ...]:
+    """Names of the shipped materials, sorted (lower case)."""
+    return tuple(
+        sorted(
+            entry.name[: -len(".toml")].lower()
+            for entry in _data_dir().iterdir()
+            if entry.name.endswith(".toml")
+        )
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def _load(key: str) -> Material:
+    entry = _data_dir().joinpath(f"{key}.toml")
+    return load_material_file(entry.read_text(encoding="utf-8"), origin=f"{key}.toml")
+
+
+def get_material(name: str) -> Material:
+    """Return the shipped material ``name`` (case-insensitive, cached).
+
+    Parameters
+    ----------
+    name : str
+        Material identifier, e.g. ``"grade91"`` or ``"316H"``.
+
+    Returns
+    -------
+    Material
+
+    Raises
+    ------
+    UnknownMaterialError
+        If no data file exists under that name; the message lists the available ones.
+    """
+    available = available_materials()
+    key = name.strip().lower() if isinstance(name, str) else None
+    if key not in available:
+        raise UnknownMaterialError(
+            f"unknown material {name!r}; available materials: {', '.join(available)}. "
+            "Fix: use one of these names or add a cited data file to models/data/materials/."
+        )
+    return _load(key)
