@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["ANALYTIC_BOUNDS", "ANALYTIC_NAMES", "bore_hoop_stress"]
+__all__ = ["ANALYTIC_BOUNDS", "ANALYTIC_NAMES", "bore_hoop_stress", "closed_form_response"]
 
 #: Input names and box of :func:`bore_hoop_stress` (edge units).
 ANALYTIC_NAMES = ("thermal.bore_htc_W_m2K", "geometry.wall_thickness_m", "pressure_MPa", "delta_temperature_K")
@@ -71,3 +71,16 @@ def bore_hoop_stress(
     k_th = youngs_modulus * expansion * dt_wall / (2.0 * (1.0 - poisson_ratio) * log_ba)
     thermal = k_th * (1.0 - 2.0 * b**2 / (b**2 - a**2) * log_ba)
     return np.asarray(lame + thermal, dtype=np.float64)
+
+
+def closed_form_response(point: dict[str, float]) -> dict[str, float]:
+    """Campaign function of one point ``{name: value}`` over :data:`ANALYTIC_NAMES`.
+
+    Returns
+    -------
+    dict
+        ``{"bore_hoop_stress": Pa}``. A picklable stand-in for the FEM when testing the
+        Dask campaign machinery against a closed form.
+    """
+    row = np.array([[point[n] for n in ANALYTIC_NAMES]])
+    return {"bore_hoop_stress": float(bore_hoop_stress(row)[0])}
