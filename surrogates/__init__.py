@@ -1,3 +1,81 @@
-"""Fast, uncertainty-aware stand-ins for the FEM service models."""
+"""Fast, uncertainty-aware stand-ins for the FEM service models.
 
-__all__: list[str] = []
+Public names are imported lazily (PEP 562), so ``import surrogates`` does not load
+torch or GPyTorch until a GP is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "ActiveLearningResult": "surrogates.active",
+    "CampaignError": "surrogates.errors",
+    "ComponentSurrogate": "surrogates.component",
+    "ConvergenceError": "surrogates.errors",
+    "ConvergenceWarning": "surrogates.errors",
+    "ExtrapolationError": "surrogates.errors",
+    "FemResponses": "surrogates.targets",
+    "GPSurrogate": "surrogates.gp",
+    "MetadataMismatchError": "surrogates.errors",
+    "NotFittedError": "surrogates.errors",
+    "PEAK_OUTPUTS": "surrogates.targets",
+    "Parameter": "surrogates.space",
+    "ParameterSpace": "surrogates.space",
+    "ParameterSpaceError": "surrogates.errors",
+    "SurrogateError": "surrogates.errors",
+    "SurrogateWarning": "surrogates.errors",
+    "TrainingDataError": "surrogates.errors",
+    "active_learning": "surrogates.active",
+    "design_points": "surrogates.design",
+    "fit_from_campaign": "surrogates.train",
+    "load_surrogate": "surrogates.persistence",
+    "metrics": "surrogates.validation",
+    "peak_quantities": "surrogates.targets",
+    "plot_parity": "surrogates.validation",
+    "run_campaign": "surrogates.campaign",
+    "save_surrogate": "surrogates.persistence",
+    "select_batch": "surrogates.active",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'surrogates' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(_EXPORTS)
+
+
+__all__ = [
+    "ActiveLearningResult",
+    "CampaignError",
+    "ComponentSurrogate",
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "ExtrapolationError",
+    "FemResponses",
+    "GPSurrogate",
+    "MetadataMismatchError",
+    "NotFittedError",
+    "PEAK_OUTPUTS",
+    "Parameter",
+    "ParameterSpace",
+    "ParameterSpaceError",
+    "SurrogateError",
+    "SurrogateWarning",
+    "TrainingDataError",
+    "active_learning",
+    "design_points",
+    "fit_from_campaign",
+    "load_surrogate",
+    "metrics",
+    "peak_quantities",
+    "plot_parity",
+    "run_campaign",
+    "save_surrogate",
+    "select_batch",
+]

@@ -137,6 +137,8 @@ class GPSurrogate:
         Gamma(concentration, rate) prior on the lengthscales (MAP instead of ML
         training); ``(3, 6)`` has its mode at 1/3 of the box. None (default) for
         plain ML, which measured better RMSE and 93-96 % coverage on smooth responses.
+    progress : bool
+        Show a tqdm bar of the likelihood evaluations during training.
     rng : numpy.random.Generator, optional
         Source of restart initialisations (required when ``n_restarts > 0``).
 
@@ -170,6 +172,7 @@ class GPSurrogate:
         include_noise: bool = True,
         lengthscale_max: float = 20.0,
         lengthscale_prior: tuple[float, float] | None = None,
+        progress: bool = False,
         rng: np.random.Generator | None = None,
     ) -> None:
         self.kernel = kernel
@@ -182,6 +185,7 @@ class GPSurrogate:
         self.include_noise = include_noise
         self.lengthscale_max = lengthscale_max
         self.lengthscale_prior = lengthscale_prior
+        self.progress = progress
         self.rng = rng
 
     # ------------------------------------------------------------------ estimator API
@@ -200,6 +204,7 @@ class GPSurrogate:
                 "include_noise",
                 "lengthscale_max",
                 "lengthscale_prior",
+                "progress",
                 "rng",
             )
         }
@@ -325,14 +330,19 @@ class GPSurrogate:
             model.parameters(),
             lr=1.0,
             max_iter=self.max_iter,
+            max_eval=3 * self.max_iter,
             tolerance_grad=self.tol,
             tolerance_change=1e-12,
             history_size=50,
             line_search_fn="strong_wolfe",
         )
         xb = model.train_inputs[0]
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=3 * self.max_iter, desc="GP training", unit="eval", disable=not self.progress, leave=False)
 
         def closure() -> torch.Tensor:
+            bar.update(1)
             opt.zero_grad()
             with _exact_settings(gpytorch):
                 loss = -mll(model(xb), yt).sum()
@@ -355,11 +365,15 @@ class GPSurrogate:
                     "or remove duplicate training points"
                 ) from err
             raise
+        finally:
+            bar.close()
         state = opt.state[opt._params[0]]
         n_iter = int(state.get("n_iter", 0))
+        n_eval = int(state.get("func_evals", 0))
         with torch.no_grad(), _exact_settings(gpytorch):
             loss = float(-mll(model(xb), yt).sum())
-        return loss, n_iter, n_iter < self.max_iter
+        # L-BFGS stopped on its gradient or loss-change tolerance, not on a budget.
+        return loss, n_iter, n_iter < self.max_iter and n_eval < 3 * self.max_iter
 
     # ------------------------------------------------------------------ cached prediction
     def _hyper(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
