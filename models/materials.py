@@ -1,4 +1,4 @@
-"""Temperature-dependent material properties for the service models.
+r"""Temperature-dependent material properties for the service models.
 
 Each material is a TOML file shipped as package data in ``models/data/materials/``.
 Every property is either a table (``temperature_degC``, ``values``) interpolated
@@ -20,8 +20,8 @@ expansion ``alpha_mean(T)`` from the reference temperature :data:`T20` = 293.15 
 
 .. math::
 
-    \\varepsilon_{th}(T, T_{ref}) = \\bar\\alpha(T)\\,(T - T_{20})
-        - \\bar\\alpha(T_{ref})\\,(T_{ref} - T_{20})
+    \varepsilon_{th}(T, T_{ref}) = \bar\alpha(T)\,(T - T_{20})
+        - \bar\alpha(T_{ref})\,(T_{ref} - T_{20})
 
 which is zero at ``T = T_ref`` and has the slope of the instantaneous coefficient
 ``d/dT [alpha_mean(T) (T - T20)]``.
@@ -51,10 +51,10 @@ import numpy.typing as npt
 from models.errors import MaterialDataError, MaterialRangeError, UnknownMaterialError
 
 __all__ = [
-    "PROPERTY_NAMES",
-    "T20",
     "Material",
+    "PROPERTY_NAMES",
     "PropertyTable",
+    "T20",
     "available_materials",
     "get_material",
     "load_material_file",
@@ -163,9 +163,7 @@ class PropertyTable:
         if self.temperature is None:
             valid = "T > 0 K"
         else:
-            valid = (
-                f"{t_min:.2f}-{t_max:.2f} K ({_to_degc(t_min):.2f}-{_to_degc(t_max):.2f} degC)"
-            )
+            valid = f"{t_min:.2f}-{t_max:.2f} K ({_to_degc(t_min):.2f}-{_to_degc(t_max):.2f} degC)"
         raise MaterialRangeError(
             f"material {self.material!r}: property {self.name!r} was asked at {what}{where}, "
             f"outside the tabulated range {valid}; the tables are not extrapolated. "
@@ -338,9 +336,7 @@ def _positive_number(value: Any, *, where: str, prop: str) -> float:
         raise MaterialDataError(f"{where}: {prop} must be finite, got {v!r}.")
     if prop == "nu":
         if not -1.0 < v < 0.5:
-            raise MaterialDataError(
-                f"{where}: Poisson's ratio must lie in (-1, 0.5), got {v!r}."
-            )
+            raise MaterialDataError(f"{where}: Poisson's ratio must lie in (-1, 0.5), got {v!r}.")
     elif v <= 0.0:
         raise MaterialDataError(f"{where}: {prop} must be positive, got {v!r}.")
     return v
@@ -400,12 +396,12 @@ def _parse_property(material: str, prop: str, entry: Any, origin: str) -> Proper
             f"{where}.temperature_degC must be strictly increasing; entry {i + 1} "
             f"({temps[i + 1]!r}) follows {temps[i]!r}."
         )
-    v = np.array([_positive_number(x, where=f"{where}.values", prop=prop) for x in vals])
+    vs = np.array([_positive_number(x, where=f"{where}.values", prop=prop) for x in vals])
     return PropertyTable(
         name=prop,
         unit=_SI_UNIT[prop],
         source=source,
-        values=_frozen(v * factor),
+        values=_frozen(vs * factor),
         temperature=_frozen(t),
         material=material,
     )
@@ -494,7 +490,7 @@ def available_materials() -> tuple[str, ...]:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load(key: str) -> Material:
     entry = _data_dir().joinpath(f"{key}.toml")
     return load_material_file(entry.read_text(encoding="utf-8"), origin=f"{key}.toml")
