@@ -80,7 +80,9 @@ def _new_store(path: Path, X: np.ndarray, names: Sequence[str], provenance: Mapp
 def _add_outputs(path: Path, n: int, names: Sequence[str], units: Mapping[str, str]) -> None:
     import xarray as xr
 
-    new = xr.Dataset({k: ("run", np.full(n, np.nan)) for k in names})
+    with xr.open_zarr(path, consolidated=False) as old:
+        attrs = dict(old.attrs)  # mode="a" replaces the group attributes: carry them over
+    new = xr.Dataset({k: ("run", np.full(n, np.nan)) for k in names}, attrs=attrs)
     for k in names:
         if k in units:
             new[k].attrs["units"] = units[k]

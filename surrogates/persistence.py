@@ -76,7 +76,8 @@ def save_surrogate(surrogate: ComponentSurrogate, path: str | Path) -> Path:
         "relevant_hash": surrogate.relevant_hash,
         "provenance": surrogate.provenance,
     }
-    (folder / _META).write_text(json.dumps(meta, indent=2, sort_keys=True, default=str))
+    # No sort_keys: the order of the parameters is the column order of X.
+    (folder / _META).write_text(json.dumps(meta, indent=2, default=str))
     return folder
 
 

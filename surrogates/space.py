@@ -348,5 +348,6 @@ class ParameterSpace:
                     node.pop("outer_radius_m", None)
             content[sec] = node
         content["surrogate_space"] = self.to_dict()
+        content["column_order"] = list(self.names)
         canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(canonical.encode()).hexdigest()
