@@ -4,22 +4,32 @@ Heavy backends (DOLFINx, pyvista) are imported inside the modules that need them
 so importing this package is cheap.
 """
 
+from models.config import ComponentConfig, load_config, parse_config
 from models.errors import (
     ConfigError,
     LawInputError,
+    MaterialDataError,
     MaterialRangeError,
     ModelError,
     ModelWarning,
     SolverDivergedError,
     UnknownMaterialError,
 )
+from models.materials import Material, available_materials, get_material
 
 __all__ = [
+    "ComponentConfig",
     "ConfigError",
     "LawInputError",
+    "Material",
+    "MaterialDataError",
     "MaterialRangeError",
     "ModelError",
     "ModelWarning",
     "SolverDivergedError",
     "UnknownMaterialError",
+    "available_materials",
+    "get_material",
+    "load_config",
+    "parse_config",
 ]

@@ -72,11 +72,13 @@ class _Geometry(_Section):
         if (self.wall_thickness_m is None) == (self.outer_radius_m is None):
             raise ValueError(
                 "give exactly one of wall_thickness_m and outer_radius_m "
-                f"(got wall_thickness_m={self.wall_thickness_m}, outer_radius_m={self.outer_radius_m})"
+                f"(got wall_thickness_m={self.wall_thickness_m}, "
+                f"outer_radius_m={self.outer_radius_m})"
             )
         if self.outer_radius_m is not None and self.outer_radius_m <= self.inner_radius_m:
             raise ValueError(
-                f"outer_radius_m={self.outer_radius_m} must exceed inner_radius_m={self.inner_radius_m}"
+                f"outer_radius_m={self.outer_radius_m} must exceed "
+                f"inner_radius_m={self.inner_radius_m}"
             )
         return self
 
@@ -111,11 +113,22 @@ class _Loads(_Section):
         arrays = (self.time_h, self.fluid_temperature_degC, self.pressure_MPa)
         if self.file is not None:
             if any(a is not None for a in arrays):
-                raise ValueError("give either 'file' or the arrays time_h, fluid_temperature_degC, pressure_MPa, not both")
+                raise ValueError(
+                    "give either 'file' or the arrays time_h, fluid_temperature_degC, "
+                    "pressure_MPa, not both"
+                )
             return self
-        missing = [n for n, a in zip(("time_h", "fluid_temperature_degC", "pressure_MPa"), arrays, strict=True) if a is None]
+        missing = [
+            n
+            for n, a in zip(
+                ("time_h", "fluid_temperature_degC", "pressure_MPa"), arrays, strict=True
+            )
+            if a is None
+        ]
         if missing:
-            raise ValueError(f"missing load history {', '.join(missing)} (or give file = 'history.csv')")
+            raise ValueError(
+                f"missing load history {', '.join(missing)} (or give file = 'history.csv')"
+            )
         return self
 
 
@@ -302,12 +315,16 @@ class LoadHistory:
         return float(self.time[-1] - self.time[0])
 
     def fluid_temperature_at(self, t: ArrayLike) -> NDArray[np.float64]:
-        """Fluid temperature at time(s) ``t`` (s), K, by linear interpolation."""
-        return np.interp(np.asarray(t, dtype=float), self.time, self.fluid_temperature)
+        """Return the fluid temperature at time(s) ``t`` (s), K, by linear interpolation."""
+        return np.asarray(
+            np.interp(np.asarray(t, dtype=float), self.time, self.fluid_temperature), dtype=float
+        )
 
     def pressure_at(self, t: ArrayLike) -> NDArray[np.float64]:
-        """Internal pressure at time(s) ``t`` (s), Pa, by linear interpolation."""
-        return np.interp(np.asarray(t, dtype=float), self.time, self.pressure)
+        """Return the internal pressure at time(s) ``t`` (s), Pa, by linear interpolation."""
+        return np.asarray(
+            np.interp(np.asarray(t, dtype=float), self.time, self.pressure), dtype=float
+        )
 
 
 @dataclass(frozen=True)
@@ -392,7 +409,9 @@ class ComponentConfig:
         raw = self.to_dict()
         raw["loads"] = {
             "time_h": (np.asarray(time, dtype=float) / _HOUR).tolist(),
-            "fluid_temperature_degC": (np.asarray(fluid_temperature, dtype=float) - ZERO_CELSIUS).tolist(),
+            "fluid_temperature_degC": (
+                np.asarray(fluid_temperature, dtype=float) - ZERO_CELSIUS
+            ).tolist(),
             "pressure_MPa": (np.asarray(pressure, dtype=float) / _MPA).tolist(),
         }
         raw["output"] = {k: v for k, v in raw.get("output", {}).items() if k != "field_times_h"}
@@ -434,7 +453,9 @@ def load_config(path: str | pathlib.Path) -> ComponentConfig:
     return parse_config(raw, base_dir=path.parent)
 
 
-def parse_config(raw: Mapping[str, Any], *, base_dir: str | pathlib.Path | None = None) -> ComponentConfig:
+def parse_config(
+    raw: Mapping[str, Any], *, base_dir: str | pathlib.Path | None = None
+) -> ComponentConfig:
     """Validate a TOML-shaped mapping (edge units) and convert it to SI.
 
     Parameters
@@ -448,16 +469,16 @@ def parse_config(raw: Mapping[str, Any], *, base_dir: str | pathlib.Path | None 
     -------
     ComponentConfig
     """
-    raw = copy.deepcopy(dict(raw))
+    content: dict[str, Any] = copy.deepcopy(dict(raw))
     try:
-        cfg = _Config.model_validate(raw)
+        cfg = _Config.model_validate(content)
     except ValidationError as err:
         raise ConfigError(_describe(err)) from err
 
     loads_raw = cfg.loads
     if loads_raw.file is not None:
         t_h, tf_c, p_mpa = _read_load_file(loads_raw.file, base_dir)
-        raw["loads"] = {"time_h": t_h, "fluid_temperature_degC": tf_c, "pressure_MPa": p_mpa}
+        content["loads"] = {"time_h": t_h, "fluid_temperature_degC": tf_c, "pressure_MPa": p_mpa}
     else:
         # _Loads validation guarantees all three arrays are present here.
         t_h = list(loads_raw.time_h or [])
@@ -466,7 +487,11 @@ def parse_config(raw: Mapping[str, Any], *, base_dir: str | pathlib.Path | None 
     loads = _check_loads(t_h, tf_c, p_mpa)
 
     g = cfg.geometry
-    outer = g.outer_radius_m if g.outer_radius_m is not None else g.inner_radius_m + float(g.wall_thickness_m or 0.0)
+    outer = (
+        g.outer_radius_m
+        if g.outer_radius_m is not None
+        else g.inner_radius_m + float(g.wall_thickness_m or 0.0)
+    )
     geometry = Geometry(inner_radius=g.inner_radius_m, outer_radius=outer, length=g.length_m)
 
     th = cfg.thermal
@@ -480,7 +505,8 @@ def parse_config(raw: Mapping[str, Any], *, base_dir: str | pathlib.Path | None 
     )
     if th.outer == "convective" and th.outer_htc_W_m2K <= 0.0:
         raise ConfigError(
-            f"thermal.outer_htc_W_m2K: must be > 0 when thermal.outer = 'convective' (got {th.outer_htc_W_m2K}); "
+            "thermal.outer_htc_W_m2K: must be > 0 when thermal.outer = 'convective' "
+            f"(got {th.outer_htc_W_m2K}); "
             "set a positive coefficient or outer = 'insulated'"
         )
 
@@ -498,7 +524,11 @@ def parse_config(raw: Mapping[str, Any], *, base_dir: str | pathlib.Path | None 
             f"({loads.duration} s); use a smaller step"
         )
 
-    named = {"bore": geometry.inner_radius, "mid_wall": 0.5 * (geometry.inner_radius + outer), "outer": outer}
+    named = {
+        "bore": geometry.inner_radius,
+        "mid_wall": 0.5 * (geometry.inner_radius + outer),
+        "outer": outer,
+    }
     locations = [Location(n, named[n]) for n in _CRITICAL_LOCATIONS]
     for i, extra in enumerate(cfg.output.extra_locations):
         _check_radius(f"output.extra_locations[{i}].radius_m", extra.radius_m, geometry)
@@ -520,38 +550,56 @@ def parse_config(raw: Mapping[str, Any], *, base_dir: str | pathlib.Path | None 
     names = [loc.name for loc in locations]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise ConfigError(f"location names must be unique; repeated: {', '.join(dupes)} (rename the sensor or extra location)")
+        raise ConfigError(
+            f"location names must be unique; repeated: {', '.join(dupes)} "
+            "(rename the sensor or extra location)"
+        )
 
     _check_material(cfg.component.material, loads, thermal)
 
     return ComponentConfig(
-        component=Component(name=cfg.component.name, site=cfg.component.site, material=cfg.component.material.lower()),
+        component=Component(
+            name=cfg.component.name,
+            site=cfg.component.site,
+            material=cfg.component.material.lower(),
+        ),
         geometry=geometry,
-        mesh=Mesh(radial_cells=cfg.mesh.radial_cells, axial_cells=cfg.mesh.axial_cells, degree=cfg.mesh.degree),
+        mesh=Mesh(
+            radial_cells=cfg.mesh.radial_cells,
+            axial_cells=cfg.mesh.axial_cells,
+            degree=cfg.mesh.degree,
+        ),
         thermal=thermal,
         mechanical=Mechanical(
             end_condition=cfg.mechanical.end_condition,
             reference_temperature=cfg.mechanical.reference_temperature_degC + ZERO_CELSIUS,
         ),
         loads=loads,
-        solver=Solver(time_step=cfg.solver.time_step_s, petsc_options=dict(cfg.solver.petsc_options)),
+        solver=Solver(
+            time_step=cfg.solver.time_step_s, petsc_options=dict(cfg.solver.petsc_options)
+        ),
         output=Output(field_times=field_times),
         locations=tuple(locations),
         sensors=tuple(sensors),
         sections={k: v for k in _FOREIGN_SECTIONS if (v := getattr(cfg, k)) is not None},
-        _raw=raw,
+        _raw=content,
     )
 
 
 def _check_radius(name: str, radius: float, geometry: Geometry) -> None:
     if not geometry.inner_radius <= radius <= geometry.outer_radius:
         raise ConfigError(
-            f"{name}: {radius} m lies outside the wall [{geometry.inner_radius}, {geometry.outer_radius}] m"
+            f"{name}: {radius} m lies outside the wall "
+            f"[{geometry.inner_radius}, {geometry.outer_radius}] m"
         )
 
 
 def _check_loads(t_h: list[float], tf_c: list[float], p_mpa: list[float]) -> LoadHistory:
-    lengths = {"loads.time_h": len(t_h), "loads.fluid_temperature_degC": len(tf_c), "loads.pressure_MPa": len(p_mpa)}
+    lengths = {
+        "loads.time_h": len(t_h),
+        "loads.fluid_temperature_degC": len(tf_c),
+        "loads.pressure_MPa": len(p_mpa),
+    }
     if len(set(lengths.values())) != 1:
         raise ConfigError(f"load history arrays must have equal lengths; got {lengths}")
     if len(t_h) < 2:
@@ -559,7 +607,11 @@ def _check_loads(t_h: list[float], tf_c: list[float], p_mpa: list[float]) -> Loa
     t = np.asarray(t_h, dtype=float) * _HOUR
     tf = np.asarray(tf_c, dtype=float) + ZERO_CELSIUS
     p = np.asarray(p_mpa, dtype=float) * _MPA
-    for name, arr, edge in (("loads.time_h", t, t_h), ("loads.fluid_temperature_degC", tf, tf_c), ("loads.pressure_MPa", p, p_mpa)):
+    for name, arr, edge in (
+        ("loads.time_h", t, t_h),
+        ("loads.fluid_temperature_degC", tf, tf_c),
+        ("loads.pressure_MPa", p, p_mpa),
+    ):
         bad = np.flatnonzero(~np.isfinite(arr))
         if bad.size:
             raise ConfigError(f"{name}[{bad[0]}]: value {edge[bad[0]]} is not finite")
@@ -568,10 +620,14 @@ def _check_loads(t_h: list[float], tf_c: list[float], p_mpa: list[float]) -> Loa
     steps = np.diff(t)
     if np.any(steps <= 0):
         i = int(np.flatnonzero(steps <= 0)[0]) + 1
-        raise ConfigError(f"loads.time_h[{i}]: times must increase strictly, got {t_h[i - 1]} then {t_h[i]}")
+        raise ConfigError(
+            f"loads.time_h[{i}]: times must increase strictly, got {t_h[i - 1]} then {t_h[i]}"
+        )
     if np.any(tf <= 0):
         i = int(np.flatnonzero(tf <= 0)[0])
-        raise ConfigError(f"loads.fluid_temperature_degC[{i}]: {tf_c[i]} degC is below absolute zero")
+        raise ConfigError(
+            f"loads.fluid_temperature_degC[{i}]: {tf_c[i]} degC is below absolute zero"
+        )
     if np.any(p < 0):
         i = int(np.flatnonzero(p < 0)[0])
         raise ConfigError(
@@ -580,7 +636,9 @@ def _check_loads(t_h: list[float], tf_c: list[float], p_mpa: list[float]) -> Loa
     return LoadHistory(time=t, fluid_temperature=tf, pressure=p)
 
 
-def _read_load_file(name: str, base_dir: str | pathlib.Path | None) -> tuple[list[float], list[float], list[float]]:
+def _read_load_file(
+    name: str, base_dir: str | pathlib.Path | None
+) -> tuple[list[float], list[float], list[float]]:
     path = pathlib.Path(name)
     if not path.is_absolute() and base_dir is not None:
         path = pathlib.Path(base_dir) / path
@@ -604,7 +662,9 @@ def _read_load_file(name: str, base_dir: str | pathlib.Path | None) -> tuple[lis
             try:
                 out[j].append(float(row[c]))
             except (TypeError, ValueError) as err:
-                raise ConfigError(f"loads.file {name!r} line {line}, column {c}: {row[c]!r} is not a number") from err
+                raise ConfigError(
+                    f"loads.file {name!r} line {line}, column {c}: {row[c]!r} is not a number"
+                ) from err
     return out[0], out[1], out[2]
 
 
@@ -627,7 +687,8 @@ def _check_material(name: str, loads: LoadHistory, thermal: Thermal) -> None:
         if lo < t_min or hi > t_max:
             bad = lo if lo < t_min else hi
             raise ConfigError(
-                f"{field_name}: {bad - ZERO_CELSIUS:.1f} degC lies outside the data of material {name!r} "
+                f"{field_name}: {bad - ZERO_CELSIUS:.1f} degC lies outside the data of "
+                f"material {name!r} "
                 f"({t_min - ZERO_CELSIUS:.0f} to {t_max - ZERO_CELSIUS:.0f} degC); "
                 "keep the loads inside the tabulated range or choose another material"
             )
@@ -637,11 +698,16 @@ def _describe(err: ValidationError) -> str:
     """Turn a pydantic error into lines naming the dotted field, the rule and the value."""
     lines = []
     for e in err.errors():
-        loc = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in e["loc"]).replace(".[", "[")
+        loc = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in e["loc"]).replace(
+            ".[", "["
+        )
         kind = e["type"]
         value = e.get("input")
         if kind == "extra_forbidden":
-            msg = f"{loc}: unknown field (value {value!r}); check the spelling and the unit suffix, e.g. _m, _degC, _MPa, _h"
+            msg = (
+                f"{loc}: unknown field (value {value!r}); check the spelling and the unit "
+                "suffix, e.g. _m, _degC, _MPa, _h"
+            )
         elif kind == "missing":
             msg = f"{loc}: required field is missing"
         else:

@@ -47,7 +47,11 @@ def test_twin_help_answers_in_under_a_second() -> None:
     # STYLE.md rule 3: heavy backends are imported lazily.
     start = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-m", "twin", "--help"], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "twin", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     elapsed = time.perf_counter() - start
     assert "verify" in out.stdout

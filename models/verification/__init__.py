@@ -103,8 +103,7 @@ def iter_groups() -> Iterator[tuple[str, Callable[[], list[CaseResult]]]]:
         if info.name.startswith("_"):
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
-        for group, runner in module.CASES.items():
-            yield group, runner
+        yield from module.CASES.items()
 
 
 def run_cases(select: str | None = None) -> list[CaseResult]:

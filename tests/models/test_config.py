@@ -55,8 +55,12 @@ def test_with_loads_replaces_the_history_in_si() -> None:
     np.testing.assert_allclose(new.loads.pressure, [0.0, 1e6])
 
 
-def test_load_history_from_csv_resolves_relative_to_the_config(tmp_path: pathlib.Path, raw: dict) -> None:
-    (tmp_path / "hist.csv").write_text("time_h,fluid_temperature_degC,pressure_MPa\n0,200,1\n1,400,5\n")
+def test_load_history_from_csv_resolves_relative_to_the_config(
+    tmp_path: pathlib.Path, raw: dict
+) -> None:
+    (tmp_path / "hist.csv").write_text(
+        "time_h,fluid_temperature_degC,pressure_MPa\n0,200,1\n1,400,5\n"
+    )
     raw["loads"] = {"file": "hist.csv"}
     raw["output"] = {}
     (tmp_path / "c.toml").write_text(_dumps(raw))
@@ -67,15 +71,39 @@ def test_load_history_from_csv_resolves_relative_to_the_config(tmp_path: pathlib
 @pytest.mark.parametrize(
     ("edit", "field", "value"),
     [
-        (lambda r: r["geometry"].update(outer_radius_m=0.1, wall_thickness_m=None), "outer_radius_m", "0.1"),
-        (lambda r: r["geometry"].update(wall_thickness_m=-0.01), "geometry.wall_thickness_m", "-0.01"),
+        (
+            lambda r: r["geometry"].update(outer_radius_m=0.1, wall_thickness_m=None),
+            "outer_radius_m",
+            "0.1",
+        ),
+        (
+            lambda r: r["geometry"].update(wall_thickness_m=-0.01),
+            "geometry.wall_thickness_m",
+            "-0.01",
+        ),
         (lambda r: r["thermal"].update(bore_htc_W_m2K=-10.0), "thermal.bore_htc_W_m2K", "-10.0"),
-        (lambda r: r["component"].update(material="unobtainium"), "component.material", "unobtainium"),
-        (lambda r: r["loads"].update(fluid_temperature_degC=[150.0, 1200.0, 565.0]), "loads.fluid_temperature_degC", "1200"),
+        (
+            lambda r: r["component"].update(material="unobtainium"),
+            "component.material",
+            "unobtainium",
+        ),
+        (
+            lambda r: r["loads"].update(fluid_temperature_degC=[150.0, 1200.0, 565.0]),
+            "loads.fluid_temperature_degC",
+            "1200",
+        ),
         (lambda r: r["loads"].pop("pressure_MPa"), "pressure_MPa", "missing"),
-        (lambda r: r["geometry"].update(inner_radius_mm=150.0), "geometry.inner_radius_mm", "unknown field"),
+        (
+            lambda r: r["geometry"].update(inner_radius_mm=150.0),
+            "geometry.inner_radius_mm",
+            "unknown field",
+        ),
         (lambda r: r["loads"].update(time_h=[0.0, 2.0, 1.0]), "loads.time_h[2]", "increase"),
-        (lambda r: r["loads"].update(pressure_MPa=[1.0, -17.0, 17.0]), "loads.pressure_MPa[1]", "-17.0"),
+        (
+            lambda r: r["loads"].update(pressure_MPa=[1.0, -17.0, 17.0]),
+            "loads.pressure_MPa[1]",
+            "-17.0",
+        ),
         (lambda r: r["output"].update(field_times_h=[5.0]), "output.field_times_h[0]", "5.0"),
         (lambda r: r["sensors"][0].update(location="flange"), "sensors[0].location", "flange"),
     ],

@@ -1,0 +1,336 @@
+"""The FEM service model: a component config and its load history in, an xarray Dataset out.
+
+:func:`solve` meshes the wall slice, runs the transient heat conduction
+(:mod:`models.thermal`) and, at every step, the thermo-elastic solve
+(:mod:`models.mechanical`), and records
+
+* histories ``(time, location)`` at the config's locations (bore, mid-wall, outer
+  surface, extra locations, sensors with a radius), evaluated at mid-height of the slice:
+  ``temperature`` (K), ``sigma_r``, ``sigma_theta``, ``sigma_z``, ``sigma_vm`` (Pa),
+  ``eps_r``, ``eps_theta``, ``eps_z`` (total strain) and ``eps_th`` (thermal strain);
+* the loads ``fluid_temperature`` (K) and ``pressure`` (Pa) on ``time``;
+* radial profiles ``<name>_profile`` on ``(time_field, r)`` at the requested field times.
+
+The time grid has the configured step; the requested field times (and the corners of
+the load history) are snapped onto it, so they are hit exactly without extra steps.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from models.errors import ConfigError, SolverDivergedError
+
+__all__ = ["HISTORY_VARIABLES", "ServiceModel", "solve", "time_grid"]
+
+#: Recorded variables (name -> (unit, long name)).
+HISTORY_VARIABLES: dict[str, tuple[str, str]] = {
+    "temperature": ("K", "metal temperature"),
+    "sigma_r": ("Pa", "radial stress"),
+    "sigma_theta": ("Pa", "hoop stress"),
+    "sigma_z": ("Pa", "axial stress"),
+    "sigma_vm": ("Pa", "von Mises equivalent stress"),
+    "eps_r": ("1", "total radial strain"),
+    "eps_theta": ("1", "total hoop strain"),
+    "eps_z": ("1", "total axial strain"),
+    "eps_th": ("1", "free thermal strain from the stress-free temperature"),
+}
+
+
+def time_grid(duration: float, dt: float, special: tuple[float, ...] | list[float] = ()) -> np.ndarray:
+    """Uniform time grid from 0 to ``duration`` with the special times snapped onto it.
+
+    Parameters
+    ----------
+    duration : float
+        End time in s.
+    dt : float
+        Nominal step in s.
+    special : sequence of float
+        Times (s) that must be grid points (field times, load-history corners). Each
+        replaces its nearest interior grid point, or is inserted when that point is
+        already taken.
+
+    Returns
+    -------
+    numpy.ndarray
+        Strictly increasing times, first 0 and last ``duration``.
+    """
+    n = max(1, int(math.ceil(duration / dt - 1e-9)))
+    grid = np.linspace(0.0, duration, n + 1)
+    fixed = np.zeros(grid.size, dtype=bool)
+    fixed[[0, -1]] = True
+    extra = []
+    for t in sorted(set(float(s) for s in special)):
+        if not 0.0 <= t <= duration:
+            continue
+        i = int(np.argmin(np.abs(grid - t)))
+        if abs(grid[i] - t) <= 1e-9 * max(duration, 1.0):
+            fixed[i] = True
+        elif not fixed[i]:
+            grid[i] = t
+            fixed[i] = True
+        else:
+            extra.append(t)
+    out = np.unique(np.concatenate([grid, extra]))
+    return out
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for dist in ("materials-twin", "fenics-dolfinx", "dolfinx-solver-real", "numpy", "xarray"):
+        try:
+            out[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+class ServiceModel:
+    """The meshed component with its thermal and mechanical solvers, ready to step.
+
+    Parameters
+    ----------
+    config : ComponentConfig
+        Validated component config (SI).
+    material : Material, optional
+        Overrides the config's material (e.g. ``Material.constant`` for verification).
+    property_temperature : float, optional
+        Freeze all properties at this temperature (K): a linear model.
+
+    Attributes
+    ----------
+    wall, thermal, mechanical
+        The mesh and the two solvers.
+    """
+
+    def __init__(
+        self,
+        config: Any,
+        *,
+        material: Any = None,
+        property_temperature: float | None = None,
+    ) -> None:
+        from models.geometry import create_wall_mesh
+        from models.materials import get_material
+        from models.mechanical import MechanicalSolver
+        from models.thermal import ThermalSolver
+
+        cfg = config
+        self.config = cfg
+        self.material = material if material is not None else get_material(cfg.component.material)
+        g, m, th = cfg.geometry, cfg.mesh, cfg.thermal
+        self.wall = create_wall_mesh(
+            inner_radius=g.inner_radius,
+            outer_radius=g.outer_radius,
+            length=g.length,
+            radial_cells=m.radial_cells,
+            axial_cells=m.axial_cells,
+        )
+        options = dict(cfg.solver.petsc_options)
+        self.thermal = ThermalSolver(
+            self.wall,
+            material=self.material,
+            degree=m.degree,
+            bore_htc=th.bore_htc,
+            outer_htc=th.outer_htc if th.outer == "convective" else 0.0,
+            ambient_temperature=th.ambient_temperature,
+            initial_temperature=th.initial_temperature,
+            property_temperature=property_temperature,
+            petsc_options=options,
+        )
+        self.mechanical = MechanicalSolver(
+            self.wall,
+            temperature=self.thermal.T,
+            material=self.material,
+            degree=m.degree,
+            reference_temperature=cfg.mechanical.reference_temperature,
+            end_condition=cfg.mechanical.end_condition,
+            property_temperature=property_temperature,
+            petsc_options=options,
+        )
+        self.points = self.wall.locate([loc.radius for loc in cfg.locations])
+        coords = self.thermal.V.tabulate_dof_coordinates()
+        r_nodes = np.unique(np.round(coords[:, 0], 12))
+        self.profile_points = self.wall.locate(r_nodes)
+
+    def sample(self, points: Any) -> np.ndarray:
+        """Temperature and mechanical outputs at points, shape ``(n, 9)``.
+
+        Columns follow :data:`HISTORY_VARIABLES`. Call after :meth:`mechanical.solve`.
+        """
+        T = self.thermal.T.eval(points.x, points.cells).reshape(-1, 1)
+        out = self.mechanical.compute_outputs().eval(points.x, points.cells)
+        return np.hstack([T, out.reshape(T.shape[0], -1)])
+
+
+def _dataset(
+    cfg: Any,
+    material: Any,
+    times: np.ndarray,
+    hist: np.ndarray,
+    field_times: list[float],
+    profiles: list[np.ndarray],
+    r_profile: np.ndarray,
+    *,
+    complete: bool,
+) -> Any:
+    import xarray as xr
+
+    names = [loc.name for loc in cfg.locations]
+    data_vars: dict[str, Any] = {}
+    for j, (name, (unit, long_name)) in enumerate(HISTORY_VARIABLES.items()):
+        data_vars[name] = (("time", "location"), hist[:, :, j], {"units": unit, "long_name": long_name})
+    data_vars["fluid_temperature"] = (
+        ("time",),
+        np.asarray(cfg.loads.fluid_temperature_at(times), dtype=float),
+        {"units": "K", "long_name": "fluid temperature at the bore"},
+    )
+    data_vars["pressure"] = (
+        ("time",),
+        np.asarray(cfg.loads.pressure_at(times), dtype=float),
+        {"units": "Pa", "long_name": "internal pressure"},
+    )
+    prof = np.asarray(profiles).reshape(len(profiles), r_profile.size, len(HISTORY_VARIABLES))
+    for j, (name, (unit, long_name)) in enumerate(HISTORY_VARIABLES.items()):
+        data_vars[f"{name}_profile"] = (
+            ("time_field", "r"),
+            prof[:, :, j],
+            {"units": unit, "long_name": f"{long_name}, radial profile at mid-height"},
+        )
+    ds = xr.Dataset(
+        data_vars,
+        coords={
+            "time": ("time", times, {"units": "s", "long_name": "time since start of history"}),
+            "location": ("location", np.array(names, dtype=object)),
+            "radius": ("location", np.array([loc.radius for loc in cfg.locations]), {"units": "m"}),
+            "time_field": ("time_field", np.asarray(field_times, dtype=float), {"units": "s"}),
+            "r": ("r", r_profile, {"units": "m", "long_name": "radius"}),
+        },
+        attrs={
+            "title": f"FEM service model of {cfg.component.name}",
+            "component": cfg.component.name,
+            "site": cfg.component.site,
+            "material": getattr(material, "name", str(material)),
+            "config_hash": cfg.config_hash,
+            "end_condition": cfg.mechanical.end_condition,
+            "complete": int(complete),
+            "versions": ", ".join(f"{k}={v}" for k, v in _versions().items()),
+            "Conventions": "CF-1.10",
+        },
+    )
+    return ds
+
+
+def solve(
+    config: Any,
+    *,
+    progress: bool = False,
+    fields: bool = True,
+    material: Any = None,
+    property_temperature: float | None = None,
+    on_field: Callable[[float, ServiceModel], None] | None = None,
+) -> Any:
+    """Run the service model over the config's load history.
+
+    Parameters
+    ----------
+    config : ComponentConfig
+        Validated component config (SI units).
+    progress : bool, optional
+        Show a tqdm progress bar.
+    fields : bool, optional
+        Record radial profiles at ``config.output.field_times`` (``False``: histories only).
+    material : Material, optional
+        Use this material instead of the config's (e.g. constant properties).
+    property_temperature : float, optional
+        Freeze the properties at this temperature (K), making the model linear.
+    on_field : callable, optional
+        ``on_field(t, model)`` called at each field time (e.g. to write XDMF files).
+
+    Returns
+    -------
+    xarray.Dataset
+        See the module docstring; ``attrs["complete"] == 1``.
+
+    Raises
+    ------
+    ConfigError
+        If a field time lies outside the load history.
+    SolverDivergedError
+        If a step fails; ``partial`` holds the dataset up to the last converged step.
+    """
+    from models.thermal import PicardDivergence
+
+    cfg = config
+    duration = float(cfg.loads.duration)
+    field_times = list(cfg.output.field_times) if fields else []
+    for i, t in enumerate(field_times):
+        if not 0.0 <= t <= duration * (1 + 1e-12):
+            raise ConfigError(
+                f"output.field_times_h[{i}]: {t / 3600.0} h lies outside the load history "
+                f"[0, {duration / 3600.0}] h; pick a time inside it"
+            )
+    times = time_grid(duration, cfg.solver.time_step, [*field_times, *cfg.loads.time])
+    model = ServiceModel(cfg, material=material, property_temperature=property_temperature)
+    n_loc = len(cfg.locations)
+    hist = np.full((times.size, n_loc, len(HISTORY_VARIABLES)), np.nan)
+    profiles: list[np.ndarray] = []
+    recorded_fields: list[float] = []
+    r_profile = model.profile_points.radius
+    fluid = np.asarray(cfg.loads.fluid_temperature_at(times), dtype=float)
+    pressure = np.asarray(cfg.loads.pressure_at(times), dtype=float)
+    field_set = {float(t) for t in field_times}
+
+    def record(i: int) -> None:
+        hist[i] = model.sample(model.points)
+        t = float(times[i])
+        if field_set and any(abs(t - f) <= 1e-9 * max(duration, 1.0) for f in field_set):
+            profiles.append(model.sample(model.profile_points))
+            recorded_fields.append(t)
+            if on_field is not None:
+                on_field(t, model)
+
+    model.mechanical.solve(float(pressure[0]))
+    record(0)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=times.size - 1, desc=f"solve {cfg.component.name}", unit="step")
+    try:
+        for i in range(1, times.size):
+            dt = float(times[i] - times[i - 1])
+            try:
+                model.thermal.step(dt, float(fluid[i]))
+                model.mechanical.solve(float(pressure[i]))
+            except (PicardDivergence, RuntimeError) as err:
+                partial = _dataset(
+                    cfg, model.material, times[:i], hist[:i], recorded_fields, profiles,
+                    r_profile, complete=False,
+                )
+                residual = float(getattr(err, "residual", math.nan))
+                raise SolverDivergedError(
+                    f"step {i} (t = {times[i]:.6g} s, dt = {dt:.6g} s) failed: {err}; "
+                    f"last residual {residual:.3e}. Fix: reduce solver.time_step_s or check "
+                    "the loads; results up to the previous step are in .partial",
+                    step=i,
+                    time=float(times[i]),
+                    residual=residual,
+                    partial=partial,
+                ) from err
+            model.mechanical.update(dt)
+            record(i)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return _dataset(
+        cfg, model.material, times, hist, recorded_fields, profiles, r_profile, complete=True
+    )
