@@ -66,7 +66,9 @@ def _floor(gp: Any, X: np.ndarray) -> float:
     return _timeit(run)
 
 
-def _sklearn_peer(X: np.ndarray, Y: np.ndarray, Xh: np.ndarray, bounds: np.ndarray, *, seed: int) -> tuple[Any, float]:
+def _sklearn_peer(
+    X: np.ndarray, Y: np.ndarray, Xh: np.ndarray, bounds: np.ndarray, *, seed: int
+) -> tuple[Any, float]:
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
@@ -74,10 +76,12 @@ def _sklearn_peer(X: np.ndarray, Y: np.ndarray, Xh: np.ndarray, bounds: np.ndarr
     models = []
     t = time.perf_counter()
     for j in range(Y.shape[1]):
-        kernel = ConstantKernel(1.0, (1e-4, 1e4)) * Matern(np.full(X.shape[1], 0.5), (1e-3, 20.0), nu=2.5) + WhiteKernel(
-            1e-4, (1e-8, 1.0)
+        kernel = ConstantKernel(1.0, (1e-4, 1e4)) * Matern(
+            np.full(X.shape[1], 0.5), (1e-3, 20.0), nu=2.5
+        ) + WhiteKernel(1e-4, (1e-8, 1.0))
+        gpr = GaussianProcessRegressor(
+            kernel, normalize_y=True, n_restarts_optimizer=2, random_state=seed + j
         )
-        gpr = GaussianProcessRegressor(kernel, normalize_y=True, n_restarts_optimizer=2, random_state=seed + j)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             models.append(gpr.fit(U, Y[:, j]))
@@ -91,8 +95,18 @@ def _sklearn_peer(X: np.ndarray, Y: np.ndarray, Xh: np.ndarray, bounds: np.ndarr
     return predict, fit_s
 
 
-def _compare(name: str, X: np.ndarray, Y: np.ndarray, Xh: np.ndarray, Yh: np.ndarray, outputs: list[str],
-             bounds: np.ndarray, *, seed: int, X4: np.ndarray) -> dict[str, Any]:
+def _compare(
+    name: str,
+    X: np.ndarray,
+    Y: np.ndarray,
+    Xh: np.ndarray,
+    Yh: np.ndarray,
+    outputs: list[str],
+    bounds: np.ndarray,
+    *,
+    seed: int,
+    X4: np.ndarray,
+) -> dict[str, Any]:
     from surrogates.gp import GPSurrogate
     from surrogates.validation import metrics
 
@@ -108,14 +122,29 @@ def _compare(name: str, X: np.ndarray, Y: np.ndarray, Xh: np.ndarray, Yh: np.nda
     pred_ours = _timeit(lambda: gp.predict(X4), repeat=3)
     pred_sk = _timeit(lambda: sk_predict(X4), repeat=3)
     print(f"\n== {name}: n_train={X.shape[0]}, n_holdout={Xh.shape[0]}, outputs={len(outputs)}")
-    print(f"fit time          GPSurrogate {fit_ours:8.2f} s   sklearn GPR (3 starts/output) {fit_sk:8.2f} s")
-    print(f"predict 1e4 (m+s) GPSurrogate {pred_ours*1e3:8.1f} ms  sklearn GPR {pred_sk*1e3:8.1f} ms")
-    print(f"{'output':30s} {'RMSE %rng ours':>15s} {'sklearn':>9s} {'cover95 ours':>13s} {'sklearn':>8s} {'NLPD ours':>10s} {'sklearn':>9s}")
+    print(
+        f"fit time          GPSurrogate {fit_ours:8.2f} s   sklearn GPR (3 starts/output) {fit_sk:8.2f} s"
+    )
+    print(
+        f"predict 1e4 (m+s) GPSurrogate {pred_ours * 1e3:8.1f} ms  sklearn GPR {pred_sk * 1e3:8.1f} ms"
+    )
+    print(
+        f"{'output':30s} {'RMSE %rng ours':>15s} {'sklearn':>9s} {'cover95 ours':>13s} {'sklearn':>8s} {'NLPD ours':>10s} {'sklearn':>9s}"
+    )
     for o in outputs:
-        print(f"{o:30s} {ours[o]['rmse_pct_range']:15.3f} {peer[o]['rmse_pct_range']:9.3f} "
-              f"{ours[o]['coverage_95']:13.3f} {peer[o]['coverage_95']:8.3f} {ours[o]['nlpd']:10.3f} {peer[o]['nlpd']:9.3f}")
-    return {"gp": gp, "fit_s": fit_ours, "fit_sklearn_s": fit_sk, "predict_1e4_s": pred_ours,
-            "predict_1e4_sklearn_s": pred_sk, "metrics": ours, "metrics_sklearn": peer}
+        print(
+            f"{o:30s} {ours[o]['rmse_pct_range']:15.3f} {peer[o]['rmse_pct_range']:9.3f} "
+            f"{ours[o]['coverage_95']:13.3f} {peer[o]['coverage_95']:8.3f} {ours[o]['nlpd']:10.3f} {peer[o]['nlpd']:9.3f}"
+        )
+    return {
+        "gp": gp,
+        "fit_s": fit_ours,
+        "fit_sklearn_s": fit_sk,
+        "predict_1e4_s": pred_ours,
+        "predict_1e4_sklearn_s": pred_sk,
+        "metrics": ours,
+        "metrics_sklearn": peer,
+    }
 
 
 def _speed(gp: Any, X4: np.ndarray, fem_s: float | None) -> dict[str, float]:
@@ -132,17 +161,33 @@ def _speed(gp: Any, X4: np.ndarray, fem_s: float | None) -> dict[str, float]:
     _, s_fast = gp.predict_gpytorch(X4, fast_pred_var=True)
     dev = float(np.max(np.abs(s_fast**2 / s_exact**2 - 1.0)))
     dev_exact = float(np.max(np.abs(s_gpt / s_exact - 1.0)))
-    print(f"\n== prediction speed (n_train={gp._train_x.shape[0]}, outputs={gp.n_outputs_}, 1e4 points)")
-    print(f"one evaluation mean+std {single*1e6:8.1f} us   mean only {single_mean*1e6:8.1f} us")
+    print(
+        f"\n== prediction speed (n_train={gp._train_x.shape[0]}, outputs={gp.n_outputs_}, 1e4 points)"
+    )
+    print(f"one evaluation mean+std {single * 1e6:8.1f} us   mean only {single_mean * 1e6:8.1f} us")
     if fem_s is not None:
-        print(f"FEM solve {fem_s:.2f} s  -> speed-up {fem_s/single:,.0f}x (mean+std), {fem_s/single_mean:,.0f}x (mean)")
-    print(f"floor: kernel + K*.alpha     {floor*1e3:8.1f} ms")
-    print(f"GPSurrogate.predict_mean     {mean_t*1e3:8.1f} ms  ({mean_t/floor:.2f}x floor)")
-    print(f"GPSurrogate.predict (m+var)  {full_t*1e3:8.1f} ms  ({full_t/floor:.2f}x floor)")
-    print(f"GPyTorch eval path (exact)   {gpt*1e3:8.1f} ms  (std vs ours max rel dev {dev_exact:.1e})")
-    print(f"GPyTorch fast_pred_var       {gpt_fast*1e3:8.1f} ms  (variance max rel error {100*dev:.1f} %)")
-    return {"single_s": single, "single_mean_s": single_mean, "floor_s": floor, "mean_1e4_s": mean_t,
-            "full_1e4_s": full_t, "gpytorch_s": gpt, "gpytorch_fast_s": gpt_fast, "fast_pred_var_max_rel_var_err": dev}
+        print(
+            f"FEM solve {fem_s:.2f} s  -> speed-up {fem_s / single:,.0f}x (mean+std), {fem_s / single_mean:,.0f}x (mean)"
+        )
+    print(f"floor: kernel + K*.alpha     {floor * 1e3:8.1f} ms")
+    print(f"GPSurrogate.predict_mean     {mean_t * 1e3:8.1f} ms  ({mean_t / floor:.2f}x floor)")
+    print(f"GPSurrogate.predict (m+var)  {full_t * 1e3:8.1f} ms  ({full_t / floor:.2f}x floor)")
+    print(
+        f"GPyTorch eval path (exact)   {gpt * 1e3:8.1f} ms  (std vs ours max rel dev {dev_exact:.1e})"
+    )
+    print(
+        f"GPyTorch fast_pred_var       {gpt_fast * 1e3:8.1f} ms  (variance max rel error {100 * dev:.1f} %)"
+    )
+    return {
+        "single_s": single,
+        "single_mean_s": single_mean,
+        "floor_s": floor,
+        "mean_1e4_s": mean_t,
+        "full_1e4_s": full_t,
+        "gpytorch_s": gpt,
+        "gpytorch_fast_s": gpt_fast,
+        "fast_pred_var_max_rel_var_err": dev,
+    }
 
 
 def analytic_section(seed: int) -> dict[str, Any]:
@@ -153,8 +198,17 @@ def analytic_section(seed: int) -> dict[str, Any]:
     X = design_points(ANALYTIC_BOUNDS, 500, rng=rng)
     Xh = design_points(ANALYTIC_BOUNDS, 500, method="random", rng=rng)
     X4 = design_points(ANALYTIC_BOUNDS, 10_000, method="random", rng=rng)
-    res = _compare("closed-form thick-cylinder hoop stress", X, bore_hoop_stress(X)[:, None], Xh,
-                   bore_hoop_stress(Xh)[:, None], ["bore_hoop_stress"], ANALYTIC_BOUNDS, seed=seed, X4=X4)
+    res = _compare(
+        "closed-form thick-cylinder hoop stress",
+        X,
+        bore_hoop_stress(X)[:, None],
+        Xh,
+        bore_hoop_stress(Xh)[:, None],
+        ["bore_hoop_stress"],
+        ANALYTIC_BOUNDS,
+        seed=seed,
+        X4=X4,
+    )
     res["speed"] = _speed(res["gp"], X4, None)
     return res
 
@@ -182,46 +236,68 @@ def fem_section(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     run_cfg = space.config_for(cfg, mid)
     solve(run_cfg, fields=False)  # form compilation
     fem_s = _timeit(lambda: solve(run_cfg, fields=False), repeat=3)
-    print(f"== FEM: {cfg.mesh.radial_cells}x{cfg.mesh.axial_cells} cells, degree {cfg.mesh.degree}, "
-          f"{int(run_cfg.loads.duration / cfg.solver.time_step)} steps: solve {fem_s:.2f} s")
+    print(
+        f"== FEM: {cfg.mesh.radial_cells}x{cfg.mesh.axial_cells} cells, degree {cfg.mesh.degree}, "
+        f"{int(run_cfg.loads.duration / cfg.solver.time_step)} steps: solve {fem_s:.2f} s"
+    )
     rng = np.random.default_rng(args.seed)
     Xs = design_points(space, args.n_scale, method="lhs", rng=rng)
     scale = {}
     for w in (1, 2):
         t = time.perf_counter()
-        run_campaign(fn, Xs, names=space.names, store=work / f"scale{w}.zarr", n_workers=w, progress=False)
+        run_campaign(
+            fn, Xs, names=space.names, store=work / f"scale{w}.zarr", n_workers=w, progress=False
+        )
         scale[w] = time.perf_counter() - t
-    print(f"\n== campaign of {args.n_scale} FEM runs (cluster start-up included): 1 worker {scale[1]:.1f} s, "
-          f"2 workers {scale[2]:.1f} s, speed-up {scale[1]/scale[2]:.2f}x")
+    print(
+        f"\n== campaign of {args.n_scale} FEM runs (cluster start-up included): 1 worker {scale[1]:.1f} s, "
+        f"2 workers {scale[2]:.1f} s, speed-up {scale[1] / scale[2]:.2f}x"
+    )
     X = design_points(space, args.n_train, method="sobol", rng=rng)
     Xh = design_points(space, args.n_holdout, method="lhs", rng=rng)
     t = time.perf_counter()
-    ds = run_campaign(fn, X, names=space.names, store=work / "train.zarr", n_workers=2, progress=True)
+    ds = run_campaign(
+        fn, X, names=space.names, store=work / "train.zarr", n_workers=2, progress=True
+    )
     train_campaign_s = time.perf_counter() - t
-    dh = run_campaign(fn, Xh, names=space.names, store=work / "holdout.zarr", n_workers=2, progress=True)
+    dh = run_campaign(
+        fn, Xh, names=space.names, store=work / "holdout.zarr", n_workers=2, progress=True
+    )
     X, Y = training_arrays(ds, space=space, outputs=outputs)
     Xh, Yh = training_arrays(dh, space=space, outputs=outputs)
     print(f"training campaign: {args.n_train} runs in {train_campaign_s:.1f} s on 2 workers")
     X4 = design_points(space, 10_000, method="random", rng=rng)
     res = _compare("FEM held-out", X, Y, Xh, Yh, outputs, space.bounds, seed=args.seed, X4=X4)
     res["speed"] = _speed(res["gp"], X4, fem_s)
-    res.update({"fem_solve_s": fem_s, "campaign_1_worker_s": scale[1], "campaign_2_workers_s": scale[2]})
+    res.update(
+        {"fem_solve_s": fem_s, "campaign_1_worker_s": scale[1], "campaign_2_workers_s": scale[2]}
+    )
     hoop = res["metrics"]["bore_hoop_stress_end"]
     print("\n== targets")
-    print(f"bore hoop stress RMSE {hoop['rmse_pct_range']:.3f} % of range (<= 1 %)   "
-          f"coverage {100*hoop['coverage_95']:.1f} % (90-99 %)")
-    print(f"one evaluation {fem_s/res['speed']['single_s']:,.0f}x faster than the FEM (>= 1e4)   "
-          f"batched 1e4 means {res['speed']['mean_1e4_s']/res['speed']['floor_s']:.2f}x floor (<= 3)")
+    print(
+        f"bore hoop stress RMSE {hoop['rmse_pct_range']:.3f} % of range (<= 1 %)   "
+        f"coverage {100 * hoop['coverage_95']:.1f} % (90-99 %)"
+    )
+    print(
+        f"one evaluation {fem_s / res['speed']['single_s']:,.0f}x faster than the FEM (>= 1e4)   "
+        f"batched 1e4 means {res['speed']['mean_1e4_s'] / res['speed']['floor_s']:.2f}x floor (<= 3)"
+    )
     return res
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--config", default=str(ROOT / "examples" / "grade91_surrogate.toml"))
-    parser.add_argument("--set", action="append", default=[], help="KEY=VALUE override (JSON value)")
+    parser.add_argument(
+        "--set", action="append", default=[], help="KEY=VALUE override (JSON value)"
+    )
     parser.add_argument("--n-train", type=int, default=64)
     parser.add_argument("--n-holdout", type=int, default=48)
-    parser.add_argument("--n-scale", type=int, default=12, help="runs of the 1-vs-2 worker comparison")
+    parser.add_argument(
+        "--n-scale", type=int, default=12, help="runs of the 1-vs-2 worker comparison"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--analytic-only", action="store_true")
     args = parser.parse_args()

@@ -1,12 +1,12 @@
-"""Active learning: add FEM runs where the surrogate is least certain.
+r"""Active learning: add FEM runs where the surrogate is least certain.
 
-Two acquisition rules over a finite candidate set :math:`\\{x_c\\}` (standardised
+Two acquisition rules over a finite candidate set :math:`\{x_c\}` (standardised
 outputs, summed over outputs):
 
-- ``"variance"``: the candidate of largest posterior variance :math:`\\sigma^2(x_c)`;
+- ``"variance"``: the candidate of largest posterior variance :math:`\sigma^2(x_c)`;
 - ``"ivr"``: integrated variance reduction, the candidate whose observation most
   reduces the total posterior variance over all candidates,
-  :math:`\\sum_j \\mathrm{cov}(x_j, x_c)^2 / (\\sigma^2(x_c) + \\sigma_n^2)`
+  :math:`\sum_j \mathrm{cov}(x_j, x_c)^2 / (\sigma^2(x_c) + \sigma_n^2)`
   (Sacks et al. 1989; Gramacy 2020, *Surrogates*, sec. 6.2).
 
 A batch of ``batch_size`` points is chosen greedily: after each pick the candidate
@@ -31,7 +31,9 @@ __all__ = ["ActiveLearningResult", "active_learning", "select_batch"]
 CRITERIA = ("ivr", "variance")
 
 
-def select_batch(gp: GPSurrogate, candidates: ArrayLike, *, batch_size: int, criterion: str = "variance") -> NDArray[np.intp]:
+def select_batch(
+    gp: GPSurrogate, candidates: ArrayLike, *, batch_size: int, criterion: str = "variance"
+) -> NDArray[np.intp]:
     """Return indices of ``batch_size`` candidates to run next.
 
     Parameters
@@ -50,7 +52,9 @@ def select_batch(gp: GPSurrogate, candidates: ArrayLike, *, batch_size: int, cri
         raise ValueError(f"criterion: must be one of {', '.join(CRITERIA)} (got {criterion!r})")
     C = np.asarray(candidates, dtype=np.float64)
     if not 1 <= batch_size <= C.shape[0]:
-        raise ValueError(f"batch_size: must be between 1 and the {C.shape[0]} candidates (got {batch_size})")
+        raise ValueError(
+            f"batch_size: must be between 1 and the {C.shape[0]} candidates (got {batch_size})"
+        )
     cov = gp.posterior_covariance(C)  # (b, m, m)
     noise = np.asarray(gp.noise_)[:, None]
     chosen: list[int] = []

@@ -1,4 +1,4 @@
-"""Closed-form thick-cylinder stresses: an independent reference for the surrogates.
+r"""Closed-form thick-cylinder stresses: an independent reference for the surrogates.
 
 Bore hoop stress of a long thick-walled cylinder (inner radius ``a``, outer ``b``)
 under internal pressure ``p`` (Lame) plus the steady logarithmic temperature field
@@ -7,16 +7,16 @@ sec. 33 and sec. 150):
 
 .. math::
 
-    \\sigma_\\theta(a) = p\\,\\frac{b^2 + a^2}{b^2 - a^2}
-    + \\frac{E\\alpha\\,\\Delta T_w}{2(1-\\nu)\\ln(b/a)}
-      \\left[1 - \\frac{2b^2}{b^2 - a^2}\\ln\\frac{b}{a}\\right],
+    \sigma_\theta(a) = p\,\frac{b^2 + a^2}{b^2 - a^2}
+    + \frac{E\alpha\,\Delta T_w}{2(1-\nu)\ln(b/a)}
+      \left[1 - \frac{2b^2}{b^2 - a^2}\ln\frac{b}{a}\right],
 
 where the wall temperature difference follows from the series thermal resistances of
 the bore film, the wall and the outer film (per unit length and radian),
 
 .. math::
 
-    \\Delta T_w = \\Delta T \\frac{\\ln(b/a)/k}{1/(h a) + \\ln(b/a)/k + 1/(h_o b)}.
+    \Delta T_w = \Delta T \frac{\ln(b/a)/k}{1/(h a) + \ln(b/a)/k + 1/(h_o b)}.
 """
 
 from __future__ import annotations
@@ -27,7 +27,12 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = ["ANALYTIC_BOUNDS", "ANALYTIC_NAMES", "bore_hoop_stress", "closed_form_response"]
 
 #: Input names and box of :func:`bore_hoop_stress` (edge units).
-ANALYTIC_NAMES = ("thermal.bore_htc_W_m2K", "geometry.wall_thickness_m", "pressure_MPa", "delta_temperature_K")
+ANALYTIC_NAMES = (
+    "thermal.bore_htc_W_m2K",
+    "geometry.wall_thickness_m",
+    "pressure_MPa",
+    "delta_temperature_K",
+)
 ANALYTIC_BOUNDS = np.array([[500.0, 5000.0], [0.03, 0.07], [5.0, 20.0], [100.0, 500.0]])
 
 

@@ -31,7 +31,18 @@ from surrogates.errors import CampaignError
 __all__ = ["PENDING", "DONE", "FAILED", "package_versions", "run_campaign"]
 
 PENDING, DONE, FAILED = 0, 1, 2
-_PACKAGES = ("numpy", "scipy", "xarray", "zarr", "dask", "distributed", "torch", "gpytorch", "fenics-dolfinx", "materials-twin")
+_PACKAGES = (
+    "numpy",
+    "scipy",
+    "xarray",
+    "zarr",
+    "dask",
+    "distributed",
+    "torch",
+    "gpytorch",
+    "fenics-dolfinx",
+    "materials-twin",
+)
 
 
 def package_versions() -> dict[str, str]:
@@ -51,13 +62,17 @@ def _design_hash(X: np.ndarray, names: Sequence[str]) -> str:
     return h.hexdigest()
 
 
-def _timed_call(function: Callable[[dict[str, float]], Mapping[str, float]], point: dict[str, float]) -> tuple[dict[str, float], float]:
+def _timed_call(
+    function: Callable[[dict[str, float]], Mapping[str, float]], point: dict[str, float]
+) -> tuple[dict[str, float], float]:
     start = time.perf_counter()
     result = function(point)
     return {k: float(v) for k, v in result.items()}, time.perf_counter() - start
 
 
-def _new_store(path: Path, X: np.ndarray, names: Sequence[str], provenance: Mapping[str, Any], digest: str) -> None:
+def _new_store(
+    path: Path, X: np.ndarray, names: Sequence[str], provenance: Mapping[str, Any], digest: str
+) -> None:
     import xarray as xr
 
     n = X.shape[0]
@@ -68,7 +83,11 @@ def _new_store(path: Path, X: np.ndarray, names: Sequence[str], provenance: Mapp
             "elapsed_s": ("run", np.full(n, np.nan)),
         },
         coords={"run": np.arange(n), "param": list(names)},
-        attrs={"design_hash": digest, "provenance": json.dumps(dict(provenance), default=str), "failures": "{}"},
+        attrs={
+            "design_hash": digest,
+            "provenance": json.dumps(dict(provenance), default=str),
+            "failures": "{}",
+        },
     )
     ds["elapsed_s"].attrs["units"] = "s"
     ds["status"].attrs["flag_values"] = [PENDING, DONE, FAILED]
@@ -147,7 +166,9 @@ def run_campaign(
     Xa = np.asarray(X, dtype=np.float64)
     names = list(names)
     if Xa.ndim != 2 or Xa.shape[1] != len(names) or Xa.shape[0] == 0:
-        raise ValueError(f"X: expected shape (n_runs > 0, {len(names)}) matching names {names} (got {Xa.shape})")
+        raise ValueError(
+            f"X: expected shape (n_runs > 0, {len(names)}) matching names {names} (got {Xa.shape})"
+        )
     if not np.isfinite(Xa).all():
         raise ValueError("X: design points must be finite")
     if scheduler_address is None and (not isinstance(n_workers, int) or n_workers < 1):
@@ -173,13 +194,31 @@ def run_campaign(
         failures = {}
     todo = [int(i) for i in np.flatnonzero(status != DONE)]
     if todo:
-        _execute(function, Xa, names, todo, path, outputs_known, failures, units or {},
-                 n_workers=n_workers, scheduler_address=scheduler_address, progress=progress,
-                 n_done=Xa.shape[0] - len(todo), tqdm=tqdm)
+        _execute(
+            function,
+            Xa,
+            names,
+            todo,
+            path,
+            outputs_known,
+            failures,
+            units or {},
+            n_workers=n_workers,
+            scheduler_address=scheduler_address,
+            progress=progress,
+            n_done=Xa.shape[0] - len(todo),
+            tqdm=tqdm,
+        )
     ds = xr.open_zarr(path, consolidated=False).load()
     if raise_on_failure and failures:
-        listed = "; ".join(f"run {k} at {ds['X'].values[int(k)].tolist()}: {v}" for k, v in sorted(failures.items(), key=lambda kv: int(kv[0])))
-        raise CampaignError(f"{len(failures)} of {Xa.shape[0]} FEM runs failed ({listed}); fix the cause and rerun: finished runs are kept")
+        listed = "; ".join(
+            f"run {k} at {ds['X'].values[int(k)].tolist()}: {v}"
+            for k, v in sorted(failures.items(), key=lambda kv: int(kv[0]))
+        )
+        raise CampaignError(
+            f"{len(failures)} of {Xa.shape[0]} FEM runs failed ({listed}); fix the cause and "
+            "rerun: finished runs are kept"
+        )
     return ds
 
 
@@ -204,24 +243,32 @@ def _execute(
 
     cluster = None
     if scheduler_address is None:
-        cluster = LocalCluster(
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=n_workers,
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
             env={"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
         )
-        client = Client(cluster)
+        client = Client(cluster)  # type: ignore[no-untyped-call]
     else:
-        client = Client(scheduler_address)
+        client = Client(scheduler_address)  # type: ignore[no-untyped-call]
     try:
         futures = {}
         for i in todo:
             point = {n: float(v) for n, v in zip(names, Xa[i], strict=True)}
-            fut = client.submit(_timed_call, function, point, pure=False, key=f"fem-run-{i}-{path.name}-{time.monotonic_ns()}")
+            fut = client.submit(
+                _timed_call,
+                function,
+                point,
+                pure=False,
+                key=f"fem-run-{i}-{path.name}-{time.monotonic_ns()}",
+            )
             futures[fut.key] = (i, fut)
-        bar = tqdm(total=Xa.shape[0], initial=n_done, desc="FEM campaign", unit="run", disable=not progress)
-        for fut in as_completed([f for _, f in futures.values()]):
+        bar = tqdm(
+            total=Xa.shape[0], initial=n_done, desc="FEM campaign", unit="run", disable=not progress
+        )
+        for fut in as_completed([f for _, f in futures.values()]):  # type: ignore[no-untyped-call]
             i = futures[fut.key][0]
             try:
                 result, elapsed = fut.result()
@@ -239,7 +286,7 @@ def _execute(
             fut.release()
         bar.close()
     finally:
-        client.close()
+        client.close()  # type: ignore[no-untyped-call]
         if cluster is not None:
             cluster.close()
     group = zarr.open_group(str(path), mode="r+")

@@ -14,7 +14,6 @@ from surrogates.space import ParameterSpace
 
 if TYPE_CHECKING:
     from models.config import ComponentConfig
-
     from surrogates.gp import GPSurrogate
 
 __all__ = ["ComponentSurrogate"]
@@ -52,15 +51,24 @@ class ComponentSurrogate:
         if isinstance(X, Mapping):
             missing = [n for n in self.space.names if n not in X]
             if missing:
-                raise ValueError(f"X: missing parameters {missing}; give every one of {list(self.space.names)}")
+                raise ValueError(
+                    f"X: missing parameters {missing}; give every one of {list(self.space.names)}"
+                )
             cols = [np.atleast_1d(np.asarray(X[n], dtype=np.float64)) for n in self.space.names]
             return self.space.as_array(np.column_stack(np.broadcast_arrays(*cols)))
         return self.space.as_array(X)
 
     def predict(
-        self, X: ArrayLike | Mapping[str, ArrayLike], *, extrapolation: str = "raise", return_flags: bool = False
+        self,
+        X: ArrayLike | Mapping[str, ArrayLike],
+        *,
+        extrapolation: str = "raise",
+        return_flags: bool = False,
     ) -> Any:
-        """Predict ``(mean, std[, flags])`` of shape ``(n, len(outputs))`` (see :meth:`GPSurrogate.predict`)."""
+        """Predict ``(mean, std[, flags])``, each ``(n, len(outputs))``.
+
+        See :meth:`GPSurrogate.predict`; the range check uses the parameter space.
+        """
         Xa = self.as_matrix(X)
         if extrapolation == "raise":
             self.space.check(Xa)
@@ -80,13 +88,16 @@ class ComponentSurrogate:
             ) from err
         if space != self.space:
             raise MetadataMismatchError(
-                f"surrogate.parameters: the config asks for {space.to_dict()} but the saved surrogate "
+                f"surrogate.parameters: the config asks for {space.to_dict()} but the saved "
+                "surrogate "
                 f"was trained over {self.space.to_dict()}; retrain with `twin surrogate train`"
             )
         got = space.relevant_hash(config)
         if got != self.relevant_hash:
             raise MetadataMismatchError(
-                f"config hash: the FEM-relevant sections (material, geometry, mesh, thermal, mechanical, "
-                f"loads, solver) hash to {got[:12]} but the surrogate was trained on {self.relevant_hash[:12]}; "
+                "config hash: the FEM-relevant sections (material, geometry, mesh, thermal, "
+                "mechanical, "
+                f"loads, solver) hash to {got[:12]} but the surrogate was trained on "
+                f"{self.relevant_hash[:12]}; "
                 "the component changed since training: retrain with `twin surrogate train`"
             )

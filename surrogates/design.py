@@ -37,13 +37,17 @@ def design_points(
         Points in the parameter's edge units.
     """
     if not isinstance(n, int | np.integer) or n < 1:
-        raise ParameterSpaceError(f"n: number of design points must be a positive integer (got {n!r})")
+        raise ParameterSpaceError(
+            f"n: number of design points must be a positive integer (got {n!r})"
+        )
     if isinstance(space, ParameterSpace):
         bounds = space.bounds
     else:
         bounds = np.asarray(space, dtype=np.float64)
         if bounds.ndim != 2 or bounds.shape[1] != 2 or not np.all(bounds[:, 1] > bounds[:, 0]):
-            raise ParameterSpaceError(f"space: bounds must be (dim, 2) with low < high (got {bounds.tolist()})")
+            raise ParameterSpaceError(
+                f"space: bounds must be (dim, 2) with low < high (got {bounds.tolist()})"
+            )
     dim = bounds.shape[0]
     if method == "sobol":
         sampler: qmc.QMCEngine = qmc.Sobol(dim, scramble=True, rng=rng)
@@ -55,5 +59,7 @@ def design_points(
     elif method == "random":
         unit = rng.random((n, dim))
     else:
-        raise ParameterSpaceError(f"method: unknown design {method!r}; use one of {', '.join(DESIGNS)}")
+        raise ParameterSpaceError(
+            f"method: unknown design {method!r}; use one of {', '.join(DESIGNS)}"
+        )
     return np.asarray(bounds[:, 0] + unit * (bounds[:, 1] - bounds[:, 0]), dtype=np.float64)

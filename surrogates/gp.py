@@ -1,4 +1,4 @@
-"""Exact Gaussian-process surrogates (GPyTorch inside, scikit-learn estimator contract outside).
+r"""Exact Gaussian-process surrogates (GPyTorch inside, scikit-learn estimator contract outside).
 
 Model
 -----
@@ -6,17 +6,18 @@ Each output :math:`y_k` is an independent GP over the inputs scaled to the unit 
 
 .. math::
 
-    y_k(x) = c_k + f_k(x) + \\varepsilon, \\quad f_k \\sim \\mathcal{GP}(0, s_k\\,\\kappa(r_k)),
-    \\quad r_k^2 = \\sum_j (x_j - x'_j)^2 / \\ell_{kj}^2, \\quad \\varepsilon \\sim N(0, \\sigma_k^2),
+    y_k(x) = c_k + f_k(x) + \varepsilon, \quad f_k \sim \mathcal{GP}(0, s_k\,\kappa(r_k)),
+    \quad r_k^2 = \sum_j (x_j - x'_j)^2 / \ell_{kj}^2,
+    \quad \varepsilon \sim N(0, \sigma_k^2),
 
 with an ARD Matern (nu = 1/2, 3/2, 5/2) or squared-exponential correlation
-:math:`\\kappa`, outputs standardised to zero mean and unit variance. The outputs form
+:math:`\kappa`, outputs standardised to zero mean and unit variance. The outputs form
 one batch of GPs (``batch_shape = (n_outputs,)``) trained together by maximising the
 sum of exact marginal log likelihoods with L-BFGS (Rasmussen & Williams 2006, ch. 2, 5).
 
 Prediction uses a cached Cholesky path (R&W algorithm 2.1): after training,
-:math:`L = \\mathrm{chol}(K + \\sigma^2 I)` and :math:`\\alpha = K^{-1}(y - c)` are kept,
-so a prediction costs one kernel evaluation, one product :math:`K_* \\alpha` and one
+:math:`L = \mathrm{chol}(K + \sigma^2 I)` and :math:`\alpha = K^{-1}(y - c)` are kept,
+so a prediction costs one kernel evaluation, one product :math:`K_* \alpha` and one
 triangular solve for the variances. These are exact variances; GPyTorch's
 ``fast_pred_var`` (LOVE) is available for comparison through :meth:`GPSurrogate.predict_gpytorch`
 only, because it was measured off by up to 100 % on this problem class (DESIGN.md).
@@ -83,11 +84,15 @@ def _make_exact_gp(
                 base = gpytorch.kernels.MaternKernel(nu=nu, **opts)
             self.mean_module = gpytorch.means.ConstantMean(batch_shape=batch)
             self.covar_module = gpytorch.kernels.ScaleKernel(
-                base, batch_shape=batch, outputscale_constraint=gpytorch.constraints.Interval(1e-4, 1e4)
+                base,
+                batch_shape=batch,
+                outputscale_constraint=gpytorch.constraints.Interval(1e-4, 1e4),
             )
 
         def forward(self, x: torch.Tensor) -> Any:
-            return gpytorch.distributions.MultivariateNormal(self.mean_module(x), self.covar_module(x))
+            return gpytorch.distributions.MultivariateNormal(
+                self.mean_module(x), self.covar_module(x)
+            )
 
     return _BatchExactGP()
 
@@ -214,7 +219,9 @@ class GPSurrogate:
         valid = self.get_params()
         for key, value in params.items():
             if key not in valid:
-                raise ValueError(f"set_params: unknown parameter {key!r}; valid are {sorted(valid)}")
+                raise ValueError(
+                    f"set_params: unknown parameter {key!r}; valid are {sorted(valid)}"
+                )
             setattr(self, key, value)
         return self
 
@@ -261,7 +268,9 @@ class GPSurrogate:
         else:
             b = np.asarray(self.bounds, dtype=np.float64)
             if b.shape != (d, 2) or not np.all(b[:, 1] > b[:, 0]):
-                raise ValueError(f"bounds: must have shape ({d}, 2) with low < high per row (got {b.tolist()})")
+                raise ValueError(
+                    f"bounds: must have shape ({d}, 2) with low < high per row (got {b.tolist()})"
+                )
             low, high = b[:, 0], b[:, 1]
         y_mean = Ya.mean(axis=0)
         y_scale = Ya.std(axis=0)
@@ -283,12 +292,21 @@ class GPSurrogate:
             inits.append(np.exp(self.rng.uniform(np.log(0.05), np.log(2.0), size=inits[0].shape)))
         for init in inits:
             model = self._build(x, yt)
-            model.covar_module.base_kernel.lengthscale = torch.as_tensor(init[:, None, :], dtype=_DTYPE)
+            model.covar_module.base_kernel.lengthscale = torch.as_tensor(
+                init[:, None, :], dtype=_DTYPE
+            )
             model.covar_module.outputscale = torch.ones(self.n_outputs_, dtype=_DTYPE)
-            model.likelihood.noise = torch.full((self.n_outputs_, 1), max(1e-4, 10 * self.noise_floor), dtype=_DTYPE)
+            model.likelihood.noise = torch.full(
+                (self.n_outputs_, 1), max(1e-4, 10 * self.noise_floor), dtype=_DTYPE
+            )
             loss, n_iter, converged = self._train(model, x, yt, gpytorch)
             if best is None or loss < best[0]:
-                best = (loss, {k: v.detach().clone() for k, v in model.state_dict().items()}, n_iter, converged)
+                best = (
+                    loss,
+                    {k: v.detach().clone() for k, v in model.state_dict().items()},
+                    n_iter,
+                    converged,
+                )
         assert best is not None
         self.loss_, state, self.n_iter_, self.converged_ = best
         self.model_ = self._build(x, yt)
@@ -296,7 +314,8 @@ class GPSurrogate:
         if not self.converged_:
             warnings.warn(
                 f"GPSurrogate.fit: hyperparameter training stopped at max_iter={self.max_iter} "
-                f"before converging (loss {self.loss_:.4g}); raise max_iter or check the data scaling",
+                f"before converging (loss {self.loss_:.4g}); raise max_iter or check the "
+                "data scaling",
                 ConvergenceWarning,
                 stacklevel=2,
             )
@@ -318,11 +337,15 @@ class GPSurrogate:
             kernel=self.kernel,
             ard=self.ard,
             lengthscale_max=self.lengthscale_max,
-            lengthscale_prior=None if self.lengthscale_prior is None else tuple(self.lengthscale_prior),
+            lengthscale_prior=None
+            if self.lengthscale_prior is None
+            else (float(self.lengthscale_prior[0]), float(self.lengthscale_prior[1])),
         )
         return model.to(_DTYPE)
 
-    def _train(self, model: Any, x: torch.Tensor, yt: torch.Tensor, gpytorch: Any) -> tuple[float, int, bool]:
+    def _train(
+        self, model: Any, x: torch.Tensor, yt: torch.Tensor, gpytorch: Any
+    ) -> tuple[float, int, bool]:
         model.train()
         model.likelihood.train()
         mll = gpytorch.mlls.ExactMarginalLogLikelihood(model.likelihood, model)
@@ -339,7 +362,13 @@ class GPSurrogate:
         xb = model.train_inputs[0]
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=3 * self.max_iter, desc="GP training", unit="eval", disable=not self.progress, leave=False)
+        bar = tqdm(
+            total=3 * self.max_iter,
+            desc="GP training",
+            unit="eval",
+            disable=not self.progress,
+            leave=False,
+        )
 
         def closure() -> torch.Tensor:
             bar.update(1)
@@ -349,17 +378,24 @@ class GPSurrogate:
             if not torch.isfinite(loss):
                 raise ConvergenceError(
                     f"GPSurrogate.fit: the marginal likelihood became non-finite ({loss.item()}); "
-                    "check the training data for duplicates or constant outputs, or raise noise_floor"
+                    "check the training data for duplicates or constant outputs, "
+                    "or raise noise_floor"
                 )
             loss.backward()
-            return loss
+            return loss  # type: ignore[no-any-return]
 
         try:
-            opt.step(closure)
+            opt.step(closure)  # type: ignore[no-untyped-call]
         except Exception as err:  # linear_operator.NotPSDError and friends
             if isinstance(err, ConvergenceError):
                 raise
-            if type(err).__name__ in {"NotPSDError", "NanError", "RuntimeError", "LinAlgError", "_LinAlgError"}:
+            if type(err).__name__ in {
+                "NotPSDError",
+                "NanError",
+                "RuntimeError",
+                "LinAlgError",
+                "_LinAlgError",
+            }:
                 raise ConvergenceError(
                     f"GPSurrogate.fit: hyperparameter training failed ({err}); raise noise_floor "
                     "or remove duplicate training points"
@@ -394,7 +430,11 @@ class GPSurrogate:
     def _cross(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
         """Kernel matrix ``(b, m, n)`` between unit-cube inputs (no noise)."""
         ls, s, _, _ = self._hyper()
-        scaled2 = self._train_x_scaled if x2 is self._train_x and getattr(self, "_hyper_cache", None) else x2.unsqueeze(0) / ls
+        scaled2 = (
+            self._train_x_scaled
+            if x2 is self._train_x and getattr(self, "_hyper_cache", None)
+            else x2.unsqueeze(0) / ls
+        )
         r = torch.cdist(x1.unsqueeze(0) / ls, scaled2)
         return s[:, None, None] * _correlation(r, self.kernel)
 
@@ -422,9 +462,13 @@ class GPSurrogate:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "_alpha"):
-            raise NotFittedError("GPSurrogate: call fit(X, y) (or load_surrogate) before predicting")
+            raise NotFittedError(
+                "GPSurrogate: call fit(X, y) (or load_surrogate) before predicting"
+            )
 
-    def _normalise(self, X: ArrayLike, *, extrapolation: str) -> tuple[torch.Tensor, NDArray[np.float64]]:
+    def _normalise(
+        self, X: ArrayLike, *, extrapolation: str
+    ) -> tuple[torch.Tensor, NDArray[np.float64]]:
         self._check_fitted()
         Xa = np.asarray(X, dtype=np.float64)
         if Xa.ndim == 1:
@@ -485,10 +529,12 @@ class GPSurrogate:
         if flags.any():
             ls = self.lengthscale_  # (b, d)
             excess = ((outside[None, :, :] / ls[:, None, :]) ** 2).sum(axis=-1)  # (b, n)
-            prior = self.outputscale_[:, None] + (self.noise_[:, None] if self.include_noise else 0.0)
+            prior = self.outputscale_[:, None] + (
+                self.noise_[:, None] if self.include_noise else 0.0
+            )
             inflated = prior * (1.0 + excess)
             var_n = np.where(flags[None, :], np.maximum(var_n, inflated), var_n)
-        mean = (mean_n.T * self.y_scale_ + self.y_mean_)
+        mean = mean_n.T * self.y_scale_ + self.y_mean_
         std = np.sqrt(var_n.T) * self.y_scale_
         if self._one_d:
             mean, std = mean[:, 0], std[:, 0]
@@ -532,7 +578,7 @@ class GPSurrogate:
             Ks = self._cross(U, self._train_x)
             v = torch.linalg.solve_triangular(self._chol, Ks.transpose(-1, -2), upper=False)
             cov = self._cross(U, U) - v.transpose(-1, -2) @ v
-        return cov.numpy()
+        return np.asarray(cov.numpy(), dtype=np.float64)
 
     def predict_gpytorch(self, X: ArrayLike, *, fast_pred_var: bool = False) -> tuple[Any, Any]:
         """Mean and std through GPyTorch's own predictive path (for comparison only).
@@ -554,7 +600,11 @@ class GPSurrogate:
         model.eval()
         model.likelihood.eval()
         ub = U.expand(self.n_outputs_, *U.shape)
-        with torch.no_grad(), gpytorch.settings.fast_pred_var(fast_pred_var), gpytorch.settings.max_cholesky_size(10**6):
+        with (
+            torch.no_grad(),
+            gpytorch.settings.fast_pred_var(fast_pred_var),
+            gpytorch.settings.max_cholesky_size(10**6),
+        ):
             post = model(ub)
             if self.include_noise:
                 post = model.likelihood(post)
@@ -608,7 +658,8 @@ def _check_training(
             i, j = (int(v) for v in np.argwhere(bad)[0])
             run = run_names[i] if run_names is not None else f"row {i}"
             raise TrainingDataError(
-                f"fit: {name} of training {run} (column {j}) is {arr[i, j]}; every training value must "
+                f"fit: {name} of training {run} (column {j}) is {arr[i, j]}; every training "
+                "value must "
                 "be finite: drop or rerun that FEM run"
             )
     return Xa, Ya, one_d

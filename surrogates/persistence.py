@@ -56,7 +56,9 @@ def save_surrogate(surrogate: ComponentSurrogate, path: str | Path) -> Path:
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     tensors = {"train_x": gp._train_x.contiguous(), "train_y": gp._train_y.contiguous()}
-    tensors.update({f"state.{k}": v.detach().contiguous() for k, v in gp.model_.state_dict().items()})
+    tensors.update(
+        {f"state.{k}": v.detach().contiguous() for k, v in gp.model_.state_dict().items()}
+    )
     save_file(tensors, str(folder / _TENSORS))
     meta = {
         "schema_version": SCHEMA_VERSION,
@@ -81,7 +83,9 @@ def save_surrogate(surrogate: ComponentSurrogate, path: str | Path) -> Path:
     return folder
 
 
-def load_surrogate(path: str | Path, *, config: ComponentConfig | None = None) -> ComponentSurrogate:
+def load_surrogate(
+    path: str | Path, *, config: ComponentConfig | None = None
+) -> ComponentSurrogate:
     """Load a surrogate saved by :func:`save_surrogate`.
 
     Parameters

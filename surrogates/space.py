@@ -100,7 +100,9 @@ class ParameterSpace:
         seen: set[str] = set()
         for p in self.parameters:
             if p.name in seen:
-                raise ParameterSpaceError(f"surrogate.parameters: {p.name!r} appears twice; keep one")
+                raise ParameterSpaceError(
+                    f"surrogate.parameters: {p.name!r} appears twice; keep one"
+                )
             seen.add(p.name)
             if not (math.isfinite(p.low) and math.isfinite(p.high)) or not p.low < p.high:
                 raise ParameterSpaceError(
@@ -123,7 +125,9 @@ class ParameterSpace:
                     f"{', '.join(LOAD_PARAMETERS)} can vary"
                 )
         if not (math.isfinite(self.hold_duration) and self.hold_duration > 0.0):
-            raise ParameterSpaceError(f"surrogate.hold_h: must be > 0 (got {self.hold_duration / _HOUR} h)")
+            raise ParameterSpaceError(
+                f"surrogate.hold_h: must be > 0 (got {self.hold_duration / _HOUR} h)"
+            )
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -161,7 +165,9 @@ class ParameterSpace:
             params.append(Parameter(str(name), low, high))
         hold_h = section.get("hold_h", 1.0)
         if not isinstance(hold_h, int | float) or isinstance(hold_h, bool):
-            raise ParameterSpaceError(f"surrogate.hold_h: must be a number of hours (got {hold_h!r})")
+            raise ParameterSpaceError(
+                f"surrogate.hold_h: must be a number of hours (got {hold_h!r})"
+            )
         return cls(tuple(params), hold_duration=float(hold_h) * _HOUR)
 
     @classmethod
@@ -225,7 +231,9 @@ class ParameterSpace:
         bad = ~np.isfinite(arr)
         if bad.any():
             i, j = np.argwhere(bad)[0]
-            raise ParameterSpaceError(f"{name}[{i}, {self.names[j]}]: must be finite (got {arr[i, j]})")
+            raise ParameterSpaceError(
+                f"{name}[{i}, {self.names[j]}]: must be finite (got {arr[i, j]})"
+            )
         return arr
 
     def inside(self, X: ArrayLike, *, rtol: float = 1e-9) -> NDArray[np.bool_]:
@@ -236,7 +244,7 @@ class ParameterSpace:
         return np.all((arr >= b[:, 0] - slack) & (arr <= b[:, 1] + slack), axis=1)
 
     def check(self, X: ArrayLike, *, name: str = "X") -> NDArray[np.float64]:
-        """Return ``X`` as an array, raising :class:`ExtrapolationError` on the first row outside."""
+        """Return ``X`` as an array; :class:`ExtrapolationError` on the first row outside."""
         arr = self.as_array(X, name=name)
         ok = self.inside(arr)
         if not ok.all():
@@ -283,7 +291,9 @@ class ParameterSpace:
         """
         missing = [n for n in self.names if n not in point]
         if missing:
-            raise ParameterSpaceError(f"point: missing parameters {missing}; give every one of {list(self.names)}")
+            raise ParameterSpaceError(
+                f"point: missing parameters {missing}; give every one of {list(self.names)}"
+            )
         overrides = {n: float(point[n]) for n in self.names if not n.startswith("loads.")}
         cfg = config.with_overrides(overrides) if overrides else config
         if any(p.is_load for p in self.parameters):
@@ -305,13 +315,17 @@ class ParameterSpace:
         p0 = float(loads.pressure[0])
         i_max = int(np.argmax(loads.fluid_temperature))
         t_hold = point.get("loads.hold_temperature_degC")
-        t_hold_k = float(loads.fluid_temperature.max()) if t_hold is None else float(t_hold) + ZERO_CELSIUS
+        t_hold_k = (
+            float(loads.fluid_temperature.max()) if t_hold is None else float(t_hold) + ZERO_CELSIUS
+        )
         p_hold = point.get("loads.hold_pressure_MPa")
         p_hold_pa = float(loads.pressure.max()) if p_hold is None else float(p_hold) * _MPA
         rate = point.get("loads.ramp_rate_degC_per_h")
         if rate is None:
             span = float(loads.time[i_max] - loads.time[0])
-            rate_k_s = (float(loads.fluid_temperature[i_max]) - t0) / span if span > 0 else 1.0 / _HOUR
+            rate_k_s = (
+                (float(loads.fluid_temperature[i_max]) - t0) / span if span > 0 else 1.0 / _HOUR
+            )
         else:
             rate_k_s = float(rate) / _HOUR
         if t_hold_k <= t0 or rate_k_s <= 0.0:

@@ -56,7 +56,9 @@ def peak_quantities(ds: Any, outputs: Sequence[str] = tuple(PEAK_OUTPUTS)) -> di
     """
     unknown = [o for o in outputs if o not in PEAK_OUTPUTS]
     if unknown:
-        raise ParameterSpaceError(f"surrogate.outputs: unknown outputs {unknown}; choose from {sorted(PEAK_OUTPUTS)}")
+        raise ParameterSpaceError(
+            f"surrogate.outputs: unknown outputs {unknown}; choose from {sorted(PEAK_OUTPUTS)}"
+        )
     bore = ds.sel(location="bore")
     outer = ds.sel(location="outer")
     values = {
@@ -64,7 +66,9 @@ def peak_quantities(ds: Any, outputs: Sequence[str] = tuple(PEAK_OUTPUTS)) -> di
         "bore_hoop_stress_min": lambda: bore["sigma_theta"].min("time"),
         "bore_von_mises_max": lambda: bore["sigma_vm"].max("time"),
         "outer_hoop_strain_end": lambda: outer["eps_theta"].isel(time=-1),
-        "wall_delta_temperature_max": lambda: (bore["temperature"] - outer["temperature"]).max("time"),
+        "wall_delta_temperature_max": lambda: (bore["temperature"] - outer["temperature"]).max(
+            "time"
+        ),
     }
     return {o: float(values[o]()) for o in outputs}
 
@@ -93,6 +97,7 @@ class FemResponses:
     def __call__(self, point: Mapping[str, float]) -> dict[str, float]:
         """Solve the FEM at ``point`` and return ``{output: value}`` (SI)."""
         import dolfinx_solver  # noqa: F401  (must precede dolfinx, project rule)
+
         from models.config import parse_config
         from models.service import solve
 

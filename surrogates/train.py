@@ -16,7 +16,9 @@ from surrogates.space import ParameterSpace
 __all__ = ["training_arrays", "fit_from_campaign"]
 
 
-def training_arrays(ds: Any, *, space: ParameterSpace, outputs: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def training_arrays(
+    ds: Any, *, space: ParameterSpace, outputs: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(X, Y)`` of a campaign dataset, refusing unfinished or non-finite runs.
 
     Raises
@@ -33,7 +35,9 @@ def training_arrays(ds: Any, *, space: ParameterSpace, outputs: Sequence[str]) -
         )
     missing = [o for o in outputs if o not in ds.data_vars]
     if missing:
-        raise TrainingDataError(f"campaign: outputs {missing} are not in the dataset; rerun with these outputs")
+        raise TrainingDataError(
+            f"campaign: outputs {missing} are not in the dataset; rerun with these outputs"
+        )
     X = np.asarray(ds["X"].values, dtype=np.float64)
     status = np.asarray(ds["status"].values)
     not_done = np.flatnonzero(status != DONE)
@@ -41,14 +45,16 @@ def training_arrays(ds: Any, *, space: ParameterSpace, outputs: Sequence[str]) -
         i = int(not_done[0])
         raise TrainingDataError(
             f"campaign: run {i} at {dict(zip(names, X[i].tolist(), strict=True))} is not finished "
-            f"(status {int(status[i])}; {not_done.size} runs in all); resume the campaign before training"
+            f"(status {int(status[i])}; {not_done.size} runs in all); resume the campaign "
+            "before training"
         )
     Y = np.column_stack([np.asarray(ds[o].values, dtype=np.float64) for o in outputs])
     bad = ~np.isfinite(Y)
     if bad.any():
         i, j = (int(v) for v in np.argwhere(bad)[0])
         raise TrainingDataError(
-            f"campaign: run {i} at {dict(zip(names, X[i].tolist(), strict=True))} has {outputs[j]} = {Y[i, j]}; "
+            f"campaign: run {i} at {dict(zip(names, X[i].tolist(), strict=True))} has "
+            f"{outputs[j]} = {Y[i, j]}; "
             "every training value must be finite: inspect that FEM run, then drop or rerun it"
         )
     return X, Y

@@ -1,15 +1,15 @@
-"""Validation metrics of a probabilistic surrogate on held-out FEM runs, and the parity plot.
+r"""Validation metrics of a probabilistic surrogate on held-out FEM runs, and the parity plot.
 
-For held-out truths :math:`y_i`, predictive means :math:`\\mu_i` and standard
+For held-out truths :math:`y_i`, predictive means :math:`\mu_i` and standard
 deviations :math:`s_i` (Gaussian predictive distribution):
 
-- RMSE :math:`\\sqrt{\\overline{(\\mu - y)^2}}`, also as a percentage of the range of ``y``;
+- RMSE :math:`\sqrt{\overline{(\mu - y)^2}}`, also as a percentage of the range of ``y``;
 - maximum absolute error;
-- :math:`R^2 = 1 - \\sum (\\mu - y)^2 / \\sum (y - \\bar y)^2`;
+- :math:`R^2 = 1 - \sum (\mu - y)^2 / \sum (y - \bar y)^2`;
 - NLPD, the mean negative log predictive density
-  :math:`\\overline{\\tfrac12 \\ln(2\\pi s^2) + (y - \\mu)^2 / (2 s^2)}`
+  :math:`\overline{\tfrac12 \ln(2\pi s^2) + (y - \mu)^2 / (2 s^2)}`
   (Quinonero-Candela et al. 2006, "Evaluating predictive uncertainty challenge");
-- coverage: the fraction of ``y`` inside :math:`\\mu \\pm 1.959964\\,s`.
+- coverage: the fraction of ``y`` inside :math:`\mu \pm 1.959964\,s`.
 """
 
 from __future__ import annotations
@@ -45,8 +45,14 @@ def metrics(y_true: ArrayLike, mean: ArrayLike, std: ArrayLike) -> dict[str, flo
     mu = np.asarray(mean, dtype=np.float64).ravel()
     s = np.asarray(std, dtype=np.float64).ravel()
     if not (y.shape == mu.shape == s.shape) or y.size == 0:
-        raise ValueError(f"metrics: y_true, mean and std must be equal non-empty shapes (got {y.shape}, {mu.shape}, {s.shape})")
-    if not (np.isfinite(y).all() and np.isfinite(mu).all() and np.isfinite(s).all()) or (s <= 0).any():
+        raise ValueError(
+            "metrics: y_true, mean and std must be equal non-empty shapes "
+            f"(got {y.shape}, {mu.shape}, {s.shape})"
+        )
+    if (
+        not (np.isfinite(y).all() and np.isfinite(mu).all() and np.isfinite(s).all())
+        or (s <= 0).any()
+    ):
         raise ValueError("metrics: values must be finite and std > 0")
     err = mu - y
     rmse = float(np.sqrt(np.mean(err**2)))
@@ -63,7 +69,9 @@ def metrics(y_true: ArrayLike, mean: ArrayLike, std: ArrayLike) -> dict[str, flo
     }
 
 
-def format_metrics_table(per_output: Mapping[str, Mapping[str, float]], *, units: Mapping[str, str] | None = None) -> str:
+def format_metrics_table(
+    per_output: Mapping[str, Mapping[str, float]], *, units: Mapping[str, str] | None = None
+) -> str:
     """Return a plain-text table, one row per output."""
     cols = ("rmse", "rmse_pct_range", "max_abs_error", "r2", "nlpd", "coverage_95")
     head = ["output", "unit", "RMSE", "RMSE %range", "max |err|", "R2", "NLPD", "cover95"]
@@ -118,8 +126,13 @@ def plot_parity(
     for j in range(k):
         ax: Any = axes[j // ncol][j % ncol]
         f = (scales or {}).get(names[j], 1.0)
-        ax.errorbar(y[:, j] * f, mu[:, j] * f, yerr=Z95 * s[:, j] * f, fmt="o", ms=3, capsize=2, lw=0.8)
-        lo, hi = float(min(y[:, j].min(), mu[:, j].min()) * f), float(max(y[:, j].max(), mu[:, j].max()) * f)
+        ax.errorbar(
+            y[:, j] * f, mu[:, j] * f, yerr=Z95 * s[:, j] * f, fmt="o", ms=3, capsize=2, lw=0.8
+        )
+        lo, hi = (
+            float(min(y[:, j].min(), mu[:, j].min()) * f),
+            float(max(y[:, j].max(), mu[:, j].max()) * f),
+        )
         ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
         unit = (units or {}).get(names[j], "")
         ax.set_title(names[j], fontsize=9)

@@ -14,12 +14,19 @@ import numpy as np
 import pytest
 
 from surrogates.analytic import ANALYTIC_BOUNDS, bore_hoop_stress
-from surrogates.errors import ConvergenceWarning, ExtrapolationError, NotFittedError, TrainingDataError
+from surrogates.errors import (
+    ConvergenceWarning,
+    ExtrapolationError,
+    NotFittedError,
+    TrainingDataError,
+)
 from surrogates.gp import GPSurrogate
 from surrogates.validation import metrics
 
 
-def test_gp_learns_thick_cylinder_hoop_stress_within_one_percent_of_range(cylinder_gp, cylinder_data) -> None:
+def test_gp_learns_thick_cylinder_hoop_stress_within_one_percent_of_range(
+    cylinder_gp, cylinder_data
+) -> None:
     mean, std = cylinder_gp.predict(cylinder_data["Xt"])
     m = metrics(cylinder_data["yt"], mean, std)
     # Issue 5 targets: RMSE <= 1 % of the range, 95 % coverage in [90, 99] %.
@@ -37,7 +44,9 @@ def test_cached_prediction_matches_gpytorch_exact_posterior(cylinder_gp, cylinde
     assert np.max(np.abs(std / ref_std - 1.0)) < 1e-4
 
 
-def test_cached_prediction_matches_sklearn_with_the_same_hyperparameters(cylinder_gp, cylinder_data) -> None:
+def test_cached_prediction_matches_sklearn_with_the_same_hyperparameters(
+    cylinder_gp, cylinder_data
+) -> None:
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
@@ -45,9 +54,9 @@ def test_cached_prediction_matches_sklearn_with_the_same_hyperparameters(cylinde
     U = (cylinder_data["X"] - gp.x_low_) / (gp.x_high_ - gp.x_low_)
     Ut = (cylinder_data["Xt"] - gp.x_low_) / (gp.x_high_ - gp.x_low_)
     z = (cylinder_data["y"] - gp.y_mean_[0]) / gp.y_scale_[0] - gp.constant_[0]
-    kernel = ConstantKernel(gp.outputscale_[0], "fixed") * Matern(gp.lengthscale_[0], "fixed", nu=2.5) + WhiteKernel(
-        gp.noise_[0], "fixed"
-    )
+    kernel = ConstantKernel(gp.outputscale_[0], "fixed") * Matern(
+        gp.lengthscale_[0], "fixed", nu=2.5
+    ) + WhiteKernel(gp.noise_[0], "fixed")
     ref = GaussianProcessRegressor(kernel, alpha=0.0, optimizer=None, normalize_y=False).fit(U, z)
     zm, zs = ref.predict(Ut, return_std=True)
     mean, std = gp.predict(cylinder_data["Xt"])
@@ -69,7 +78,9 @@ def test_batch_of_outputs_equals_separate_single_output_fits(cylinder_data) -> N
     assert np.median(np.abs(sb[:, 1] / ss - 1.0)) < 0.05
 
 
-def test_prediction_outside_trained_range_raises_or_flags_with_inflated_variance(cylinder_gp) -> None:
+def test_prediction_outside_trained_range_raises_or_flags_with_inflated_variance(
+    cylinder_gp,
+) -> None:
     inside = np.array([[2000.0, 0.05, 10.0, 300.0]])
     outside = np.array([[2000.0, 0.09, 10.0, 300.0]])  # wall 90 mm > 70 mm trained
     with pytest.raises(ExtrapolationError, match=r"0\.09.*\[0\.03, 0\.07\]"):
@@ -77,7 +88,9 @@ def test_prediction_outside_trained_range_raises_or_flags_with_inflated_variance
     _, s_in, f_in = cylinder_gp.predict(inside, extrapolation="flag", return_flags=True)
     _, s_out, f_out = cylinder_gp.predict(outside, extrapolation="flag", return_flags=True)
     assert not f_in[0] and f_out[0]
-    prior_std = np.sqrt(cylinder_gp.outputscale_[0] + cylinder_gp.noise_[0]) * cylinder_gp.y_scale_[0]
+    prior_std = (
+        np.sqrt(cylinder_gp.outputscale_[0] + cylinder_gp.noise_[0]) * cylinder_gp.y_scale_[0]
+    )
     assert s_out[0] >= prior_std > 100.0 * s_in[0]
 
 
@@ -107,12 +120,15 @@ def test_unfitted_surrogate_refuses_to_predict_and_estimator_contract_holds() ->
 def test_rbf_kernel_also_reaches_the_accuracy_target(cylinder_data) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        gp = GPSurrogate(kernel="rbf", bounds=ANALYTIC_BOUNDS).fit(cylinder_data["X"], cylinder_data["y"])
+        gp = GPSurrogate(kernel="rbf", bounds=ANALYTIC_BOUNDS).fit(
+            cylinder_data["X"], cylinder_data["y"]
+        )
     mean, std = gp.predict(cylinder_data["Xt"])
     assert metrics(cylinder_data["yt"], mean, std)["rmse_pct_range"] < 1.0
 
 
 def test_closed_form_reference_reduces_to_lame_without_temperature_difference() -> None:
-    # Lame (T&G sec. 33): sigma_theta(a) = p (b^2 + a^2) / (b^2 - a^2); a = 0.15, b = 0.2, p = 10 MPa.
+    # Lame (T&G sec. 33): sigma_theta(a) = p (b^2 + a^2) / (b^2 - a^2);
+    # a = 0.15 m, b = 0.2 m, p = 10 MPa.
     got = bore_hoop_stress([[2000.0, 0.05, 10.0, 0.0]])[0]
     assert got == pytest.approx(10e6 * (0.2**2 + 0.15**2) / (0.2**2 - 0.15**2), rel=1e-12)

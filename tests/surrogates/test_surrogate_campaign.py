@@ -14,7 +14,12 @@ import numpy as np
 import pytest
 
 from surrogates.active import active_learning, select_batch
-from surrogates.analytic import ANALYTIC_BOUNDS, ANALYTIC_NAMES, bore_hoop_stress, closed_form_response
+from surrogates.analytic import (
+    ANALYTIC_BOUNDS,
+    ANALYTIC_NAMES,
+    bore_hoop_stress,
+    closed_form_response,
+)
 from surrogates.campaign import DONE, FAILED, run_campaign
 from surrogates.design import design_points
 from surrogates.errors import CampaignError
@@ -25,8 +30,16 @@ from surrogates.validation import metrics
 def test_campaign_on_local_cluster_stores_exact_values_and_resumes(tmp_path: Path) -> None:
     X = design_points(ANALYTIC_BOUNDS, 12, rng=np.random.default_rng(1))
     store = tmp_path / "campaign.zarr"
-    ds = run_campaign(closed_form_response, X, names=ANALYTIC_NAMES, store=store, n_workers=2,
-                      provenance={"config_hash": "abc"}, units={"bore_hoop_stress": "Pa"}, progress=False)
+    ds = run_campaign(
+        closed_form_response,
+        X,
+        names=ANALYTIC_NAMES,
+        store=store,
+        n_workers=2,
+        provenance={"config_hash": "abc"},
+        units={"bore_hoop_stress": "Pa"},
+        progress=False,
+    )
     np.testing.assert_allclose(ds["bore_hoop_stress"].values, bore_hoop_stress(X), rtol=1e-14)
     assert (ds["status"].values == DONE).all()
     assert ds["bore_hoop_stress"].attrs["units"] == "Pa"
@@ -41,7 +54,9 @@ def test_campaign_on_local_cluster_stores_exact_values_and_resumes(tmp_path: Pat
     group = zarr.open_group(str(store), mode="r+")
     group["status"][[3, 7]] = 0
     group["bore_hoop_stress"][[3, 7]] = np.nan
-    resumed = run_campaign(closed_form_response, X, names=ANALYTIC_NAMES, store=store, n_workers=1, progress=False)
+    resumed = run_campaign(
+        closed_form_response, X, names=ANALYTIC_NAMES, store=store, n_workers=1, progress=False
+    )
     changed = np.flatnonzero(resumed["elapsed_s"].values != ds["elapsed_s"].values)
     assert changed.tolist() == [3, 7]
     np.testing.assert_allclose(resumed["bore_hoop_stress"].values, bore_hoop_stress(X), rtol=1e-14)
@@ -52,9 +67,18 @@ def test_campaign_on_local_cluster_stores_exact_values_and_resumes(tmp_path: Pat
 def test_failed_runs_are_recorded_and_named(tmp_path: Path) -> None:
     X = design_points(ANALYTIC_BOUNDS, 4, rng=np.random.default_rng(2))
     names = list(ANALYTIC_NAMES)
-    names[0] = "thermal.htc"  # closed_form_response needs ANALYTIC_NAMES: every run fails with KeyError
+    names[0] = (
+        "thermal.htc"  # closed_form_response needs ANALYTIC_NAMES: every run fails with KeyError
+    )
     with pytest.raises(CampaignError, match=r"4 of 4 FEM runs failed \(run 0 at .*KeyError"):
-        run_campaign(closed_form_response, X, names=names, store=tmp_path / "c.zarr", n_workers=1, progress=False)
+        run_campaign(
+            closed_form_response,
+            X,
+            names=names,
+            store=tmp_path / "c.zarr",
+            n_workers=1,
+            progress=False,
+        )
     import xarray as xr
 
     ds = xr.open_zarr(tmp_path / "c.zarr", consolidated=False)
@@ -72,14 +96,27 @@ def test_active_learning_reaches_target_and_ivr_spreads_a_batch() -> None:
     def evaluate(X: np.ndarray) -> np.ndarray:
         return bore_hoop_stress(X)[:, None]
 
-    res = active_learning(evaluate, X_initial=X0, candidates=cand, max_runs=60, batch_size=4,
-                          criterion="ivr", target_rmse_pct=0.5, validation=(Xv, yv),
-                          gp_params={"bounds": ANALYTIC_BOUNDS})
+    res = active_learning(
+        evaluate,
+        X_initial=X0,
+        candidates=cand,
+        max_runs=60,
+        batch_size=4,
+        criterion="ivr",
+        target_rmse_pct=0.5,
+        validation=(Xv, yv),
+        gp_params={"bounds": ANALYTIC_BOUNDS},
+    )
     assert res.reached
     rmse = [c["metrics"][0]["rmse_pct_range"] for c in res.curve]
     assert rmse[-1] <= 0.5 < rmse[0]
     mean, std = res.gp.predict(Xv)
-    assert metrics(yv, mean[:, 0] if mean.ndim == 2 else mean, std[:, 0] if std.ndim == 2 else std)["rmse_pct_range"] <= 0.5
+    assert (
+        metrics(yv, mean[:, 0] if mean.ndim == 2 else mean, std[:, 0] if std.ndim == 2 else std)[
+            "rmse_pct_range"
+        ]
+        <= 0.5
+    )
     # Greedy batch: four distinct candidates, the first one the maximum-variance candidate.
     gp = GPSurrogate(bounds=ANALYTIC_BOUNDS).fit(X0, bore_hoop_stress(X0))
     pick = select_batch(gp, cand, batch_size=4, criterion="variance")

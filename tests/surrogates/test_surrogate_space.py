@@ -39,8 +39,12 @@ def _raw(section: dict = SECTION) -> dict:
 def test_config_for_applies_overrides_and_builds_the_standard_startup() -> None:
     cfg = parse_config(_raw())
     space = ParameterSpace.from_config(cfg)
-    point = {"thermal.bore_htc_W_m2K": 3000.0, "geometry.wall_thickness_m": 0.04,
-             "loads.hold_pressure_MPa": 15.0, "loads.ramp_rate_degC_per_h": 200.0}
+    point = {
+        "thermal.bore_htc_W_m2K": 3000.0,
+        "geometry.wall_thickness_m": 0.04,
+        "loads.hold_pressure_MPa": 15.0,
+        "loads.ramp_rate_degC_per_h": 200.0,
+    }
     run = space.config_for(cfg, point)
     assert run.thermal.bore_htc == pytest.approx(3000.0)
     assert run.geometry.outer_radius - run.geometry.inner_radius == pytest.approx(0.04)
@@ -57,7 +61,9 @@ def test_bad_surrogate_sections_are_refused_naming_the_field() -> None:
     with pytest.raises(ParameterSpaceError, match="loads.hold_speed.*use one of"):
         ParameterSpace.from_section({"parameters": {"loads.hold_speed": [1.0, 2.0]}})
     with pytest.raises(ParameterSpaceError, match="no key 'bore_htc_W_m2' in section"):
-        ParameterSpace.from_config(parse_config(_raw({"parameters": {"thermal.bore_htc_W_m2": [1.0, 2.0]}})))
+        ParameterSpace.from_config(
+            parse_config(_raw({"parameters": {"thermal.bore_htc_W_m2": [1.0, 2.0]}}))
+        )
     space = ParameterSpace.from_section(SECTION)
     with pytest.raises(ExtrapolationError, match=r"geometry.wall_thickness_m.*0\.07"):
         space.check([[2000.0, 0.07, 12.0, 150.0]])
@@ -83,8 +89,14 @@ def test_saved_surrogate_predicts_identically_and_refuses_another_component(tmp_
     # A closed-form stand-in of the hoop stress over these four inputs (h, wall, p, ramp as dT).
     y = bore_hoop_stress(np.column_stack([X[:, 0], X[:, 1], X[:, 2], X[:, 3]]))
     gp = GPSurrogate(bounds=space.bounds).fit(X, y)
-    sur = ComponentSurrogate(space=space, outputs=("hoop",), units={"hoop": "Pa"}, gp=gp,
-                             relevant_hash=space.relevant_hash(cfg), provenance={"config_hash": cfg.config_hash})
+    sur = ComponentSurrogate(
+        space=space,
+        outputs=("hoop",),
+        units={"hoop": "Pa"},
+        gp=gp,
+        relevant_hash=space.relevant_hash(cfg),
+        provenance={"config_hash": cfg.config_hash},
+    )
     folder = save_surrogate(sur, tmp_path / "model")
     assert sorted(p.name for p in folder.iterdir()) == ["surrogate.json", "surrogate.safetensors"]
     loaded = load_surrogate(folder, config=cfg)
@@ -103,6 +115,11 @@ def test_saved_surrogate_predicts_identically_and_refuses_another_component(tmp_
     finer["mesh"]["radial_cells"] = 80
     with pytest.raises(MetadataMismatchError, match="config hash.*retrain"):
         load_surrogate(folder, config=parse_config(finer))
-    wider = _raw({**SECTION, "parameters": {**SECTION["parameters"], "thermal.bore_htc_W_m2K": [500.0, 4000.0]}})
+    wider = _raw(
+        {
+            **SECTION,
+            "parameters": {**SECTION["parameters"], "thermal.bore_htc_W_m2K": [500.0, 4000.0]},
+        }
+    )
     with pytest.raises(MetadataMismatchError, match="surrogate.parameters"):
         load_surrogate(folder, config=parse_config(wider))
