@@ -4,7 +4,10 @@ A parameter is either a dotted config key in the file's edge units (for example
 ``thermal.bore_htc_W_m2K`` or ``geometry.wall_thickness_m``), applied with
 :meth:`models.config.ComponentConfig.with_overrides`, or a load-shape parameter of the
 standard start-up used for training (``loads.hold_temperature_degC``,
-``loads.hold_pressure_MPa``, ``loads.ramp_rate_degC_per_h``). The start-up ramps the
+``loads.hold_pressure_MPa``, ``loads.ramp_rate_degC_per_h``), or a material scatter
+factor (``material.E_factor``, ``material.alpha_mean_factor``, ``material.k_factor``)
+that multiplies one property table of the config's material (Young's modulus, mean
+thermal expansion, conductivity) at every temperature. The start-up ramps the
 fluid temperature linearly from ``thermal.initial_temperature_degC`` to the hold
 temperature at the ramp rate, the pressure linearly from the first pressure of the
 base history to the hold pressure over the same time, then holds both for
@@ -36,7 +39,7 @@ from surrogates.errors import ExtrapolationError, ParameterSpaceError
 if TYPE_CHECKING:
     from models.config import ComponentConfig
 
-__all__ = ["LOAD_PARAMETERS", "Parameter", "ParameterSpace"]
+__all__ = ["LOAD_PARAMETERS", "MATERIAL_FACTORS", "Parameter", "ParameterSpace"]
 
 ZERO_CELSIUS = 273.15  # K
 _HOUR = 3600.0  # s
@@ -48,6 +51,8 @@ LOAD_PARAMETERS = (
     "loads.hold_temperature_degC",
     "loads.ramp_rate_degC_per_h",
 )
+#: Material scatter factors understood by :meth:`ParameterSpace.material_for` (-).
+MATERIAL_FACTORS = ("material.E_factor", "material.alpha_mean_factor", "material.k_factor")
 # Config sections whose numeric keys may be varied.
 _VARIABLE_SECTIONS = ("geometry", "thermal", "mechanical")
 # Sections (or keys) that determine what the FEM computes, besides the varied keys.
@@ -113,6 +118,18 @@ class ParameterSpace:
                 raise ParameterSpaceError(
                     f"surrogate.parameters.{p.name}: ramp rate must be > 0 (got low={p.low})"
                 )
+            if p.name.startswith("material."):
+                if p.name not in MATERIAL_FACTORS:
+                    raise ParameterSpaceError(
+                        f"surrogate.parameters.{p.name}: unknown material factor; "
+                        f"use one of {', '.join(MATERIAL_FACTORS)}"
+                    )
+                if p.low <= 0.0:
+                    raise ParameterSpaceError(
+                        f"surrogate.parameters.{p.name}: a property factor must be > 0 "
+                        f"(got low={p.low}); e.g. [0.9, 1.1] for +-10 % scatter"
+                    )
+                continue
             if p.name.startswith("loads.") and not p.is_load:
                 raise ParameterSpaceError(
                     f"surrogate.parameters.{p.name}: unknown load parameter; "
@@ -182,7 +199,7 @@ class ParameterSpace:
         space = cls.from_section(section)
         raw = config.to_dict()
         for p in space.parameters:
-            if p.is_load:
+            if p.is_load or p.name in MATERIAL_FACTORS:
                 continue
             sec, _, key = p.name.partition(".")
             node = raw.get(sec, {})
@@ -294,12 +311,38 @@ class ParameterSpace:
             raise ParameterSpaceError(
                 f"point: missing parameters {missing}; give every one of {list(self.names)}"
             )
-        overrides = {n: float(point[n]) for n in self.names if not n.startswith("loads.")}
+        overrides = {
+            n: float(point[n]) for n in self.names if not n.startswith(("loads.", "material."))
+        }
         cfg = config.with_overrides(overrides) if overrides else config
         if any(p.is_load for p in self.parameters):
             t, temp, pres = self.startup(cfg, point)
             cfg = cfg.with_loads(time=t, fluid_temperature=temp, pressure=pres)
         return cfg
+
+    def material_for(self, config: ComponentConfig, point: Mapping[str, float]) -> Any:
+        """Return the config's material with the point's scatter factors applied, or None.
+
+        Returns
+        -------
+        models.materials.Material or None
+            None when the space has no material factor (use the config's material).
+        """
+        factors = {n: float(point[n]) for n in self.names if n in MATERIAL_FACTORS}
+        if not factors:
+            return None
+        import dataclasses
+
+        from models.materials import Material, get_material
+
+        base = get_material(config.component.material)
+        tables = dict(base.tables)
+        for name, factor in factors.items():
+            prop = name.removeprefix("material.").removesuffix("_factor")
+            table = tables[prop]
+            tables[prop] = dataclasses.replace(table, values=table.values * factor)
+        tag = ",".join(f"{n.removeprefix('material.')}={v:.6g}" for n, v in factors.items())
+        return Material(name=base.name, description=f"{base.description} ({tag})", tables=tables)
 
     def startup(
         self, config: ComponentConfig, point: Mapping[str, float]

@@ -108,6 +108,8 @@ class FemResponses:
         # Lengths rounded to 1 nm: the mesh locator rounds node radii to 1e-12 m and then
         # rejects an outer radius with more digits (reported to the FEM owner).
         point = {k: round(v, 9) if k.startswith("geometry.") else v for k, v in point.items()}
-        ds = solve(space.config_for(cfg, point), fields=False)
+        ds = solve(
+            space.config_for(cfg, point), fields=False, material=space.material_for(cfg, point)
+        )
         # Non-finite values are stored as they are; training refuses them naming the run.
         return peak_quantities(ds, self.outputs)

@@ -159,3 +159,26 @@ def test_train_again_resumes_the_finished_campaign_without_new_runs(trained: Pat
     assert result.exit_code == 0, result.output
     after = xr.open_zarr(trained / "campaign.zarr", consolidated=False)["elapsed_s"].values
     np.testing.assert_array_equal(after, before)
+
+
+def test_expansion_scatter_factor_scales_the_fem_thermal_strain_exactly() -> None:
+    # The heat conduction does not involve alpha, so the free thermal strain eps_th of
+    # the FEM must scale exactly with the factor (linear: eps_th = alpha_mean (T - T_ref)).
+    import dolfinx_solver  # noqa: F401
+
+    from models.config import load_config
+    from models.service import solve
+    from surrogates.space import ParameterSpace
+
+    cfg = load_config(CONFIG).with_overrides(
+        {"mesh.radial_cells": 6, "mesh.axial_cells": 1, "solver.time_step_s": 600.0}
+    )
+    space = ParameterSpace.from_section({"parameters": {"material.alpha_mean_factor": [0.8, 1.2]}})
+    eps = {}
+    for f in (1.0, 1.2):
+        point = {"material.alpha_mean_factor": f}
+        ds = solve(
+            space.config_for(cfg, point), fields=False, material=space.material_for(cfg, point)
+        )
+        eps[f] = ds["eps_th"].sel(location="bore").values
+    np.testing.assert_allclose(eps[1.2], 1.2 * eps[1.0], rtol=1e-10)

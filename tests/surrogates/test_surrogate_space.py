@@ -123,3 +123,19 @@ def test_saved_surrogate_predicts_identically_and_refuses_another_component(tmp_
     )
     with pytest.raises(MetadataMismatchError, match="surrogate.parameters"):
         load_surrogate(folder, config=parse_config(wider))
+
+
+def test_material_factors_scale_one_property_and_are_validated() -> None:
+    from models.materials import get_material
+
+    cfg = parse_config(_raw())
+    space = ParameterSpace.from_section({"parameters": {"material.E_factor": [0.9, 1.1]}})
+    mat = space.material_for(cfg, {"material.E_factor": 1.05})
+    base = get_material("grade91")
+    T = np.array([300.0, 600.0, 850.0])
+    np.testing.assert_allclose(mat.E(T), 1.05 * base.E(T), rtol=1e-14)
+    np.testing.assert_allclose(mat.k(T), base.k(T), rtol=0)
+    with pytest.raises(ParameterSpaceError, match="must be > 0"):
+        ParameterSpace.from_section({"parameters": {"material.k_factor": [0.0, 1.1]}})
+    with pytest.raises(ParameterSpaceError, match="unknown material factor"):
+        ParameterSpace.from_section({"parameters": {"material.creep_factor": [0.5, 2.0]}})
