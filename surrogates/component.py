@@ -37,6 +37,9 @@ class ComponentSurrogate:
         :meth:`ParameterSpace.relevant_hash` of the config it was trained on.
     provenance : dict
         Config hash, package versions, campaign size, training diagnostics.
+    kind : {"peak", "modes"}
+        Steady/peak quantities over the full space, or unit-response mode parameters
+        over its :meth:`~ParameterSpace.modal` sub-space.
     """
 
     space: ParameterSpace
@@ -45,6 +48,7 @@ class ComponentSurrogate:
     gp: GPSurrogate
     relevant_hash: str
     provenance: dict[str, Any] = field(default_factory=dict)
+    kind: str = "peak"
 
     def as_matrix(self, X: ArrayLike | Mapping[str, ArrayLike]) -> NDArray[np.float64]:
         """Return inputs as ``(n, dim)``; a mapping is read by parameter name."""
@@ -86,6 +90,8 @@ class ComponentSurrogate:
                 f"surrogate: the config's [surrogate] section is unusable ({err}); this surrogate "
                 f"was trained over {self.space.to_dict()}"
             ) from err
+        if self.kind == "modes":
+            space = space.modal()
         if space != self.space:
             raise MetadataMismatchError(
                 f"surrogate.parameters: the config asks for {space.to_dict()} but the saved "

@@ -76,6 +76,7 @@ def save_surrogate(surrogate: ComponentSurrogate, path: str | Path) -> Path:
         "outputs": list(surrogate.outputs),
         "units": dict(surrogate.units),
         "relevant_hash": surrogate.relevant_hash,
+        "surrogate_kind": surrogate.kind,
         "provenance": surrogate.provenance,
     }
     # No sort_keys: the order of the parameters is the column order of X.
@@ -146,6 +147,7 @@ def load_surrogate(
         gp=gp,
         relevant_hash=str(meta["relevant_hash"]),
         provenance=dict(meta.get("provenance", {})),
+        kind=str(meta.get("surrogate_kind", "peak")),
     )
     if config is not None:
         surrogate.check_config(config)

@@ -235,6 +235,19 @@ class ParameterSpace:
         }
 
     # ------------------------------------------------------------------ arrays
+    def modal(self) -> ParameterSpace:
+        """Return the sub-space that changes the unit responses of the linearised model.
+
+        Hold pressure and ramp rate only scale or shape the inputs of a linear model, so
+        they drop out; the hold temperature stays (it sets the property temperature).
+        """
+        keep = tuple(
+            p
+            for p in self.parameters
+            if p.name not in ("loads.hold_pressure_MPa", "loads.ramp_rate_degC_per_h")
+        )
+        return ParameterSpace(keep, hold_duration=self.hold_duration)
+
     def as_array(self, X: ArrayLike, *, name: str = "X") -> NDArray[np.float64]:
         """Return ``X`` as a finite float64 array ``(n, dim)`` or raise naming ``name``."""
         arr = np.asarray(X, dtype=np.float64)

@@ -27,7 +27,23 @@ from typing import Any
 from surrogates.errors import ParameterSpaceError
 from surrogates.space import ParameterSpace
 
-__all__ = ["PEAK_OUTPUTS", "FemResponses", "peak_quantities"]
+__all__ = [
+    "MODE_KEYS",
+    "PEAK_OUTPUTS",
+    "FemResponses",
+    "ModeResponses",
+    "mode_output_names",
+    "peak_quantities",
+]
+
+#: (output, location) pairs whose fluid-temperature unit response is learned as modes
+#: and whose pressure response is learned as a static gain.
+MODE_KEYS: tuple[tuple[str, str], ...] = (
+    ("sigma_theta", "bore"),
+    ("temperature", "bore"),
+    ("eps_theta", "outer"),
+)
+_RESPONSE_UNITS = {"sigma_theta": "Pa", "temperature": "K", "eps_theta": "1"}
 
 #: name -> (unit, description)
 PEAK_OUTPUTS: dict[str, tuple[str, str]] = {
@@ -113,3 +129,92 @@ class FemResponses:
         )
         # Non-finite values are stored as they are; training refuses them naming the run.
         return peak_quantities(ds, self.outputs)
+
+
+def mode_output_names(
+    keys: tuple[tuple[str, str], ...] = MODE_KEYS, *, n_modes: int = 3
+) -> dict[str, str]:
+    r"""Names and units of the learned unit-response parameters.
+
+    Per ``(output, location)``: the amplitudes ``b1..bm`` (per K) and ``log10_tau1..m``
+    (time constants in log10 s, sorted ascending) of the fluid-temperature step
+    response :math:`g(t) = \sum_i b_i (1 - e^{-t/\tau_i})`, and, except for the
+    temperature, the pressure gain ``pressure_gain`` (per Pa). Returns ``{name: unit}``
+    in column order.
+    """
+    out: dict[str, str] = {}
+    for name, loc in keys:
+        unit = _RESPONSE_UNITS.get(name, "1")
+        for i in range(1, n_modes + 1):
+            out[f"mode.{name}.{loc}.b{i}"] = f"{unit} K-1"
+        for i in range(1, n_modes + 1):
+            out[f"mode.{name}.{loc}.log10_tau{i}"] = "log10(s)"
+        if name != "temperature":  # the temperature does not respond to pressure
+            out[f"mode.{name}.{loc}.pressure_gain"] = f"{unit} Pa-1"
+    return out
+
+
+@dataclass(frozen=True)
+class ModeResponses:
+    """Picklable campaign function: FEM unit responses of a point, fitted as modes.
+
+    The properties are frozen at the point's hold temperature when the space varies
+    it (else at the FEM's default); load-shape parameters do not change the unit
+    responses of the linear model.
+
+    Attributes
+    ----------
+    config, space, overrides
+        As in :class:`FemResponses`.
+    keys : tuple of (output, location)
+    n_modes : int
+    stages, stage_steps : int
+        Time grid of :func:`models.responses.unit_responses`.
+    """
+
+    config: Mapping[str, Any]
+    space: Mapping[str, Any]
+    keys: tuple[tuple[str, str], ...] = MODE_KEYS
+    n_modes: int = 3
+    stages: int = 11
+    stage_steps: int = 50
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    def __call__(self, point: Mapping[str, float]) -> dict[str, float]:
+        """Compute the unit responses at ``point`` and return the mode parameters."""
+        import math
+
+        import dolfinx_solver  # noqa: F401  (must precede dolfinx, project rule)
+
+        from models.config import parse_config
+        from models.responses import fit_modes, unit_responses
+
+        cfg = parse_config(dict(self.config))
+        if self.overrides:
+            cfg = cfg.with_overrides(dict(self.overrides))
+        space = ParameterSpace.from_section(self.space)
+        point = {k: round(v, 9) if k.startswith("geometry.") else v for k, v in point.items()}
+        run = space.config_for(cfg, point)
+        hold = point.get("loads.hold_temperature_degC")
+        ur = unit_responses(
+            run,
+            property_temperature=None if hold is None else float(hold) + 273.15,
+            material=space.material_for(cfg, point),
+            stages=self.stages,
+            stage_steps=self.stage_steps,
+        )
+        modes = fit_modes(ur, n_modes=self.n_modes)
+        out: dict[str, float] = {}
+        for name, loc in self.keys:
+            thermal = modes[(name, loc, "fluid_temperature")]
+            amps = list(thermal.amplitudes) + [0.0] * (self.n_modes - len(thermal.amplitudes))
+            taus = list(thermal.time_constants) + [math.nan] * (
+                self.n_modes - len(thermal.amplitudes)
+            )
+            for i in range(self.n_modes):
+                out[f"mode.{name}.{loc}.b{i + 1}"] = float(amps[i])
+            for i in range(self.n_modes):
+                out[f"mode.{name}.{loc}.log10_tau{i + 1}"] = float(math.log10(taus[i]))
+            if name != "temperature":
+                out[f"mode.{name}.{loc}.pressure_gain"] = float(modes[(name, loc, "pressure")].gain)
+        return out

@@ -69,6 +69,7 @@ def fit_from_campaign(
     relevant_hash: str,
     provenance: Mapping[str, Any] | None = None,
     gp_params: Mapping[str, Any] | None = None,
+    kind: str = "peak",
 ) -> ComponentSurrogate:
     """Train a batch GP on every finished run of ``ds``.
 
@@ -85,6 +86,8 @@ def fit_from_campaign(
     provenance : mapping, optional
     gp_params : mapping, optional
         Keyword arguments of :class:`GPSurrogate` (``bounds`` is the space's box).
+    kind : {"peak", "modes"}
+        Recorded on the surrogate (see :class:`ComponentSurrogate`).
 
     Returns
     -------
@@ -100,4 +103,5 @@ def fit_from_campaign(
         gp=gp,
         relevant_hash=relevant_hash,
         provenance=prov,
+        kind=kind,
     )

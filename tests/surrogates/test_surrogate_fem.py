@@ -28,6 +28,15 @@ REDUCED = [
     "mesh.axial_cells=1",
     "--set",
     "solver.time_step_s=300.0",
+    # unit-response modes: 12 training and 8 held-out runs on a short time grid
+    "--set",
+    "surrogate.modes.n_train=12",
+    "--set",
+    "surrogate.modes.n_holdout=8",
+    "--set",
+    "surrogate.modes.stages=6",
+    "--set",
+    "surrogate.modes.stage_steps=10",
 ]
 
 
@@ -88,6 +97,13 @@ def test_surrogate_trained_on_dask_fem_campaign_meets_targets_on_held_out_fem(
     ):
         assert table[name]["rmse_pct_range"] <= 3.0, name
     assert (trained / "parity.png").stat().st_size > 10_000
+    # Unit-response modes (12 runs over h, wall thickness, hold temperature): the pressure
+    # gains are smooth closed-form-like functions, the mode parameters nearly so.
+    modes = {k: v for k, v in table.items() if k.startswith("mode.")}
+    assert len(modes) == 3 * 6 + 2
+    assert table["mode.sigma_theta.bore.pressure_gain"]["rmse_pct_range"] <= 1.0
+    assert all(v["r2"] > 0.95 for v in modes.values()), {k: v["r2"] for k, v in modes.items()}
+    assert (trained / "modes.png").stat().st_size > 10_000
 
 
 def test_surrogate_bore_hoop_stress_after_hold_matches_lame(trained: Path) -> None:
@@ -114,6 +130,12 @@ def test_surrogate_bore_hoop_stress_after_hold_matches_lame(trained: Path) -> No
     # remaining through-wall gradient and the coarse CI mesh).
     assert mean[0, j] == pytest.approx(lame, rel=0.02)
     assert std[0, j] < 0.01 * lame
+    # The pressure unit response of the bore hoop stress is Lame's factor (b^2 + a^2) / (b^2 - a^2).
+    modes = load_surrogate(trained / "modes", config=cfg)
+    modal_point = {k: v for k, v in point.items() if k in modes.space.names}
+    gain, _ = modes.predict(modal_point)
+    k = modes.outputs.index("mode.sigma_theta.bore.pressure_gain")
+    assert gain[0, k] == pytest.approx((b**2 + a**2) / (b**2 - a**2), rel=0.01)
 
 
 def test_validate_refuses_a_surrogate_trained_for_another_mesh(trained: Path) -> None:
