@@ -582,7 +582,9 @@ class GPSurrogate:
             cov = self._cross(U, U) - v.transpose(-1, -2) @ v
         return np.asarray(cov.numpy(), dtype=np.float64)
 
-    def predict_gpytorch(self, X: ArrayLike, *, fast_pred_var: bool = False) -> tuple[Any, Any]:
+    def predict_gpytorch(
+        self, X: ArrayLike, *, fast_pred_var: bool = False, block_size: int = 1000
+    ) -> tuple[Any, Any]:
         """Mean and std through GPyTorch's own predictive path (for comparison only).
 
         Parameters
@@ -590,6 +592,8 @@ class GPSurrogate:
         X : array_like, shape (n, n_features)
         fast_pred_var : bool
             Use LOVE variances (``gpytorch.settings.fast_pred_var``).
+        block_size : int
+            Rows per call (GPyTorch's batched path can build dense test covariances).
 
         Returns
         -------
@@ -601,16 +605,19 @@ class GPSurrogate:
         model = self.model_
         model.eval()
         model.likelihood.eval()
-        ub = U.expand(self.n_outputs_, *U.shape)
+        noise = self._hyper()[2].numpy()[:, None]
+        means, variances = [], []
         with (
             torch.no_grad(),
             gpytorch.settings.fast_pred_var(fast_pred_var),
             gpytorch.settings.max_cholesky_size(10**6),
         ):
-            post = model(ub)
-            if self.include_noise:
-                post = model.likelihood(post)
-            mean_n, var_n = post.mean.numpy(), post.variance.numpy()
+            for start in range(0, U.shape[0], block_size):
+                u = U[start : start + block_size]
+                post = model(u.expand(self.n_outputs_, *u.shape))
+                means.append(post.mean.numpy())
+                variances.append(post.variance.numpy() + (noise if self.include_noise else 0.0))
+        mean_n, var_n = np.concatenate(means, axis=-1), np.concatenate(variances, axis=-1)
         mean = mean_n.T * self.y_scale_ + self.y_mean_
         std = np.sqrt(var_n.T) * self.y_scale_
         if self._one_d:
