@@ -123,18 +123,22 @@ def _compare(
     pred_sk = _timeit(lambda: sk_predict(X4), repeat=3)
     print(f"\n== {name}: n_train={X.shape[0]}, n_holdout={Xh.shape[0]}, outputs={len(outputs)}")
     print(
-        f"fit time          GPSurrogate {fit_ours:8.2f} s   sklearn GPR (3 starts/output) {fit_sk:8.2f} s"
+        f"fit time          GPSurrogate {fit_ours:8.2f} s   "
+        f"sklearn GPR (3 starts/output) {fit_sk:8.2f} s"
     )
     print(
-        f"predict 1e4 (m+s) GPSurrogate {pred_ours * 1e3:8.1f} ms  sklearn GPR {pred_sk * 1e3:8.1f} ms"
+        f"predict 1e4 (m+s) GPSurrogate {pred_ours * 1e3:8.1f} ms  "
+        f"sklearn GPR {pred_sk * 1e3:8.1f} ms"
     )
     print(
-        f"{'output':30s} {'RMSE %rng ours':>15s} {'sklearn':>9s} {'cover95 ours':>13s} {'sklearn':>8s} {'NLPD ours':>10s} {'sklearn':>9s}"
+        f"{'output':30s} {'RMSE %rng ours':>15s} {'sklearn':>9s} {'cover95 ours':>13s} "
+        f"{'sklearn':>8s} {'NLPD ours':>10s} {'sklearn':>9s}"
     )
     for o in outputs:
         print(
             f"{o:30s} {ours[o]['rmse_pct_range']:15.3f} {peer[o]['rmse_pct_range']:9.3f} "
-            f"{ours[o]['coverage_95']:13.3f} {peer[o]['coverage_95']:8.3f} {ours[o]['nlpd']:10.3f} {peer[o]['nlpd']:9.3f}"
+            f"{ours[o]['coverage_95']:13.3f} {peer[o]['coverage_95']:8.3f} "
+            f"{ours[o]['nlpd']:10.3f} {peer[o]['nlpd']:9.3f}"
         )
     return {
         "gp": gp,
@@ -162,21 +166,25 @@ def _speed(gp: Any, X4: np.ndarray, fem_s: float | None) -> dict[str, float]:
     dev = float(np.max(np.abs(s_fast**2 / s_exact**2 - 1.0)))
     dev_exact = float(np.max(np.abs(s_gpt / s_exact - 1.0)))
     print(
-        f"\n== prediction speed (n_train={gp._train_x.shape[0]}, outputs={gp.n_outputs_}, 1e4 points)"
+        f"\n== prediction speed (n_train={gp._train_x.shape[0]}, outputs={gp.n_outputs_}, "
+        "1e4 points)"
     )
     print(f"one evaluation mean+std {single * 1e6:8.1f} us   mean only {single_mean * 1e6:8.1f} us")
     if fem_s is not None:
         print(
-            f"FEM solve {fem_s:.2f} s  -> speed-up {fem_s / single:,.0f}x (mean+std), {fem_s / single_mean:,.0f}x (mean)"
+            f"FEM solve {fem_s:.2f} s  -> speed-up {fem_s / single:,.0f}x (mean+std), "
+            f"{fem_s / single_mean:,.0f}x (mean)"
         )
     print(f"floor: kernel + K*.alpha     {floor * 1e3:8.1f} ms")
     print(f"GPSurrogate.predict_mean     {mean_t * 1e3:8.1f} ms  ({mean_t / floor:.2f}x floor)")
     print(f"GPSurrogate.predict (m+var)  {full_t * 1e3:8.1f} ms  ({full_t / floor:.2f}x floor)")
     print(
-        f"GPyTorch eval path (exact)   {gpt * 1e3:8.1f} ms  (std vs ours max rel dev {dev_exact:.1e})"
+        f"GPyTorch eval path (exact)   {gpt * 1e3:8.1f} ms  "
+        f"(std vs ours max rel dev {dev_exact:.1e})"
     )
     print(
-        f"GPyTorch fast_pred_var       {gpt_fast * 1e3:8.1f} ms  (variance max rel error {100 * dev:.1f} %)"
+        f"GPyTorch fast_pred_var       {gpt_fast * 1e3:8.1f} ms  "
+        f"(variance max rel error {100 * dev:.1f} %)"
     )
     return {
         "single_s": single,
@@ -250,7 +258,8 @@ def fem_section(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         )
         scale[w] = time.perf_counter() - t
     print(
-        f"\n== campaign of {args.n_scale} FEM runs (cluster start-up included): 1 worker {scale[1]:.1f} s, "
+        f"\n== campaign of {args.n_scale} FEM runs (cluster start-up included): "
+        f"1 worker {scale[1]:.1f} s, "
         f"2 workers {scale[2]:.1f} s, speed-up {scale[1] / scale[2]:.2f}x"
     )
     X = design_points(space, args.n_train, method="sobol", rng=rng)
@@ -280,7 +289,8 @@ def fem_section(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     )
     print(
         f"one evaluation {fem_s / res['speed']['single_s']:,.0f}x faster than the FEM (>= 1e4)   "
-        f"batched 1e4 means {res['speed']['mean_1e4_s'] / res['speed']['floor_s']:.2f}x floor (<= 3)"
+        "batched 1e4 means "
+        f"{res['speed']['mean_1e4_s'] / res['speed']['floor_s']:.2f}x floor (<= 3)"
     )
     return res
 
