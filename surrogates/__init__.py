@@ -12,6 +12,7 @@ from typing import Any
 _EXPORTS = {
     "ActiveLearningResult": "surrogates.active",
     "CampaignError": "surrogates.errors",
+    "CampaignEvaluator": "surrogates.active",
     "ComponentSurrogate": "surrogates.component",
     "ConvergenceError": "surrogates.errors",
     "ConvergenceWarning": "surrogates.errors",
@@ -53,6 +54,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "ActiveLearningResult",
     "CampaignError",
+    "CampaignEvaluator",
     "ComponentSurrogate",
     "ConvergenceError",
     "ConvergenceWarning",

@@ -26,7 +26,7 @@ from numpy.typing import ArrayLike, NDArray
 from surrogates.gp import GPSurrogate
 from surrogates.validation import metrics
 
-__all__ = ["ActiveLearningResult", "active_learning", "select_batch"]
+__all__ = ["ActiveLearningResult", "CampaignEvaluator", "active_learning", "select_batch"]
 
 CRITERIA = ("ivr", "variance")
 
@@ -70,6 +70,56 @@ def select_batch(
         col = cov[:, :, c]  # (b, m)
         cov = cov - col[:, :, None] * col[:, None, :] / (var[:, c] + noise[:, 0])[:, None, None]
     return np.asarray(chosen, dtype=np.intp)
+
+
+@dataclass
+class CampaignEvaluator:
+    """``evaluate(X) -> Y`` for :func:`active_learning` that runs each batch as a Dask campaign.
+
+    Each call writes its own zarr store ``<folder>/round-<k>.zarr`` (resumable like any
+    campaign) and returns the outputs in column order; non-finite values are refused by
+    the next training, naming the run.
+
+    Attributes
+    ----------
+    function : callable
+        Picklable campaign function (e.g. :class:`~surrogates.targets.FemResponses`).
+    names : sequence of str
+        Parameter names (columns of ``X``).
+    outputs : sequence of str
+        Outputs to return (columns of ``Y``).
+    folder : str
+        Where the round stores go.
+    n_workers : int
+    scheduler_address : str or None
+        Reuse one running cluster across rounds (saves the start-up per round).
+    """
+
+    function: Callable[[dict[str, float]], Mapping[str, float]]
+    names: tuple[str, ...]
+    outputs: tuple[str, ...]
+    folder: str
+    n_workers: int = 2
+    scheduler_address: str | None = None
+    rounds: int = 0
+
+    def __call__(self, X: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Run the FEM at the rows of ``X`` and return ``(len(X), len(outputs))``."""
+        from pathlib import Path
+
+        from surrogates.campaign import run_campaign
+
+        ds = run_campaign(
+            self.function,
+            X,
+            names=self.names,
+            store=Path(self.folder) / f"round-{self.rounds}.zarr",
+            n_workers=self.n_workers,
+            scheduler_address=self.scheduler_address,
+            progress=False,
+        )
+        self.rounds += 1
+        return np.column_stack([np.asarray(ds[o].values, dtype=np.float64) for o in self.outputs])
 
 
 @dataclass
