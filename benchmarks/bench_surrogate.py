@@ -313,7 +313,7 @@ def active_section(args: argparse.Namespace, work: Path) -> None:
     outputs = ("bore_hoop_stress_end",)
     fn = FemResponses(config=cfg.to_dict(), space=space.to_dict(), outputs=outputs)
     rng = np.random.default_rng(args.seed + 1)
-    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster:
         with Client(cluster):
             ev = CampaignEvaluator(
                 fn,

@@ -122,3 +122,41 @@ def test_active_learning_reaches_target_and_ivr_spreads_a_batch() -> None:
     pick = select_batch(gp, cand, batch_size=4, criterion="variance")
     _, s = gp.predict(cand)
     assert len(set(pick.tolist())) == 4 and pick[0] == int(np.argmax(s))
+
+
+def test_campaign_evaluator_runs_active_learning_rounds_on_an_existing_cluster(
+    tmp_path: Path,
+) -> None:
+    from distributed import Client, LocalCluster
+
+    from surrogates.active import CampaignEvaluator
+
+    rng = np.random.default_rng(4)
+    X0 = design_points(ANALYTIC_BOUNDS, 8, method="lhs", rng=rng)
+    cand = design_points(ANALYTIC_BOUNDS, 100, method="random", rng=rng)
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=":0") as cluster,
+        Client(cluster),
+    ):
+        ev = CampaignEvaluator(
+            closed_form_response,
+            ANALYTIC_NAMES,
+            ("bore_hoop_stress",),
+            str(tmp_path),
+            scheduler_address=cluster.scheduler_address,
+        )
+        res = active_learning(
+            ev,
+            X_initial=X0,
+            candidates=cand,
+            max_runs=16,
+            batch_size=4,
+            gp_params={"bounds": ANALYTIC_BOUNDS},
+        )
+    assert ev.rounds == 3 and res.X.shape == (16, 4)
+    np.testing.assert_allclose(res.Y[:, 0], bore_hoop_stress(res.X), rtol=1e-14)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "round-0.zarr",
+        "round-1.zarr",
+        "round-2.zarr",
+    ]
