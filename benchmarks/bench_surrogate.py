@@ -115,10 +115,10 @@ def _compare(
     fit_ours = time.perf_counter() - t
     mean, std = gp.predict(Xh)
     mean, std = np.atleast_2d(mean.T).T, np.atleast_2d(std.T).T
-    ours = {o: metrics(Yh[:, j], mean[:, j], std[:, j]) for j, o in enumerate(outputs)}
+    ours = {o: metrics(Yh[:, j], mean[:, j], std=std[:, j]) for j, o in enumerate(outputs)}
     sk_predict, fit_sk = _sklearn_peer(X, Y, Xh, bounds, seed=seed)
     ms, ss = sk_predict(Xh)
-    peer = {o: metrics(Yh[:, j], ms[:, j], ss[:, j]) for j, o in enumerate(outputs)}
+    peer = {o: metrics(Yh[:, j], ms[:, j], std=ss[:, j]) for j, o in enumerate(outputs)}
     pred_ours = _timeit(lambda: gp.predict(X4), repeat=3)
     pred_sk = _timeit(lambda: sk_predict(X4), repeat=3)
     print(f"\n== {name}: n_train={X.shape[0]}, n_holdout={Xh.shape[0]}, outputs={len(outputs)}")
@@ -357,7 +357,9 @@ def active_section(args: argparse.Namespace, work: Path) -> None:
                 )
                 Ys = ev(Xs)
                 m, sd = GPSurrogate(bounds=space.bounds).fit(Xs, Ys).predict(Xv)
-                passive.append(f"{n}:{metrics(Yv[:, 0], m[:, 0], sd[:, 0])['rmse_pct_range']:.3f}")
+                passive.append(
+                    f"{n}:{metrics(Yv[:, 0], m[:, 0], std=sd[:, 0])['rmse_pct_range']:.3f}"
+                )
             print(f"{'sobol':9s}  {' '.join(passive)}")
 
 

@@ -209,7 +209,9 @@ def active_learning(
             mv, sv = gp.predict(Xv, extrapolation="flag")
             mv = np.atleast_2d(np.asarray(mv).T).T
             sv = np.atleast_2d(np.asarray(sv).T).T
-            entry["metrics"] = [metrics(Yv[:, j], mv[:, j], sv[:, j]) for j in range(Yv.shape[1])]
+            entry["metrics"] = [
+                metrics(Yv[:, j], mv[:, j], std=sv[:, j]) for j in range(Yv.shape[1])
+            ]
             reached = all(m["rmse_pct_range"] <= target_rmse_pct for m in entry["metrics"])
         else:
             reached = entry["max_std_pct_range"] <= target_rmse_pct

@@ -27,7 +27,7 @@ __all__ = ["format_metrics_table", "metrics", "plot_parity"]
 Z95 = 1.959963984540054  # two-sided 95 % standard-normal quantile
 
 
-def metrics(y_true: ArrayLike, mean: ArrayLike, std: ArrayLike) -> dict[str, float]:
+def metrics(y_true: ArrayLike, mean: ArrayLike, *, std: ArrayLike) -> dict[str, float]:
     """Return RMSE, relative RMSE, max error, R2, NLPD and 95 % coverage of one output.
 
     Parameters
@@ -88,8 +88,8 @@ def format_metrics_table(
 def plot_parity(
     y_true: ArrayLike,
     mean: ArrayLike,
-    std: ArrayLike,
     *,
+    std: ArrayLike,
     names: Sequence[str],
     path: str | Path,
     units: Mapping[str, str] | None = None,

@@ -28,7 +28,7 @@ def test_gp_learns_thick_cylinder_hoop_stress_within_one_percent_of_range(
     cylinder_gp, cylinder_data
 ) -> None:
     mean, std = cylinder_gp.predict(cylinder_data["Xt"])
-    m = metrics(cylinder_data["yt"], mean, std)
+    m = metrics(cylinder_data["yt"], mean, std=std)
     # Issue 5 targets: RMSE <= 1 % of the range, 95 % coverage in [90, 99] %.
     assert m["rmse_pct_range"] < 1.0
     assert 0.90 <= m["coverage_95"] <= 0.99
@@ -124,7 +124,7 @@ def test_rbf_kernel_also_reaches_the_accuracy_target(cylinder_data) -> None:
             cylinder_data["X"], cylinder_data["y"]
         )
     mean, std = gp.predict(cylinder_data["Xt"])
-    assert metrics(cylinder_data["yt"], mean, std)["rmse_pct_range"] < 1.0
+    assert metrics(cylinder_data["yt"], mean, std=std)["rmse_pct_range"] < 1.0
 
 
 def test_closed_form_reference_reduces_to_lame_without_temperature_difference() -> None:
@@ -132,3 +132,22 @@ def test_closed_form_reference_reduces_to_lame_without_temperature_difference() 
     # a = 0.15 m, b = 0.2 m, p = 10 MPa.
     got = bore_hoop_stress([[2000.0, 0.05, 10.0, 0.0]])[0]
     assert got == pytest.approx(10e6 * (0.2**2 + 0.15**2) / (0.2**2 - 0.15**2), rel=1e-12)
+
+
+def test_validation_metrics_match_scipy_and_sklearn_definitions() -> None:
+    from scipy.stats import norm
+    from sklearn.metrics import mean_squared_error, r2_score
+
+    rng = np.random.default_rng(8)
+    y = rng.normal(size=400)
+    std = rng.uniform(0.2, 0.6, size=400)
+    mean = y + std * rng.normal(size=400)
+    m = metrics(y, mean, std=std)
+    assert m["rmse"] == pytest.approx(np.sqrt(mean_squared_error(y, mean)), rel=1e-12)
+    assert m["r2"] == pytest.approx(r2_score(y, mean), rel=1e-12)
+    assert m["nlpd"] == pytest.approx(-np.mean(norm.logpdf(y, loc=mean, scale=std)), rel=1e-12)
+    inside = np.abs(y - mean) <= norm.ppf(0.975) * std
+    assert m["coverage_95"] == pytest.approx(inside.mean(), abs=0)
+    assert m["max_abs_error"] == pytest.approx(np.max(np.abs(y - mean)), rel=0)
+    # Calibrated errors: 95 % of 400 draws inside, within the binomial 3-sigma band.
+    assert abs(m["coverage_95"] - 0.95) < 3 * np.sqrt(0.95 * 0.05 / 400)

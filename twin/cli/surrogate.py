@@ -330,13 +330,13 @@ def validate(
             raise click.ClickException(str(err)) from err
         mean, std = sur.predict(Xh)
         for j, o in enumerate(sur.outputs):
-            table[o] = metrics(Yh[:, j], mean[:, j], std[:, j])
+            table[o] = metrics(Yh[:, j], mean[:, j], std=std[:, j])
             units[o] = sur.units.get(o, "")
         png_path = (plot or folder / "parity.png") if job.kind == "peak" else folder / "modes.png"
         scales = {o: {"Pa": 1e-6, "1": 1e6}.get(sur.units.get(o, ""), 1.0) for o in sur.outputs}
         shown = {o: {"Pa": "MPa", "1": "microstrain"}.get(u, u) for o, u in sur.units.items()}
         png = plot_parity(
-            Yh, mean, std, names=sur.outputs, path=png_path, units=shown, scales=scales
+            Yh, mean, std=std, names=sur.outputs, path=png_path, units=shown, scales=scales
         )
         notes.append(f"[{job.kind}] {n} held-out FEM runs; parity plot: {png}")
     if as_json:
