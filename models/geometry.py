@@ -155,9 +155,8 @@ def create_wall_mesh(
     ConfigError
         If the dimensions are nonphysical.
     """
-    from mpi4py import MPI
-
     import dolfinx.mesh as dmesh
+    from mpi4py import MPI
 
     if not 0.0 < inner_radius < outer_radius:
         raise ConfigError(

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="no-untyped-call"
 r"""Axisymmetric thermo-elasticity of the wall slice with the generalised plane-strain condition.
 
 Displacement :math:`\mathbf u = (u_r, u_z)` on the r-z section. Strains (Voigt order
@@ -31,9 +32,12 @@ force :math:`N = 2\pi \int \sigma_{zz} r\,\mathrm d r` and
 :math:`\varepsilon_z = 0` (plane strain).
 
 The constitutive law is an object with ``stress(eps_e)`` (a UFL expression),
-``inelastic_strain`` (a UFL 4-vector or ``None``) and ``update(dt)``, called after each
-converged step; a Norton creep law can carry its creep strain as a quadrature or DG
-field updated there (stress relaxation), without changing the callers.
+``inelastic_strain`` (a UFL 4-vector or ``None``) and
+``update(dt, *, stress, temperature)``, called after each converged step with the UFL
+stress of that step and the temperature field; a Norton creep law
+(:math:`\dot\varepsilon_{cr} = \tfrac32 A(T)\,\sigma_{vm}^{n-1} s`) can carry its creep
+strain as a DG or quadrature field, advance it there (explicit or implicit Euler) and
+so relax the stress, without changing the callers.
 
 References
 ----------
@@ -50,6 +54,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from models._petsc import StepFailure
 from models.geometry import BORE, BOTTOM, TOP, WallMesh
 
 __all__ = ["OUTPUTS", "ConstitutiveLaw", "MechanicalSolver", "ThermoElastic"]
@@ -76,8 +81,12 @@ class ConstitutiveLaw(Protocol):
         """Return the stress 4-vector (UFL) for an elastic strain 4-vector."""
         ...
 
-    def update(self, dt: float) -> None:
-        """Advance internal variables after a converged step of length ``dt`` (s)."""
+    def update(self, dt: float, *, stress: Any, temperature: Any) -> None:
+        """Advance internal variables after a converged step of length ``dt`` (s).
+
+        ``stress`` is the UFL stress 4-vector of the converged step, ``temperature``
+        the temperature field (K).
+        """
         ...
 
 
@@ -113,16 +122,14 @@ class ThermoElastic:
             ]
         )
 
-    def update(self, dt: float) -> None:
+    def update(self, dt: float, *, stress: Any, temperature: Any) -> None:
         """Nothing to advance for an elastic law."""
 
 
 def _strain(u: Any, r: Any) -> Any:
     import ufl
 
-    return ufl.as_vector(
-        [u[0].dx(0), u[0] / r, u[1].dx(1), 0.5 * (u[0].dx(1) + u[1].dx(0))]
-    )
+    return ufl.as_vector([u[0].dx(0), u[0] / r, u[1].dx(1), 0.5 * (u[0].dx(1) + u[1].dx(0))])
 
 
 def _contract(s: Any, e: Any) -> Any:
@@ -186,7 +193,7 @@ class MechanicalSolver:
         from dolfinx import default_scalar_type, fem
         from dolfinx.fem import petsc as fem_petsc
 
-        from models._petsc import create_ksp
+        from models._petsc import LaggedSolver, create_ksp
 
         if end_condition not in ("closed", "open", "plane_strain"):
             raise ValueError(
@@ -210,9 +217,7 @@ class MechanicalSolver:
         if property_temperature is not None:
             Tp = float(property_temperature)
             d = 0.5
-            self._alpha_inst = float(
-                material.thermal_strain(Tp + d, Tp - d) / (2.0 * d)
-            )
+            self._alpha_inst = float(material.thermal_strain(Tp + d, Tp - d) / (2.0 * d))
             self.E.x.array[:] = material.E(Tp)
             self.nu.x.array[:] = material.nu(Tp)
         else:
@@ -229,7 +234,9 @@ class MechanicalSolver:
         x = ufl.SpatialCoordinate(msh)
         r = x[0]
         ds = ufl.Measure("ds", domain=msh, subdomain_data=wall.facet_tags)
-        dx = ufl.Measure("dx", domain=msh)
+        # The rational Lame coefficients of E(T), nu(T) make UFL's degree estimate ~15;
+        # 2p + 2 integrates the polynomial part of the stiffness exactly per direction.
+        dx = ufl.Measure("dx", domain=msh, metadata={"quadrature_degree": 2 * degree + 2})
         w, v = ufl.TrialFunction(self.V), ufl.TestFunction(self.V)
         self.p = fem.Constant(msh, default_scalar_type(0.0))
         eth = ufl.as_vector([self.eps_th, self.eps_th, self.eps_th, 0.0])
@@ -250,7 +257,7 @@ class MechanicalSolver:
         dofs_t = fem.locate_dofs_topological(Vz, fdim, top)
         self._top_value = fem.Constant(msh, default_scalar_type(0.0))
         self._bcs = [
-            fem.dirichletbc(default_scalar_type(0.0), dofs_b, Vz),
+            fem.dirichletbc(default_scalar_type(0.0), dofs_b, Vz),  # type: ignore[arg-type]
             fem.dirichletbc(self._top_value, dofs_t, Vz),
         ]
         length = wall.length
@@ -262,22 +269,26 @@ class MechanicalSolver:
         # output field: stresses, total strains, thermal strain
         eps_tot = _strain(self.u, r)
         s = sig(eps_tot - eps_free)
+        self.stress = s  # UFL stress 4-vector (rr, tt, zz, rz) of the current solution
         vm = ufl.sqrt(
-            0.5 * ((s[0] - s[1]) ** 2 + (s[1] - s[2]) ** 2 + (s[2] - s[0]) ** 2)
-            + 3.0 * s[3] ** 2
+            0.5 * ((s[0] - s[1]) ** 2 + (s[1] - s[2]) ** 2 + (s[2] - s[0]) ** 2) + 3.0 * s[3] ** 2
         )
         out = ufl.as_vector([s[0], s[1], s[2], vm, eps_tot[0], eps_tot[1], eps_tot[2], self.eps_th])
-        element = basix.ufl.element(
-            "DG", msh.basix_cell(), degree, shape=(len(OUTPUTS),)
-        )
+        element = basix.ufl.element("DG", msh.basix_cell(), degree, shape=(len(OUTPUTS),))
         self.W = fem.functionspace(msh, element)
         self.outputs = fem.Function(self.W, name="outputs")
         self._out_expr = fem.Expression(out, self.W.element.interpolation_points)
 
         self.A = fem_petsc.create_matrix(self._a)
         self.b = fem_petsc.create_vector(self.V)
-        self.ksp = create_ksp(msh.comm, prefix="twin_mech_", options=petsc_options)
-        self.ksp.setOperators(self.A)
+        if self.constant_elastic:
+            self.ksp = create_ksp(msh.comm, prefix="twin_mech_", options=petsc_options)
+            self.ksp.setOperators(self.A)
+            self._lagged = None
+        else:  # E(T), nu(T): lagged LU preconditioner, refactorised when CG slows down
+            self._lagged = LaggedSolver(msh.comm, prefix="twin_mech_", options=petsc_options)
+            self._lagged.set_operator(self.A)
+            self.ksp = self._lagged.ksp
         self._matrix_ready = False
         self._N_B = math.nan
         self.eps_z = 0.0
@@ -299,21 +310,27 @@ class MechanicalSolver:
         from petsc4py import PETSc
 
         t0 = time.perf_counter()
-        self._top_value.value = top_value
+        self._top_value.value = top_value  # type: ignore[assignment]
         with self.b.localForm() as loc:
             loc.set(0.0)
-        fem_petsc.assemble_vector(self.b, L)
+        fem_petsc.assemble_vector(self.b, L)  # type: ignore[arg-type]
         fem_petsc.apply_lifting(self.b, [self._a], bcs=[self._bcs])
-        self.b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        self.b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)  # type: ignore[arg-type]
         fem_petsc.set_bc(self.b, self._bcs)
         t1 = time.perf_counter()
-        self.ksp.solve(self.b, target.x.petsc_vec)
+        if self._lagged is not None:
+            self._lagged.solve(self.b, target.x.petsc_vec)
+        else:
+            self.ksp.solve(self.b, target.x.petsc_vec)
         target.x.scatter_forward()
         self.timings["assemble"] += t1 - t0
         self.timings["solve"] += time.perf_counter() - t1
         reason = self.ksp.getConvergedReason()
         if reason < 0:
-            raise RuntimeError(f"mechanical linear solve failed (PETSc KSP reason {reason})")
+            raise StepFailure(
+                f"mechanical linear solve failed (PETSc KSP reason {reason})",
+                residual=float(self.ksp.getResidualNorm()),
+            )
 
     def solve(self, pressure: float) -> float:
         """Solve for the displacement at the current temperature and bore pressure.
@@ -335,11 +352,11 @@ class MechanicalSolver:
         if not (self._matrix_ready and self.constant_elastic):
             t0 = time.perf_counter()
             self.A.zeroEntries()
-            fem_petsc.assemble_matrix(self.A, self._a, bcs=self._bcs)
+            fem_petsc.assemble_matrix(self.A, self._a, bcs=self._bcs)  # type: ignore[arg-type, misc]
             self.A.assemble()
             self.timings["assemble"] += time.perf_counter() - t0
             self._matrix_ready = False
-        self.p.value = pressure
+        self.p.value = pressure  # type: ignore[assignment]
         L = self.wall.length
         self._solve_into(self.u_A, self._L, 0.0)
         if self.end_condition == "plane_strain":
@@ -347,8 +364,8 @@ class MechanicalSolver:
         else:
             if not self._matrix_ready:
                 self._solve_into(self.u_B, self._zero_L, L)
-                self._N_B = fem.assemble_scalar(self._N_unit)
-            N_A = fem.assemble_scalar(self._N_full)
+                self._N_B = float(fem.assemble_scalar(self._N_unit).real)
+            N_A = float(fem.assemble_scalar(self._N_full).real)
             a = self.wall.inner_radius
             target = pressure * math.pi * a * a if self.end_condition == "closed" else 0.0
             eps_z = (target - N_A) / self._N_B
@@ -364,4 +381,4 @@ class MechanicalSolver:
 
     def update(self, dt: float) -> None:
         """Advance the constitutive law's internal variables after a converged step."""
-        self.law.update(dt)
+        self.law.update(dt, stress=self.stress, temperature=self.T)

@@ -59,8 +59,17 @@ RESPONSE_OUTPUTS: dict[str, str] = {
     "eps_z": "1",
     "eps_th": "1",
 }
-_COLUMNS = ("temperature", "sigma_r", "sigma_theta", "sigma_z", "sigma_vm",
-            "eps_r", "eps_theta", "eps_z", "eps_th")
+_COLUMNS = (
+    "temperature",
+    "sigma_r",
+    "sigma_theta",
+    "sigma_z",
+    "sigma_vm",
+    "eps_r",
+    "eps_theta",
+    "eps_z",
+    "eps_th",
+)
 
 
 def _default_property_temperature(cfg: Any) -> float:
@@ -117,8 +126,10 @@ def unit_responses(
 
     cfg = config
     mat = material if material is not None else get_material(cfg.component.material)
-    Tp = _default_property_temperature(cfg) if property_temperature is None else float(
-        property_temperature
+    Tp = (
+        _default_property_temperature(cfg)
+        if property_temperature is None
+        else float(property_temperature)
     )
     lo, hi = mat.temperature_range
     if not lo <= Tp <= hi:
@@ -137,7 +148,7 @@ def unit_responses(
 
     # A model of deviations: initial state 0, reference temperature 0, ambient 0.
     model = ServiceModel(cfg, material=mat, property_temperature=Tp)
-    model.thermal.T_amb.value = 0.0
+    model.thermal.T_amb.value = 0.0  # type: ignore[assignment]
     model.mechanical.reference_temperature = 0.0
     cols = [_COLUMNS.index(name) for name in RESPONSE_OUTPUTS]
 
@@ -223,7 +234,7 @@ class ModalResponse:
         """Evaluate the fitted step response at times ``t`` (s, >= 0)."""
         t = np.asarray(t, dtype=float)[..., None]
         modes = self.amplitudes * (1.0 - np.exp(-t / self.time_constants))
-        return self.direct + modes.sum(axis=-1)
+        return np.asarray(self.direct + modes.sum(axis=-1), dtype=float)
 
     def simulate(self, t: Any, input_history: Any) -> np.ndarray:
         """Response to a piecewise-linear input, by exact recursive convolution.
@@ -252,7 +263,7 @@ class ModalResponse:
             )
         y = self.direct * u
         if self.amplitudes.size == 0 or t.size < 2:
-            return y + np.sum(self.amplitudes) * u
+            return np.asarray(y + np.sum(self.amplitudes) * u, dtype=float)
         dt = np.diff(t)
         if np.any(dt <= 0):
             raise ValueError("t must be strictly increasing")
@@ -295,7 +306,7 @@ def _fit_one(t: np.ndarray, y: np.ndarray, n_modes: int, *, with_direct: bool) -
     def resid(theta: np.ndarray) -> np.ndarray:
         Phi = basis(theta)
         coef, *_ = np.linalg.lstsq(Phi, yn, rcond=None)
-        return Phi @ coef - yn
+        return np.asarray(Phi @ coef - yn, dtype=float)
 
     best = None
     for span in ((3.0, 0.3), (1.0, 0.1), (10.0, 1.0)):
@@ -343,7 +354,7 @@ class ModalSet:
         return iter(self.responses)
 
     def __len__(self) -> int:
-        """Number of fitted responses."""
+        """Return the number of fitted responses."""
         return len(self.responses)
 
     def simulate(
@@ -369,7 +380,7 @@ class ModalSet:
         """
         tf = np.asarray(fluid_temperature, dtype=float)
         y = self[(output, location, "fluid_temperature")].simulate(t, tf - tf[0])
-        return y + self[(output, location, "pressure")].simulate(t, pressure)
+        return np.asarray(y + self[(output, location, "pressure")].simulate(t, pressure))
 
     def to_dataset(self) -> Any:
         """Store the modes as an xarray Dataset (padded modes have amplitude 0, tau NaN)."""
@@ -390,7 +401,11 @@ class ModalSet:
         dims = ("output", "location", "input")
         return xr.Dataset(
             {
-                "gain": (dims, gain, {"long_name": "static gain", "units": "output unit per input unit"}),
+                "gain": (
+                    dims,
+                    gain,
+                    {"long_name": "static gain", "units": "output unit per input unit"},
+                ),
                 "direct": (dims, direct, {"long_name": "instantaneous part"}),
                 "amplitude": ((*dims, "mode"), amp, {"long_name": "mode amplitude b_i"}),
                 "time_constant": ((*dims, "mode"), tau, {"units": "s"}),

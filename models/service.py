@@ -42,7 +42,9 @@ HISTORY_VARIABLES: dict[str, tuple[str, str]] = {
 }
 
 
-def time_grid(duration: float, dt: float, special: tuple[float, ...] | list[float] = ()) -> np.ndarray:
+def time_grid(
+    duration: float, dt: float, special: tuple[float, ...] | list[float] = ()
+) -> np.ndarray:
     """Uniform time grid from 0 to ``duration`` with the special times snapped onto it.
 
     Parameters
@@ -102,6 +104,8 @@ class ServiceModel:
         Overrides the config's material (e.g. ``Material.constant`` for verification).
     property_temperature : float, optional
         Freeze all properties at this temperature (K): a linear model.
+    max_picard_iterations : int, optional
+        Largest number of Picard iterations of a thermal step.
 
     Attributes
     ----------
@@ -115,6 +119,7 @@ class ServiceModel:
         *,
         material: Any = None,
         property_temperature: float | None = None,
+        max_picard_iterations: int = 30,
     ) -> None:
         from models.geometry import create_wall_mesh
         from models.materials import get_material
@@ -143,6 +148,7 @@ class ServiceModel:
             initial_temperature=th.initial_temperature,
             property_temperature=property_temperature,
             petsc_options=options,
+            max_iterations=max_picard_iterations,
         )
         self.mechanical = MechanicalSolver(
             self.wall,
@@ -185,7 +191,11 @@ def _dataset(
     names = [loc.name for loc in cfg.locations]
     data_vars: dict[str, Any] = {}
     for j, (name, (unit, long_name)) in enumerate(HISTORY_VARIABLES.items()):
-        data_vars[name] = (("time", "location"), hist[:, :, j], {"units": unit, "long_name": long_name})
+        data_vars[name] = (
+            ("time", "location"),
+            hist[:, :, j],
+            {"units": unit, "long_name": long_name},
+        )
     data_vars["fluid_temperature"] = (
         ("time",),
         np.asarray(cfg.loads.fluid_temperature_at(times), dtype=float),
@@ -235,6 +245,7 @@ def solve(
     material: Any = None,
     property_temperature: float | None = None,
     on_field: Callable[[float, ServiceModel], None] | None = None,
+    max_picard_iterations: int = 30,
 ) -> Any:
     """Run the service model over the config's load history.
 
@@ -252,6 +263,9 @@ def solve(
         Freeze the properties at this temperature (K), making the model linear.
     on_field : callable, optional
         ``on_field(t, model)`` called at each field time (e.g. to write XDMF files).
+    max_picard_iterations : int, optional
+        Largest number of Picard iterations per thermal step before the step counts
+        as diverged.
 
     Returns
     -------
@@ -265,7 +279,7 @@ def solve(
     SolverDivergedError
         If a step fails; ``partial`` holds the dataset up to the last converged step.
     """
-    from models.thermal import PicardDivergence
+    from models._petsc import StepFailure
 
     cfg = config
     duration = float(cfg.loads.duration)
@@ -277,7 +291,12 @@ def solve(
                 f"[0, {duration / 3600.0}] h; pick a time inside it"
             )
     times = time_grid(duration, cfg.solver.time_step, [*field_times, *cfg.loads.time])
-    model = ServiceModel(cfg, material=material, property_temperature=property_temperature)
+    model = ServiceModel(
+        cfg,
+        material=material,
+        property_temperature=property_temperature,
+        max_picard_iterations=max_picard_iterations,
+    )
     n_loc = len(cfg.locations)
     hist = np.full((times.size, n_loc, len(HISTORY_VARIABLES)), np.nan)
     profiles: list[np.ndarray] = []
@@ -296,37 +315,44 @@ def solve(
             if on_field is not None:
                 on_field(t, model)
 
-    model.mechanical.solve(float(pressure[0]))
-    record(0)
     bar = None
     if progress:
         from tqdm import tqdm
 
         bar = tqdm(total=times.size - 1, desc=f"solve {cfg.component.name}", unit="step")
     try:
-        for i in range(1, times.size):
-            dt = float(times[i] - times[i - 1])
+        for i in range(times.size):
+            dt = float(times[i] - times[i - 1]) if i else 0.0
             try:
-                model.thermal.step(dt, float(fluid[i]))
+                if i:
+                    model.thermal.step(dt, float(fluid[i]))
                 model.mechanical.solve(float(pressure[i]))
-            except (PicardDivergence, RuntimeError) as err:
+            except StepFailure as err:
                 partial = _dataset(
-                    cfg, model.material, times[:i], hist[:i], recorded_fields, profiles,
-                    r_profile, complete=False,
+                    cfg,
+                    model.material,
+                    times[:i],
+                    hist[:i],
+                    recorded_fields,
+                    profiles,
+                    r_profile,
+                    complete=False,
                 )
                 residual = float(getattr(err, "residual", math.nan))
                 raise SolverDivergedError(
                     f"step {i} (t = {times[i]:.6g} s, dt = {dt:.6g} s) failed: {err}; "
-                    f"last residual {residual:.3e}. Fix: reduce solver.time_step_s or check "
-                    "the loads; results up to the previous step are in .partial",
+                    f"last residual {residual:.3e}. Fix: reduce solver.time_step_s, check "
+                    "the loads or solver.petsc_options; results up to the previous step are "
+                    "in .partial",
                     step=i,
                     time=float(times[i]),
                     residual=residual,
                     partial=partial,
                 ) from err
-            model.mechanical.update(dt)
+            if i:
+                model.mechanical.update(dt)
             record(i)
-            if bar is not None:
+            if bar is not None and i:
                 bar.update(1)
     finally:
         if bar is not None:

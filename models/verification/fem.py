@@ -1,3 +1,4 @@
+# mypy: disable-error-code="no-untyped-call"
 """Verification of the FEM service model against analytical and series solutions.
 
 Groups (each returns a list of :class:`~models.verification.CaseResult`):
@@ -70,7 +71,10 @@ def _wall(radial_cells: int, axial_cells: int = 1) -> Any:
     from models.geometry import create_wall_mesh
 
     return create_wall_mesh(
-        inner_radius=_A, outer_radius=_B, length=_L, radial_cells=radial_cells,
+        inner_radius=_A,
+        outer_radius=_B,
+        length=_L,
+        radial_cells=radial_cells,
         axial_cells=axial_cells,
     )
 
@@ -81,8 +85,13 @@ def _steady(radial_cells: int, degree: int) -> tuple[Any, Any, Callable[[np.ndar
     hi, ho, Tf, Tamb = 2000.0, 50.0, 800.0, 300.0
     wall = _wall(radial_cells)
     th = ThermalSolver(
-        wall, material=_material(), degree=degree, bore_htc=hi, outer_htc=ho,
-        ambient_temperature=Tamb, initial_temperature=Tamb,
+        wall,
+        material=_material(),
+        degree=degree,
+        bore_htc=hi,
+        outer_htc=ho,
+        ambient_temperature=Tamb,
+        initial_temperature=Tamb,
     )
     th.step(1e15, Tf)  # backward Euler with an infinite step is the steady problem
     q = (Tf - Tamb) / (1.0 / (_A * hi) + math.log(_B / _A) / _K + 1.0 / (_B * ho))
@@ -103,8 +112,13 @@ def steady_conduction() -> list[CaseResult]:
     rise = 800.0 - 300.0
     return [
         compare(
-            "fem/steady_conduction", f"T at r={pts.radius[i]:.4f} m (worst of 41), K",
-            Th[i], exact(pts.radius[i : i + 1])[0], tolerance=1e-3, source=_SRC_LOG, scale=rise,
+            "fem/steady_conduction",
+            f"T at r={pts.radius[i]:.4f} m (worst of 41), K",
+            Th[i],
+            exact(pts.radius[i : i + 1])[0],
+            tolerance=1e-3,
+            source=_SRC_LOG,
+            scale=rise,
         )
     ]
 
@@ -120,7 +134,11 @@ def thermal_stress_cylinder() -> list[CaseResult]:
     th = ThermalSolver(wall, material=mat, degree=2, bore_htc=0.0, initial_temperature=To)
     th.set_temperature(lambda x: To + (Ti - To) * np.log(_B / x[0]) / math.log(_B / _A))
     me = MechanicalSolver(
-        wall, temperature=th.T, material=mat, degree=2, reference_temperature=To,
+        wall,
+        temperature=th.T,
+        material=mat,
+        degree=2,
+        reference_temperature=To,
         end_condition="closed",
     )
     me.solve(0.0)
@@ -141,8 +159,13 @@ def thermal_stress_cylinder() -> list[CaseResult]:
         for k, where in enumerate(("inner", "outer")):
             out.append(
                 compare(
-                    "fem/thermal_stress_cylinder", f"{name} at {where} radius, Pa",
-                    vals[k, j], ref[name][k], tolerance=0.01, source=_SRC_TG, scale=peak,
+                    "fem/thermal_stress_cylinder",
+                    f"{name} at {where} radius, Pa",
+                    vals[k, j],
+                    ref[name][k],
+                    tolerance=0.01,
+                    source=_SRC_TG,
+                    scale=peak,
                 )
             )
     return out
@@ -158,7 +181,11 @@ def lame_closed() -> list[CaseResult]:
     mat = _material()
     th = ThermalSolver(wall, material=mat, degree=2, bore_htc=0.0, initial_temperature=300.0)
     me = MechanicalSolver(
-        wall, temperature=th.T, material=mat, degree=2, reference_temperature=300.0,
+        wall,
+        temperature=th.T,
+        material=mat,
+        degree=2,
+        reference_temperature=300.0,
         end_condition="closed",
     )
     me.solve(p)
@@ -175,8 +202,13 @@ def lame_closed() -> list[CaseResult]:
             scale = peak if name == "sigma_r" else None
             out.append(
                 compare(
-                    "fem/lame_closed", f"{name} at {where} radius, Pa", vals[k, j],
-                    ref[name][k], tolerance=0.005, source=_SRC_LAME, scale=scale,
+                    "fem/lame_closed",
+                    f"{name} at {where} radius, Pa",
+                    vals[k, j],
+                    ref[name][k],
+                    tolerance=0.005,
+                    source=_SRC_LAME,
+                    scale=scale,
                 )
             )
     return out
@@ -246,8 +278,13 @@ def transient_series() -> list[CaseResult]:
         for j, name in enumerate(names):
             out.append(
                 compare(
-                    "fem/transient_series", f"T {name} at Fo={fo:g} (t={t:.1f} s), K", Th[j],
-                    Tex[j], tolerance=0.01, source=_SRC_SERIES, scale=Tf - T0,
+                    "fem/transient_series",
+                    f"T {name} at Fo={fo:g} (t={t:.1f} s), K",
+                    Th[j],
+                    Tex[j],
+                    tolerance=0.01,
+                    source=_SRC_SERIES,
+                    scale=Tf - T0,
                 )
             )
     return out
@@ -265,11 +302,17 @@ def superposition() -> list[CaseResult]:
         "component": {"name": "verif", "material": "grade91"},
         "geometry": {"inner_radius_m": _A, "outer_radius_m": _B, "length_m": _L},
         "mesh": {"radial_cells": 24, "axial_cells": 1, "degree": 2},
-        "thermal": {"bore_htc_W_m2K": 2000.0, "outer": "insulated",
-                    "initial_temperature_degC": 200.0},
+        "thermal": {
+            "bore_htc_W_m2K": 2000.0,
+            "outer": "insulated",
+            "initial_temperature_degC": 200.0,
+        },
         "mechanical": {"end_condition": "closed", "reference_temperature_degC": 20.0},
-        "loads": {"time_h": [0.0, 0.5, 1.0], "fluid_temperature_degC": [200.0, 400.0, 400.0],
-                  "pressure_MPa": [1.0, 10.0, 10.0]},
+        "loads": {
+            "time_h": [0.0, 0.5, 1.0],
+            "fluid_temperature_degC": [200.0, 400.0, 400.0],
+            "pressure_MPa": [1.0, 10.0, 10.0],
+        },
         "solver": {"time_step_s": 4.0},
     }
     cfg = parse_config(raw)
@@ -281,14 +324,21 @@ def superposition() -> list[CaseResult]:
     for loc in ("bore", "outer"):
         direct = ds["sigma_theta"].sel(location=loc).values
         conv = modes.simulate(
-            "sigma_theta", loc, t, fluid_temperature=ds["fluid_temperature"].values,
+            "sigma_theta",
+            loc,
+            t,
+            fluid_temperature=ds["fluid_temperature"].values,
             pressure=ds["pressure"].values,
         )
         i = int(np.argmax(np.abs(conv - direct)))
         out.append(
             compare(
-                "fem/superposition", f"sigma_theta {loc} at t={t[i]:.0f} s (worst), Pa",
-                conv[i], direct[i], tolerance=0.01, source=_SRC_SUP,
+                "fem/superposition",
+                f"sigma_theta {loc} at t={t[i]:.0f} s (worst), Pa",
+                conv[i],
+                direct[i],
+                tolerance=0.01,
+                source=_SRC_SUP,
                 scale=float(np.max(np.abs(direct))),
             )
         )
@@ -322,8 +372,12 @@ def mesh_convergence() -> list[CaseResult]:
         order = math.log(err[-2] / err[-1]) / math.log(cells[-1] / cells[-2])
         out.append(
             compare(
-                "fem/mesh_convergence", f"observed L2 order, degree {degree} (n={cells})",
-                order, degree + 1.0, tolerance=0.1, source=_SRC_ORDER,
+                "fem/mesh_convergence",
+                f"observed L2 order, degree {degree} (n={cells})",
+                order,
+                degree + 1.0,
+                tolerance=0.1,
+                source=_SRC_ORDER,
             )
         )
     return out

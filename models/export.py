@@ -1,0 +1,207 @@
+# mypy: disable-error-code="no-untyped-call"
+"""Export of service-model results: XDMF fields for ParaView, PNG renderings and plots.
+
+* :class:`XDMFFieldWriter` writes temperature, displacement and the stress/strain
+  outputs at each field time into one XDMF/HDF5 file (fields interpolated to the
+  mesh's degree-1 Lagrange space, as XDMF stores them).
+* :func:`render_quarter_pipe` revolves a radial profile of the dataset into a 3-D
+  quarter pipe and renders it off-screen with pyvista.
+* :func:`plot_histories` draws the load and response histories with matplotlib.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+import numpy as np
+
+__all__ = ["XDMFFieldWriter", "plot_histories", "render_quarter_pipe"]
+
+
+class XDMFFieldWriter:
+    """Write the fields of a :class:`~models.service.ServiceModel` at field times.
+
+    Use it as the ``on_field`` callback of :func:`models.service.solve` and close it
+    afterwards (or use it as a context manager).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Output ``.xdmf`` file (an ``.h5`` file is written next to it).
+    """
+
+    def __init__(self, path: str | pathlib.Path) -> None:
+        self.path = pathlib.Path(path)
+        self._file: Any = None
+        self._funcs: list[tuple[Any, Any]] = []
+
+    def _open(self, model: Any) -> None:
+        from dolfinx import fem, io
+
+        from models.mechanical import OUTPUTS
+
+        msh = model.wall.mesh
+        self._file = io.XDMFFile(msh.comm, str(self.path), "w")
+        self._file.write_mesh(msh)
+        P1 = fem.functionspace(msh, ("Lagrange", 1))
+        P1v = fem.functionspace(msh, ("Lagrange", 1, (msh.geometry.dim,)))
+        pts = P1.element.interpolation_points
+        T1 = fem.Function(P1, name="temperature")
+        self._funcs.append((T1, fem.Expression(model.thermal.T, pts)))
+        u1 = fem.Function(P1v, name="displacement")
+        self._funcs.append(
+            (u1, fem.Expression(model.mechanical.u, P1v.element.interpolation_points))
+        )
+        out = model.mechanical.outputs
+        for j, (name, _) in enumerate(OUTPUTS):
+            self._funcs.append((fem.Function(P1, name=name), fem.Expression(out[j], pts)))
+
+    def __call__(self, t: float, model: Any) -> None:
+        """Write the current fields at time ``t`` (s)."""
+        if self._file is None:
+            self._open(model)
+        model.mechanical.compute_outputs()
+        for f, expr in self._funcs:
+            f.interpolate(expr)
+            self._file.write_function(f, t)
+
+    def close(self) -> None:
+        """Close the file."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> XDMFFieldWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def render_quarter_pipe(
+    ds: Any,
+    path: str | pathlib.Path,
+    *,
+    variable: str = "sigma_theta",
+    time_index: int | None = None,
+    window_size: tuple[int, int] = (900, 700),
+) -> pathlib.Path:
+    """Render a radial profile revolved into a 3-D quarter pipe, off-screen, to PNG.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Result of :func:`models.service.solve` with profiles (``time_field``, ``r``).
+    path : str or pathlib.Path
+        PNG file to write.
+    variable : str, optional
+        Base name of the profile (``"sigma_theta"``, ``"temperature"``, ...).
+    time_index : int, optional
+        Index along ``time_field``; by default the field time with the largest
+        through-wall range of the variable (the most telling picture).
+    window_size : tuple of int, optional
+        Image size in pixels.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    import pyvista as pv
+
+    pv.OFF_SCREEN = True
+    all_profiles = np.asarray(ds[f"{variable}_profile"].values, dtype=float)
+    if time_index is None:
+        time_index = int(np.argmax(np.ptp(all_profiles, axis=1)))
+    prof = ds[f"{variable}_profile"].isel(time_field=time_index)
+    r = np.asarray(ds["r"].values, dtype=float)
+    values = np.asarray(prof.values, dtype=float)
+    unit = ds[f"{variable}_profile"].attrs.get("units", "")
+    scale, label = 1.0, f"{variable} [{unit}]"
+    if unit == "Pa":
+        scale, label = 1e-6, f"{variable} [MPa]"
+    elif unit == "K":
+        scale, label = 1.0, f"{variable} [degC]"
+        values = values - 273.15
+    wall = float(r[-1] - r[0])
+    theta = np.linspace(0.0, 0.5 * np.pi, 49)
+    z = np.linspace(0.0, 3.0 * wall, 7)
+    R, TH, Z = np.meshgrid(r, theta, z, indexing="ij")
+    grid = pv.StructuredGrid(R * np.cos(TH), R * np.sin(TH), Z)
+    field = np.broadcast_to(values[:, None, None] * scale, R.shape)
+    grid.point_data[label] = field.ravel(order="F")
+    plotter = pv.Plotter(off_screen=True, window_size=list(window_size))
+    plotter.add_mesh(
+        grid,
+        scalars=label,
+        cmap="coolwarm",
+        show_edges=False,
+        scalar_bar_args={"fmt": "%.1f", "title": label},
+    )
+    t_h = float(ds["time_field"].values[time_index]) / 3600.0
+    plotter.add_text(
+        f"{ds.attrs.get('component', '')}: {variable} at t = {t_h:.2f} h", font_size=10
+    )
+    # look from inside the pipe, above the end face: bore, end section and outer edge
+    plotter.view_vector((-1.0, -1.0, 1.4), viewup=(0.0, 0.0, 1.0))  # type: ignore[arg-type]
+    plotter.camera.zoom(1.1)
+    path = pathlib.Path(path)
+    plotter.screenshot(str(path))
+    plotter.close()
+    return path
+
+
+def plot_histories(ds: Any, path: str | pathlib.Path) -> pathlib.Path:
+    """Plot loads, temperatures and stresses at the critical locations to a PNG file.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Result of :func:`models.service.solve`.
+    path : str or pathlib.Path
+        PNG file to write.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t_h = ds["time"].values / 3600.0
+    fig, axes = plt.subplots(4, 1, figsize=(8, 11), sharex=True)
+    ax = axes[0]
+    ax.plot(t_h, ds["fluid_temperature"].values - 273.15, color="C3", label="fluid temperature")
+    ax.set_ylabel("T_f [degC]")
+    ax2 = ax.twinx()
+    ax2.plot(t_h, ds["pressure"].values / 1e6, color="C0", ls="--", label="pressure")
+    ax2.set_ylabel("p [MPa]")
+    ax.legend(
+        [ax.lines[0], ax2.lines[0]],
+        ["fluid temperature", "pressure"],
+        loc="lower right",
+        fontsize=8,
+    )
+    ax.set_title(f"{ds.attrs.get('component', '')} ({ds.attrs.get('material', '')})")
+    locs = [loc for loc in ds["location"].values if loc in ("bore", "mid_wall", "outer")]
+    for loc in locs:
+        sel = ds.sel(location=loc)
+        axes[1].plot(t_h, sel["temperature"].values - 273.15, label=loc)
+        axes[2].plot(t_h, sel["sigma_theta"].values / 1e6, label=loc)
+        axes[3].plot(t_h, sel["sigma_vm"].values / 1e6, label=loc)
+    axes[1].set_ylabel("metal T [degC]")
+    axes[2].set_ylabel("hoop stress [MPa]")
+    axes[3].set_ylabel("von Mises [MPa]")
+    axes[3].set_xlabel("time [h]")
+    for a in axes[1:]:
+        a.legend(loc="best", fontsize=8)
+        a.grid(alpha=0.3)
+    fig.tight_layout()
+    path = pathlib.Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
