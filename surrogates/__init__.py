@@ -1,5 +1,24 @@
 """Fast, uncertainty-aware stand-ins for the FEM service models.
 
+A component's ``[surrogate]`` config section names the uncertain or slowly changing
+inputs and their ranges (:class:`ParameterSpace`); a design of experiments
+(:func:`design_points`) runs the FEM on Dask into a resumable zarr store
+(:func:`run_campaign` with :class:`FemResponses` for steady/peak quantities or
+``ModeResponses`` for unit-response modes); :func:`fit_from_campaign` trains a batch of
+exact GPs (:class:`GPSurrogate`); :func:`metrics` and :func:`plot_parity` check it on
+held-out runs; :func:`save_surrogate` / :func:`load_surrogate` persist it without
+pickle and refuse it for another component. :func:`active_learning` adds runs where
+the GP is least certain. The ``twin surrogate`` CLI drives all of it::
+
+    twin surrogate train examples/grade91_surrogate.toml --workers 2
+    twin surrogate validate examples/grade91_surrogate.toml --json
+
+In Python::
+
+    from surrogates import load_surrogate
+    sur = load_surrogate("grade91_surrogate.surrogate/model", config=cfg)
+    mean, std = sur.predict({"thermal.bore_htc_W_m2K": 3000.0, ...})
+
 Public names are imported lazily (PEP 562), so ``import surrogates`` does not load
 torch or GPyTorch until a GP is used.
 """
