@@ -4,7 +4,7 @@ A component's ``[surrogate]`` config section names the uncertain or slowly chang
 inputs and their ranges (:class:`ParameterSpace`); a design of experiments
 (:func:`design_points`) runs the FEM on Dask into a resumable zarr store
 (:func:`run_campaign` with :class:`FemResponses` for steady/peak quantities or
-``ModeResponses`` for unit-response modes); :func:`fit_from_campaign` trains a batch of
+:class:`ModeResponses` for unit-response modes); :func:`fit_from_campaign` trains a batch of
 exact GPs (:class:`GPSurrogate`); :func:`metrics` and :func:`plot_parity` check it on
 held-out runs; :func:`save_surrogate` / :func:`load_surrogate` persist it without
 pickle and refuse it for another component. :func:`active_learning` adds runs where
@@ -39,6 +39,7 @@ _EXPORTS = {
     "FemResponses": "surrogates.targets",
     "GPSurrogate": "surrogates.gp",
     "MetadataMismatchError": "surrogates.errors",
+    "ModeResponses": "surrogates.targets",
     "NotFittedError": "surrogates.errors",
     "PEAK_OUTPUTS": "surrogates.targets",
     "Parameter": "surrogates.space",
@@ -52,6 +53,7 @@ _EXPORTS = {
     "fit_from_campaign": "surrogates.train",
     "load_surrogate": "surrogates.persistence",
     "metrics": "surrogates.validation",
+    "mode_output_names": "surrogates.targets",
     "peak_quantities": "surrogates.targets",
     "plot_parity": "surrogates.validation",
     "run_campaign": "surrogates.campaign",
@@ -81,6 +83,7 @@ __all__ = [
     "FemResponses",
     "GPSurrogate",
     "MetadataMismatchError",
+    "ModeResponses",
     "NotFittedError",
     "PEAK_OUTPUTS",
     "Parameter",
@@ -94,6 +97,7 @@ __all__ = [
     "fit_from_campaign",
     "load_surrogate",
     "metrics",
+    "mode_output_names",
     "peak_quantities",
     "plot_parity",
     "run_campaign",
