@@ -272,8 +272,8 @@ def fem_section(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     dh = run_campaign(
         fn, Xh, names=space.names, store=work / "holdout.zarr", n_workers=2, progress=True
     )
-    X, Y = training_arrays(ds, space=space, outputs=outputs)
-    Xh, Yh = training_arrays(dh, space=space, outputs=outputs)
+    X, Y = training_arrays(ds, names=space.names, outputs=outputs)
+    Xh, Yh = training_arrays(dh, names=space.names, outputs=outputs)
     print(f"training campaign: {args.n_train} runs in {train_campaign_s:.1f} s on 2 workers")
     X4 = design_points(space, 10_000, method="random", rng=rng)
     res = _compare("FEM held-out", X, Y, Xh, Yh, outputs, space.bounds, seed=args.seed, X4=X4)

@@ -17,7 +17,7 @@ __all__ = ["training_arrays", "fit_from_campaign"]
 
 
 def training_arrays(
-    ds: Any, *, space: ParameterSpace, outputs: Sequence[str]
+    ds: Any, *, names: Sequence[str], outputs: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(X, Y)`` of a campaign dataset, refusing unfinished or non-finite runs.
 
@@ -27,10 +27,10 @@ def training_arrays(
         Naming the run (index and parameter values) that is not done or holds a
         non-finite value, or a parameter/output the dataset lacks.
     """
-    names = [str(p) for p in ds["param"].values]
-    if names != list(space.names):
+    stored = [str(p) for p in ds["param"].values]
+    if stored != list(names):
         raise TrainingDataError(
-            f"campaign: parameters {names} differ from the surrogate space {list(space.names)}; "
+            f"campaign: parameters {stored} differ from the surrogate space {list(names)}; "
             "run the campaign of this [surrogate] section"
         )
     missing = [o for o in outputs if o not in ds.data_vars]
@@ -93,7 +93,7 @@ def fit_from_campaign(
     -------
     ComponentSurrogate
     """
-    X, Y = training_arrays(ds, space=space, outputs=outputs)
+    X, Y = training_arrays(ds, names=space.names, outputs=outputs)
     gp = GPSurrogate(**{**dict(gp_params or {}), "bounds": space.bounds}).fit(X, Y)
     prov = {**dict(provenance or {}), "n_train": int(X.shape[0])}
     return ComponentSurrogate(

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from surrogates.active import active_learning, select_batch
 from surrogates.analytic import (
@@ -60,6 +61,26 @@ def test_campaign_on_local_cluster_stores_exact_values_and_resumes(tmp_path: Pat
     changed = np.flatnonzero(resumed["elapsed_s"].values != ds["elapsed_s"].values)
     assert changed.tolist() == [3, 7]
     np.testing.assert_allclose(resumed["bore_hoop_stress"].values, bore_hoop_stress(X), rtol=1e-14)
+    # Training refuses a non-finite value or an unfinished run, naming the run.
+    from surrogates.errors import TrainingDataError
+    from surrogates.train import training_arrays
+
+    X_ok, Y_ok = training_arrays(resumed, names=ANALYTIC_NAMES, outputs=["bore_hoop_stress"])
+    np.testing.assert_allclose(Y_ok[:, 0], bore_hoop_stress(X), rtol=1e-14)
+    group["bore_hoop_stress"][5] = np.inf
+    with pytest.raises(TrainingDataError, match=r"run 5 at .* bore_hoop_stress = inf"):
+        training_arrays(
+            xr.open_zarr(store, consolidated=False),
+            names=ANALYTIC_NAMES,
+            outputs=["bore_hoop_stress"],
+        )
+    group["status"][9] = 0
+    with pytest.raises(TrainingDataError, match=r"run 9 .* not finished"):
+        training_arrays(
+            xr.open_zarr(store, consolidated=False),
+            names=ANALYTIC_NAMES,
+            outputs=["bore_hoop_stress"],
+        )
     with pytest.raises(CampaignError, match="another design"):
         run_campaign(closed_form_response, X[:6], names=ANALYTIC_NAMES, store=store, progress=False)
 

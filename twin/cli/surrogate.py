@@ -325,7 +325,7 @@ def validate(
             purpose="holdout",
         )
         try:
-            Xh, Yh = training_arrays(ds, space=job.space, outputs=sur.outputs)
+            Xh, Yh = training_arrays(ds, names=job.space.names, outputs=sur.outputs)
         except SurrogateError as err:
             raise click.ClickException(str(err)) from err
         mean, std = sur.predict(Xh)
