@@ -40,7 +40,10 @@ _PACKAGES = (
     "distributed",
     "torch",
     "gpytorch",
-    "fenics-dolfinx",
+    "dolfinx-solver-real",
+    "fenics-basix",
+    "fenics-ffcx",
+    "fenics-ufl",
     "materials-twin",
 )
 
