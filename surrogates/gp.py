@@ -46,6 +46,7 @@ __all__ = ["KERNELS", "GPSurrogate"]
 
 KERNELS = ("matern12", "matern32", "matern52", "rbf")
 _DTYPE = torch.float64
+_SMALL = 32  # up to this many points, predict in NumPy (lower fixed cost than torch)
 
 
 def _make_exact_gp(
@@ -95,6 +96,19 @@ def _make_exact_gp(
             )
 
     return _BatchExactGP()
+
+
+def _correlation_np(r: NDArray[np.float64], kernel: str) -> NDArray[np.float64]:
+    """NumPy twin of :func:`_correlation` (the few-point prediction path)."""
+    if kernel == "rbf":
+        return np.exp(-0.5 * r * r)
+    if kernel == "matern12":
+        return np.exp(-r)
+    if kernel == "matern32":
+        t = math.sqrt(3.0) * r
+        return (1.0 + t) * np.exp(-t)
+    t = math.sqrt(5.0) * r
+    return (1.0 + t + t * t / 3.0) * np.exp(-t)
 
 
 def _correlation(r: torch.Tensor, kernel: str) -> torch.Tensor:
@@ -457,6 +471,16 @@ class GPSurrogate:
         self._alpha = torch.cholesky_solve(resid, L)  # (b, n, 1)
         self._hyper_cache = (ls, s, noise, c)
         self._train_x_scaled = x.unsqueeze(0) / ls  # (b, n, d): reused by every prediction
+        eye = torch.eye(n, dtype=_DTYPE).expand(L.shape[0], n, n)
+        self._np_cache = (
+            ls[:, 0, :].numpy().copy(),
+            s.numpy().copy(),
+            noise.numpy().copy(),
+            c.numpy().copy(),
+            self._train_x_scaled.numpy().copy(),
+            self._alpha[..., 0].numpy().copy(),
+            torch.linalg.solve_triangular(L, eye, upper=False).numpy().copy(),  # L^-1
+        )
         self.lengthscale_ = ls[:, 0, :].numpy().copy()
         self.outputscale_ = s.numpy().copy()
         self.noise_ = noise.numpy().copy()
@@ -470,7 +494,7 @@ class GPSurrogate:
 
     def _normalise(
         self, X: ArrayLike, *, extrapolation: str
-    ) -> tuple[torch.Tensor, NDArray[np.float64]]:
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         self._check_fitted()
         Xa = np.asarray(X, dtype=np.float64)
         if Xa.ndim == 1:
@@ -493,7 +517,7 @@ class GPSurrogate:
             )
         if extrapolation not in ("raise", "flag"):
             raise ValueError(f"extrapolation: must be 'raise' or 'flag' (got {extrapolation!r})")
-        return torch.as_tensor(U, dtype=_DTYPE), outside
+        return U, outside
 
     def predict(
         self,
@@ -526,7 +550,12 @@ class GPSurrogate:
             Only with ``return_flags=True``.
         """
         U, outside = self._normalise(X, extrapolation=extrapolation)
-        mean_n, var_n = self._predict_normalised(U, block_size=block_size)
+        if U.shape[0] <= _SMALL:
+            mean_n, var_n = self._predict_small(U)
+        else:
+            mean_n, var_n = self._predict_normalised(
+                torch.as_tensor(U, dtype=_DTYPE), block_size=block_size
+            )
         flags = outside.any(axis=1)
         if flags.any():
             ls = self.lengthscale_  # (b, d)
@@ -549,11 +578,34 @@ class GPSurrogate:
         gets a mean, and the caller is expected to look at :meth:`predict`'s flags.
         """
         U, _ = self._normalise(X, extrapolation=extrapolation)
-        _, _, _, c = self._hyper()
-        with torch.no_grad():
-            mean_n = ((self._cross(U, self._train_x) @ self._alpha)[..., 0] + c[:, None]).numpy()
+        if U.shape[0] <= _SMALL:
+            mean_n = self._predict_small(U, variance=False)[0]
+        else:
+            _, _, _, c = self._hyper()
+            u = torch.as_tensor(U, dtype=_DTYPE)
+            with torch.no_grad():
+                mean_n = (
+                    (self._cross(u, self._train_x) @ self._alpha)[..., 0] + c[:, None]
+                ).numpy()
         mean = mean_n.T * self.y_scale_ + self.y_mean_
         return mean[:, 0] if self._one_d else mean
+
+    def _predict_small(
+        self, U: NDArray[np.float64], *, variance: bool = True
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """NumPy path for a few points (no torch dispatch overhead): ``(b, m)`` arrays."""
+        ls, s, noise, c, xs, alpha, linv = self._np_cache
+        diff = U[None, :, None, :] / ls[:, None, None, :] - xs[:, None, :, :]  # (b, m, n, d)
+        r = np.sqrt(np.einsum("bmnd,bmnd->bmn", diff, diff))
+        Ks = s[:, None, None] * _correlation_np(r, self.kernel)  # (b, m, n)
+        mean = np.einsum("bmn,bn->bm", Ks, alpha) + c[:, None]
+        if not variance:
+            return mean, mean
+        v = np.einsum("bkn,bmn->bmk", linv, Ks)
+        var = s[:, None] - np.einsum("bmk,bmk->bm", v, v)
+        if self.include_noise:
+            var = var + noise[:, None]
+        return mean, np.maximum(var, 1e-300)
 
     def _predict_normalised(
         self, U: torch.Tensor, *, block_size: int = 16384
@@ -575,7 +627,7 @@ class GPSurrogate:
 
     def posterior_covariance(self, X: ArrayLike) -> NDArray[np.float64]:
         """Latent posterior covariance ``(n_outputs, n, n)`` in standardised output units."""
-        U, _ = self._normalise(X, extrapolation="flag")
+        U = torch.as_tensor(self._normalise(X, extrapolation="flag")[0], dtype=_DTYPE)
         with torch.no_grad():
             Ks = self._cross(U, self._train_x)
             v = torch.linalg.solve_triangular(self._chol, Ks.transpose(-1, -2), upper=False)
@@ -601,7 +653,7 @@ class GPSurrogate:
         """
         import gpytorch
 
-        U, _ = self._normalise(X, extrapolation="raise")
+        U = torch.as_tensor(self._normalise(X, extrapolation="raise")[0], dtype=_DTYPE)
         model = self.model_
         model.eval()
         model.likelihood.eval()

@@ -151,3 +151,13 @@ def test_validation_metrics_match_scipy_and_sklearn_definitions() -> None:
     assert m["max_abs_error"] == pytest.approx(np.max(np.abs(y - mean)), rel=0)
     # Calibrated errors: 95 % of 400 draws inside, within the binomial 3-sigma band.
     assert abs(m["coverage_95"] - 0.95) < 3 * np.sqrt(0.95 * 0.05 / 400)
+
+
+def test_few_point_numpy_path_matches_gpytorch_exact_posterior(cylinder_gp, cylinder_data) -> None:
+    # Up to 32 points go through the NumPy path (single evaluations at sensor rate).
+    X = cylinder_data["Xt"][:7]
+    mean, std = cylinder_gp.predict(X)
+    ref_mean, ref_std = cylinder_gp.predict_gpytorch(X)
+    assert np.max(np.abs(mean - ref_mean)) / np.ptp(cylinder_data["yt"]) < 1e-8
+    assert np.max(np.abs(std / ref_std - 1.0)) < 1e-4
+    np.testing.assert_allclose(cylinder_gp.predict_mean(X), mean, rtol=1e-12)
