@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from models._bindings import ensure_bindings
+
 __all__ = ["LaggedSolver", "StepFailure", "create_ksp"]
 
 
@@ -39,6 +41,7 @@ def create_ksp(comm: Any, *, prefix: str, options: Mapping[str, Any] | None) -> 
     -------
     petsc4py.PETSc.KSP
     """
+    ensure_bindings()
     from petsc4py import PETSc
 
     ksp = PETSc.KSP().create(comm)

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from models._bindings import ensure_bindings
 from models.errors import ConfigError
 
 __all__ = ["BORE", "BOTTOM", "OUTER", "TOP", "PointSet", "WallMesh", "create_wall_mesh"]
@@ -94,6 +95,7 @@ class WallMesh:
         ConfigError
             If a radius lies outside the wall.
         """
+        ensure_bindings()
         from dolfinx import geometry
 
         r = np.atleast_1d(np.asarray(radius, dtype=float))
@@ -155,6 +157,7 @@ def create_wall_mesh(
     ConfigError
         If the dimensions are nonphysical.
     """
+    ensure_bindings()
     import dolfinx.mesh as dmesh
     from mpi4py import MPI
 

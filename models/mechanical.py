@@ -41,8 +41,8 @@ so relax the stress, without changing the callers.
 
 References
 ----------
-S. Timoshenko and J. N. Goodier, *Theory of Elasticity*, 2nd ed., McGraw-Hill, 1951,
-sections 28 (thick cylinder) and 141 (thermal stresses in a long cylinder).
+S. P. Timoshenko and J. N. Goodier, *Theory of Elasticity*, 3rd ed., McGraw-Hill, 1970,
+ch. 4 (thick cylinder under pressure) and ch. 13 (thermal stresses in a long cylinder).
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from models._bindings import ensure_bindings
 from models._petsc import StepFailure
 from models.geometry import BORE, BOTTOM, TOP, WallMesh
 
@@ -188,6 +189,7 @@ class MechanicalSolver:
         constitutive: Any = None,
         petsc_options: Mapping[str, Any] | None = None,
     ) -> None:
+        ensure_bindings()
         import basix.ufl
         import ufl
         from dolfinx import default_scalar_type, fem

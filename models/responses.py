@@ -321,9 +321,14 @@ def _fit_one(t: np.ndarray, y: np.ndarray, n_modes: int, *, with_direct: bool) -
     rms = float(np.sqrt(np.mean((Phi @ coef - yn) ** 2)))
     amps = coef[:n_modes] * scale
     direct = float(coef[n_modes] * scale) if with_direct else 0.0
-    return ModalResponse(
-        direct=direct, amplitudes=amps, time_constants=np.exp(theta), fit_error=rms
-    )
+    fit = ModalResponse(direct=direct, amplitudes=amps, time_constants=np.exp(theta), fit_error=rms)
+    if n_modes > 1 and np.any(np.diff(theta) < math.log(1.05)):
+        # two time constants within 5 %: try one mode less, which keeps the parameters
+        # identifiable (no pair of cancelling amplitudes) if it fits about as well
+        fewer = _fit_one(t, y, n_modes - 1, with_direct=with_direct)
+        if fewer.fit_error <= max(1.5 * rms, 1e-4):
+            return fewer
+    return fit
 
 
 @dataclass(frozen=True)
@@ -445,7 +450,8 @@ def fit_modes(responses: Any, *, n_modes: int = 5) -> ModalSet:
     responses : xarray.Dataset
         Output of :func:`unit_responses`.
     n_modes : int, optional
-        Number of modes for the fluid-temperature input (the pressure response of the
+        Largest number of modes for the fluid-temperature input (fewer when two time
+        constants of the fit coincide within 5 %; the pressure response of the
         quasi-static elastic model is instantaneous: no modes).
 
     Returns

@@ -113,6 +113,15 @@ class ServiceModel:
         The mesh and the two solvers.
     """
 
+    #: Inputs (load histories) and their SI units.
+    inputs: tuple[tuple[str, str], ...] = (("fluid_temperature", "K"), ("pressure", "Pa"))
+    #: States carried from step to step.
+    states: tuple[tuple[str, str], ...] = (("temperature", "K"), ("displacement", "m"))
+    #: Outputs at each location, with units (see :data:`HISTORY_VARIABLES`).
+    outputs: tuple[tuple[str, str], ...] = tuple(
+        (name, unit) for name, (unit, _) in HISTORY_VARIABLES.items()
+    )
+
     def __init__(
         self,
         config: Any,

@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from models._bindings import ensure_bindings
 from models._petsc import StepFailure
 from models.geometry import BORE, OUTER, WallMesh
 
@@ -117,6 +118,7 @@ class ThermalSolver:
         atol: float = 1e-7,
         max_iterations: int = 30,
     ) -> None:
+        ensure_bindings()
         import ufl
         from dolfinx import default_scalar_type, fem
         from dolfinx.fem import petsc as fem_petsc

@@ -33,28 +33,30 @@ _E, _NU, _ALPHA, _K, _RHO, _CP = 200e9, 0.3, 1.2e-5, 25.0, 7800.0, 500.0
 
 _SRC_LOG = (
     "steady conduction through a cylindrical wall with film resistances: "
-    "Incropera & DeWitt, Fundamentals of Heat and Mass Transfer, 6th ed., Sec. 3.3.1, Eq. 3.27-3.32"
+    "Incropera & DeWitt, Fundamentals of Heat and Mass Transfer, 6th ed., ch. 3 (radial systems: "
+    "the cylinder, log profile and thermal resistances in series)"
 )
 _SRC_TG = (
-    "Timoshenko & Goodier, Theory of Elasticity, 2nd ed. (1951), Sec. 141, thermal stresses in a "
+    "Timoshenko & Goodier, Theory of Elasticity, 3rd ed. (1970), ch. 13, thermal stresses in a "
     "long hollow cylinder, T = To + (Ti - To) ln(b/r)/ln(b/a), free ends (eps_z uniform)"
 )
 _SRC_LAME = (
     "Lame thick cylinder with closed ends: Timoshenko & Goodier, Theory of Elasticity, 2nd ed., "
-    "Sec. 28; sigma_z = p a^2/(b^2 - a^2)"
+    "ch. 4 (pressure in a cylindrical tube); sigma_z = p a^2/(b^2 - a^2)"
 )
 _SRC_SERIES = (
     "hollow cylinder, convective inner surface, insulated outer surface: Carslaw & Jaeger, "
-    "Conduction of Heat in Solids, 2nd ed., Sec. 7.8 (J0/Y0 eigenfunction series); "
+    "Conduction of Heat in Solids, 2nd ed., ch. VII, hollow cylinder (J0/Y0 eigenfunction series); "
     "eigenvalues by scipy.special + brentq"
 )
 _SRC_SUP = (
     "Duhamel superposition of unit-step responses (Boley & Weiner, Theory of Thermal Stresses, "
-    "1960, Sec. 1.16) against the direct FEM transient of the same linear model"
+    "1960, ch. 1) against the direct FEM transient of the same linear model"
 )
 _SRC_ORDER = (
     "a priori L2 error estimate O(h^(p+1)) for Lagrange elements of degree p "
-    "(Brenner & Scott, The Mathematical Theory of Finite Element Methods, 3rd ed., Thm 5.4.8); "
+    "(Brenner & Scott, The Mathematical Theory of Finite Element Methods, 3rd ed., ch. 5, "
+    "duality argument); "
     "exact solution: steady log profile"
 )
 
@@ -347,6 +349,7 @@ def superposition() -> list[CaseResult]:
 
 def l2_errors(cells: tuple[int, ...] = (2, 4, 8), degree: int = 2) -> list[float]:
     """L2 (r-weighted) errors of the steady temperature on meshes with ``cells``."""
+    import dolfinx_solver  # noqa: F401  (orders MPI before dolfinx)
     import ufl
     from dolfinx import fem
 
@@ -363,17 +366,58 @@ def l2_errors(cells: tuple[int, ...] = (2, 4, 8), degree: int = 2) -> list[float
     return errors
 
 
+def displacement_l2_errors(cells: tuple[int, ...] = (4, 8, 16), degree: int = 2) -> list[float]:
+    """L2 (r-weighted) errors of u_r for the closed-end Lamé cylinder on meshes with ``cells``.
+
+    Exact: ``u_r = r/E [A (1 - 2 nu) + B (1 + nu) / r^2]`` with ``A = p a^2/(b^2 - a^2)``,
+    ``B = A b^2`` (generalised plane strain, closed ends).
+    """
+    import dolfinx_solver  # noqa: F401  (orders MPI before dolfinx)
+    import ufl
+    from dolfinx import fem
+
+    from models.mechanical import MechanicalSolver
+    from models.thermal import ThermalSolver
+
+    p = 20e6
+    A = p * _A**2 / (_B**2 - _A**2)
+    B = A * _B**2
+    errors = []
+    for n in cells:
+        wall = _wall(n)
+        mat = _material()
+        th = ThermalSolver(
+            wall, material=mat, degree=degree, bore_htc=0.0, initial_temperature=300.0
+        )
+        me = MechanicalSolver(
+            wall,
+            temperature=th.T,
+            material=mat,
+            degree=degree,
+            reference_temperature=300.0,
+            end_condition="closed",
+        )
+        me.solve(p)
+        x = ufl.SpatialCoordinate(wall.mesh)
+        exact = x[0] / _E * (A * (1.0 - 2.0 * _NU) + B * (1.0 + _NU) / x[0] ** 2)
+        dx = ufl.Measure("dx", domain=wall.mesh, metadata={"quadrature_degree": 10})
+        e2 = fem.assemble_scalar(fem.form((me.u[0] - exact) ** 2 * x[0] * dx))
+        errors.append(math.sqrt(abs(e2)))
+    return errors
+
+
 def mesh_convergence() -> list[CaseResult]:
-    """Observed order of the L2 temperature error against the theoretical p + 1."""
+    """Observed L2 orders (temperature, displacement) against the theoretical p + 1."""
     out = []
-    for degree in (1, 2):
-        cells = (4, 8, 16)
-        err = l2_errors(cells, degree)
+    cells = (4, 8, 16)
+    runs = [("temperature", d, l2_errors(cells, d)) for d in (1, 2)]
+    runs.append(("radial displacement (Lame)", 2, displacement_l2_errors(cells, 2)))
+    for what, degree, err in runs:
         order = math.log(err[-2] / err[-1]) / math.log(cells[-1] / cells[-2])
         out.append(
             compare(
                 "fem/mesh_convergence",
-                f"observed L2 order, degree {degree} (n={cells})",
+                f"observed L2 order of {what}, degree {degree} (n={cells})",
                 order,
                 degree + 1.0,
                 tolerance=0.1,

@@ -64,9 +64,18 @@ def test_model_solve_writes_dataset_fields_and_images(
     ):
         assert (out / name).stat().st_size > 1000, name
     assert (out / "hoop_stress.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the XDMF file holds every field at both field times (1 h and 3 h of the config)
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(out / "fields.xdmf").getroot()
+    grids = [g for g in root.iter("Grid") if g.find("Time") is not None]
+    times = sorted({float(g.find("Time").get("Value")) for g in grids})
+    assert times == [3600.0, 10800.0]
+    names = {a.get("Name") for a in root.iter("Attribute")}
+    assert {"temperature", "displacement", "sigma_theta", "sigma_vm", "eps_th"} <= names
     ds = xr.open_dataset(out / "results.nc")
     # after the 2-h hold the wall is isothermal: closed-end Lame hoop stress at the bore
-    # (Timoshenko & Goodier, Sec. 28)
+    # (Timoshenko & Goodier, Theory of Elasticity, ch. 4)
     a, b, p = 0.15, 0.19, 12e6
     ref = p * (a * a + b * b) / (b * b - a * a)
     assert float(ds["sigma_theta"].sel(location="bore").isel(time=-1)) == pytest.approx(

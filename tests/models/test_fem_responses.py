@@ -93,7 +93,7 @@ def test_fit_recovers_known_modes() -> None:
 def test_unit_step_gains_match_steady_state_and_lame(responses) -> None:
     # Insulated outer surface: after a unit T_f step the wall ends isothermal at +1 K
     # (no thermal stress). Unit pressure: closed-end Lame stresses per Pa
-    # (Timoshenko & Goodier, Sec. 28).
+    # (Timoshenko & Goodier, Theory of Elasticity, ch. 4).
     _, ur, modes = responses
     k = A * A / (B * B - A * A)
     for loc in ("bore", "mid_wall", "outer"):

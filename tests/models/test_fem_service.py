@@ -81,7 +81,7 @@ def test_dataset_follows_the_service_contract(header_run) -> None:
 def test_long_hold_reaches_lame_stresses_with_temperature_dependent_properties(header_run) -> None:
     # After 1.5 h of hold the wall is isothermal at T_f (insulated outer surface): the
     # stresses are those of the closed-end Lame cylinder, whatever E(T), nu(T), alpha(T).
-    # Reference: Timoshenko & Goodier, Theory of Elasticity, Sec. 28.
+    # Reference: Timoshenko & Goodier, Theory of Elasticity, ch. 4 (thick cylinder).
     _, ds = header_run
     end = ds.isel(time=-1)
     p = float(end["pressure"])
@@ -96,7 +96,7 @@ def test_long_hold_reaches_lame_stresses_with_temperature_dependent_properties(h
 
 def test_heat_up_puts_the_bore_in_hoop_compression_and_the_outer_in_tension(header_run) -> None:
     # Quasi-steady heating ramp: the hotter bore is compressed, the cooler outer surface
-    # stretched (Timoshenko & Goodier Sec. 141 sign pattern), with the pressure added.
+    # stretched (Timoshenko & Goodier ch. 13 sign pattern), with the pressure added.
     _, ds = header_run
     t = ds.sel(time=1800.0)
     assert float(t["temperature"].sel(location="bore")) > float(
@@ -112,7 +112,8 @@ def test_heat_up_puts_the_bore_in_hoop_compression_and_the_outer_in_tension(head
 def test_steady_conduction_with_temperature_dependent_conductivity_matches_kirchhoff() -> None:
     # Kirchhoff transform: for steady radial conduction with k(T),
     # int_{T(r)}^{T_i} k dT / int_{T_o}^{T_i} k dT = ln(r/a) / ln(b/a)
-    # (Carslaw & Jaeger, Sec. 1.10 and 7.2). Near-Dirichlet surfaces by a very large h.
+    # (Carslaw & Jaeger, Conduction of Heat in Solids, ch. I and VII). Near-Dirichlet
+    # surfaces by a very large h.
     from models.geometry import create_wall_mesh
     from models.materials import get_material
     from models.thermal import ThermalSolver
@@ -193,7 +194,7 @@ def test_bad_geometry_and_points_are_rejected_with_the_value() -> None:
 def test_a_constitutive_law_with_inelastic_strain_plugs_in_without_changing_callers() -> None:
     # A uniform isotropic eigenstrain e0 in an unconstrained (open-end) cylinder is
     # compatible: it produces no stress and total strains equal to e0 (Mura,
-    # Micromechanics of Defects in Solids, Sec. 1.3). This is the hook a creep law uses.
+    # Micromechanics of Defects in Solids, ch. 1). This is the hook a creep law uses.
     import ufl
 
     from models.geometry import create_wall_mesh

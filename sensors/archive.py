@@ -1,0 +1,443 @@
+"""The sensor archive: an append-only zarr v3 store per component, read with xarray.
+
+Layout of one store (a directory)::
+
+    <store>/zarr.json             group attrs: component, site, sensor ids, units, rates
+    <store>/{time,sensor,value,quality,sequence,received}   1-D arrays, dim "reading"
+    <store>/deadletter/...        1-D arrays, dim "letter": received, reason, sensor, readings
+    <store>/_commit.json          committed lengths, replaced atomically after each append
+
+Rows are appended in whole flushes (thousands of readings), never rewritten: zarr
+re-encodes the last, partly filled chunk of each array on append, but a committed
+row keeps its value. A flush first appends every array, then replaces
+``_commit.json`` (write to a temporary file, fsync, rename). Readers see only the
+committed rows, so the store is readable while it is being written; a writer that
+crashed between the two steps leaves an uncommitted tail, which the next writer cuts
+off before appending. Values are SI (K, Pa, 1, m); ``time`` and ``received`` are
+epoch seconds (UTC).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pathlib
+import time as _time
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from sensors.catalogue import Catalogue
+from sensors.errors import ArchiveError
+
+__all__ = [
+    "ARCHIVE_SCHEMA_VERSION",
+    "Archive",
+    "ArchiveBatch",
+    "DeadLetterBatch",
+    "archive_info",
+    "open_archive",
+    "read_commit",
+]
+
+ARCHIVE_SCHEMA_VERSION = 1
+_COMMIT = "_commit.json"
+_CHUNK_ROWS = 65_536  # a flush re-encodes the last partial chunk: keep it small
+_READING_VARS: dict[str, tuple[str, dict[str, str]]] = {
+    "time": ("f8", {"units": "s", "long_name": "reading time, seconds since 1970-01-01 UTC"}),
+    "sensor": ("i4", {"long_name": "index into attrs['sensors']"}),
+    "value": ("f8", {"long_name": "value in the SI unit of the sensor (attrs['sensor_units'])"}),
+    "quality": ("i1", {"long_name": "quality code: 0 good, 1 uncertain, 2 bad"}),
+    "sequence": ("i8", {"long_name": "per-sensor sequence number"}),
+    "received": (
+        "f8",
+        {"units": "s", "long_name": "archive commit time, seconds since 1970-01-01 UTC"},
+    ),
+}
+_LETTER_VARS: dict[str, tuple[str, dict[str, str]]] = {
+    "received": ("f8", {"units": "s", "long_name": "receive time, seconds since 1970-01-01 UTC"}),
+    "reason": ("i2", {"long_name": "index into attrs['reasons']"}),
+    "sensor": ("i4", {"long_name": "index into the root attrs['sensors'], -1 if unknown"}),
+    "readings": ("i8", {"long_name": "number of readings the dead letter stands for"}),
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ArchiveBatch:
+    """Readings to append, all arrays of shape (n,).
+
+    Attributes
+    ----------
+    time : numpy.ndarray of float64
+        Epoch seconds, UTC.
+    sensor : numpy.ndarray of int32
+        Index into the archive's sensor list (:attr:`Archive.sensor_ids`).
+    value : numpy.ndarray of float64
+        SI value.
+    quality : numpy.ndarray of int8
+        Quality code.
+    sequence : numpy.ndarray of int64
+        Per-sensor sequence number.
+    """
+
+    time: npt.NDArray[np.float64]
+    sensor: npt.NDArray[np.int32]
+    value: npt.NDArray[np.float64]
+    quality: npt.NDArray[np.int8]
+    sequence: npt.NDArray[np.int64]
+
+    @staticmethod
+    def concatenate(parts: list[ArchiveBatch]) -> ArchiveBatch:
+        """Join batches end to end."""
+        return ArchiveBatch(
+            *(
+                np.concatenate([getattr(p, f.name) for p in parts])
+                for f in dataclasses.fields(ArchiveBatch)
+            )
+        )
+
+    def __len__(self) -> int:
+        return int(self.time.shape[0])
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DeadLetterBatch:
+    """Dead-letter records to append, all arrays of shape (m,).
+
+    Attributes
+    ----------
+    received : numpy.ndarray of float64
+        Receive time, epoch seconds.
+    reason : numpy.ndarray of int16
+        Index into :data:`sensors.validation.REASONS`.
+    sensor : numpy.ndarray of int32
+        Sensor index, -1 when the sensor is unknown.
+    readings : numpy.ndarray of int64
+        Readings each record stands for.
+    """
+
+    received: npt.NDArray[np.float64]
+    reason: npt.NDArray[np.int16]
+    sensor: npt.NDArray[np.int32]
+    readings: npt.NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return int(self.received.shape[0])
+
+
+def read_commit(path: str | pathlib.Path) -> dict[str, int]:
+    """Return the committed row counts ``{"readings": n, "deadletter": m, "flushes": k}``.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Archive store directory.
+
+    Returns
+    -------
+    dict
+        Committed counts.
+
+    Raises
+    ------
+    ArchiveError
+        If ``path`` holds no sensor archive.
+    """
+    marker = pathlib.Path(path) / _COMMIT
+    try:
+        data: dict[str, int] = json.loads(marker.read_text())
+    except FileNotFoundError as err:
+        raise ArchiveError(
+            f"archive: no sensor archive at {str(path)!r} ({_COMMIT} missing)"
+        ) from err
+    return data
+
+
+def _write_commit(path: pathlib.Path, counts: dict[str, int]) -> None:
+    tmp = path / f"{_COMMIT}.tmp"
+    with open(tmp, "w") as fh:
+        json.dump(counts, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path / _COMMIT)
+
+
+class Archive:
+    """Writer of one component's sensor archive (one writer at a time).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Store directory; created if missing.
+    catalogue : Catalogue
+        The component's sensors. An existing archive must belong to the same
+        component; sensors new to it are added to its sensor list.
+    reasons : sequence of str
+        Dead-letter reason codes (stored so readers can decode them).
+    """
+
+    def __init__(
+        self, path: str | pathlib.Path, catalogue: Catalogue, *, reasons: tuple[str, ...]
+    ) -> None:
+        import zarr
+
+        self.path = pathlib.Path(path)
+        self.catalogue = catalogue
+        if (self.path / _COMMIT).exists():
+            self._group: Any = zarr.open_group(self.path, mode="r+", zarr_format=3)
+            attrs: dict[str, Any] = dict(self._group.attrs)
+            if attrs.get("component") != catalogue.component or attrs.get("site") != catalogue.site:
+                raise ArchiveError(
+                    f"archive: {str(path)!r} belongs to component {attrs.get('component')!r} at "
+                    f"site {attrs.get('site')!r}, not {catalogue.component!r} at "
+                    f"{catalogue.site!r}; "
+                    "use another archive path"
+                )
+            ids = list(attrs["sensors"])
+            units, rates = dict(attrs["sensor_units"]), dict(attrs["sensor_rate_Hz"])
+            for s in catalogue.sensors:
+                if s.id not in ids:
+                    ids.append(s.id)
+                if s.id in units and units[s.id] != s.si_unit:
+                    raise ArchiveError(
+                        f"archive: sensor {s.id!r} was archived in {units[s.id]!r}, the config now "
+                        f"says a {s.quantity} ({s.si_unit!r}); give the sensor a new id"
+                    )
+                units[s.id], rates[s.id] = s.si_unit, s.rate
+            self._group.attrs.update(
+                {
+                    "sensors": ids,
+                    "sensor_units": units,
+                    "sensor_rate_Hz": rates,
+                    "reasons": list(reasons),
+                }
+            )
+            self._counts = read_commit(self.path)
+            self._letters: Any = self._group["deadletter"]
+            self._truncate_uncommitted()
+        else:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._group = zarr.open_group(self.path, mode="w", zarr_format=3)
+            self._group.attrs.update(
+                {
+                    "schema_version": ARCHIVE_SCHEMA_VERSION,
+                    "component": catalogue.component,
+                    "site": catalogue.site,
+                    "sensors": list(catalogue.ids),
+                    "sensor_units": {s.id: s.si_unit for s in catalogue.sensors},
+                    "sensor_rate_Hz": {s.id: s.rate for s in catalogue.sensors},
+                    "reasons": list(reasons),
+                }
+            )
+            for name, (dtype, var_attrs) in _READING_VARS.items():
+                arr = self._group.create_array(
+                    name,
+                    shape=(0,),
+                    chunks=(_CHUNK_ROWS,),
+                    dtype=dtype,
+                    dimension_names=["reading"],
+                )
+                arr.attrs.update(var_attrs)
+            self._letters = self._group.create_group("deadletter")
+            self._letters.attrs["reasons"] = list(reasons)
+            for name, (dtype, var_attrs) in _LETTER_VARS.items():
+                arr = self._letters.create_array(
+                    name, shape=(0,), chunks=(65_536,), dtype=dtype, dimension_names=["letter"]
+                )
+                arr.attrs.update(var_attrs)
+            self._counts = {"readings": 0, "deadletter": 0, "flushes": 0}
+            _write_commit(self.path, self._counts)
+        self.sensor_ids: tuple[str, ...] = tuple(self._group.attrs["sensors"])
+        self._index = {sid: i for i, sid in enumerate(self.sensor_ids)}
+
+    def _truncate_uncommitted(self) -> None:
+        for name in _READING_VARS:
+            arr = self._group[name]
+            if arr.shape[0] != self._counts["readings"]:
+                arr.resize((self._counts["readings"],))
+        for name in _LETTER_VARS:
+            arr = self._letters[name]
+            if arr.shape[0] != self._counts["deadletter"]:
+                arr.resize((self._counts["deadletter"],))
+
+    def sensor_index(self, sensor_id: str) -> int:
+        """Return the archive index of a sensor (-1 if unknown)."""
+        return self._index.get(sensor_id, -1)
+
+    @property
+    def n_readings(self) -> int:
+        """Committed readings."""
+        return self._counts["readings"]
+
+    def committed(
+        self, *, tail: int | None = None
+    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """Return ``(sensor, sequence, time)`` of committed readings (for dedupe state).
+
+        Parameters
+        ----------
+        tail : int or None, optional
+            Only the last ``tail`` committed rows; all of them when None.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            Sensor index, sequence number and time (epoch s) per row.
+        """
+        n = self._counts["readings"]
+        first = 0 if tail is None else max(0, n - tail)
+        return (
+            np.asarray(self._group["sensor"][first:n]),
+            np.asarray(self._group["sequence"][first:n]),
+            np.asarray(self._group["time"][first:n]),
+        )
+
+    def append(
+        self, readings: ArchiveBatch | None, letters: DeadLetterBatch | None = None
+    ) -> float:
+        """Append readings and dead letters, then commit them.
+
+        Parameters
+        ----------
+        readings : ArchiveBatch or None
+            Readings to append.
+        letters : DeadLetterBatch or None, optional
+            Dead-letter records to append.
+
+        Returns
+        -------
+        float
+            Commit time, epoch seconds (the readings' ``received`` stamp).
+        """
+        now = _time.time()
+        counts = dict(self._counts)
+        if readings is not None and len(readings):
+            n = len(readings)
+            columns = {f.name: getattr(readings, f.name) for f in dataclasses.fields(ArchiveBatch)}
+            columns["received"] = np.full(n, now)
+            for name, (dtype, _) in _READING_VARS.items():
+                self._group[name].append(np.asarray(columns[name], dtype=dtype))
+            counts["readings"] += n
+        if letters is not None and len(letters):
+            for name, (dtype, _) in _LETTER_VARS.items():
+                self._letters[name].append(np.asarray(getattr(letters, name), dtype=dtype))
+            counts["deadletter"] += len(letters)
+        counts["flushes"] += 1
+        _write_commit(self.path, counts)
+        self._counts = counts
+        return now
+
+
+def open_archive(path: str | pathlib.Path, *, group: str | None = None) -> Any:
+    """Open the committed part of a sensor archive as a lazy :class:`xarray.Dataset`.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Store directory.
+    group : {None, "deadletter"}, optional
+        None for the readings, ``"deadletter"`` for the dead-letter records.
+
+    Returns
+    -------
+    xarray.Dataset
+        Readings along dim ``reading`` with coordinate ``time`` (epoch s) and a
+        ``sensor_id`` coordinate decoded from the sensor index; or dead letters
+        along ``letter`` with ``reason_code`` decoded.
+    """
+    import dask.array as da
+    import xarray as xr
+    import zarr
+
+    counts = read_commit(path)
+    # Each array is cut to the committed length: during an append (or after a crash
+    # in one) the arrays may differ in length beyond it.
+    root: Any = zarr.open_group(path, mode="r", zarr_format=3)
+    ids = np.asarray(list(root.attrs["sensors"]) + ["<unknown>"], dtype=object)
+
+    def dataset(group: Any, names: dict[str, Any], dim: str, n: int) -> Any:
+        from_zarr: Any = da.from_zarr
+        data = {name: (dim, from_zarr(group[name])[:n], dict(group[name].attrs)) for name in names}
+        return xr.Dataset(data, attrs=dict(group.attrs))
+
+    if group == "deadletter":
+        ds = dataset(root["deadletter"], _LETTER_VARS, "letter", counts["deadletter"]).load()
+        reasons = np.asarray(list(ds.attrs["reasons"]), dtype=object)
+        return ds.assign_coords(
+            reason_code=("letter", reasons[ds["reason"].values]),
+            sensor_id=("letter", ids[ds["sensor"].values]),
+        )
+    if group is not None:
+        raise ArchiveError(f"group: must be None or 'deadletter', got {group!r}")
+    ds = dataset(root, _READING_VARS, "reading", counts["readings"])
+    sensor = np.asarray(ds["sensor"].values)
+    return ds.set_coords("time").assign_coords(sensor_id=("reading", ids[sensor]))
+
+
+def archive_info(path: str | pathlib.Path, *, gap_factor: float = 3.0) -> dict[str, Any]:
+    """Summarise an archive: counts, time span, gaps and dead letters.
+
+    A gap is an interval between consecutive readings of a sensor longer than
+    ``gap_factor`` times its nominal period (``1 / rate_Hz``); missing sequence
+    numbers are counted separately.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Store directory.
+    gap_factor : float, optional
+        Gap threshold in nominal periods.
+
+    Returns
+    -------
+    dict
+        JSON-serialisable summary.
+    """
+    ds = open_archive(path)
+    letters = open_archive(path, group="deadletter")
+    rates = dict(ds.attrs["sensor_rate_Hz"])
+    units = dict(ds.attrs["sensor_units"])
+    time = np.asarray(ds["time"].values)
+    sensor = np.asarray(ds["sensor"].values)
+    seq = np.asarray(ds["sequence"].values)
+    per_sensor: dict[str, Any] = {}
+    for i, sid in enumerate(ds.attrs["sensors"]):
+        mask = sensor == i
+        n = int(mask.sum())
+        entry: dict[str, Any] = {"readings": n, "unit": units.get(sid)}
+        if n:
+            t = np.sort(time[mask])
+            s = np.unique(seq[mask])
+            dt = np.diff(t)
+            limit = gap_factor / float(rates.get(sid, 1.0))
+            gaps = dt[dt > limit]
+            entry.update(
+                {
+                    "first_time": float(t[0]),
+                    "last_time": float(t[-1]),
+                    "gaps": int(gaps.size),
+                    "gap_total_s": float(gaps.sum()),
+                    "largest_gap_s": float(gaps.max()) if gaps.size else 0.0,
+                    "missing_sequences": int(s[-1] - s[0] + 1 - s.size),
+                    "duplicate_sequences": int(n - s.size),
+                }
+            )
+        per_sensor[sid] = entry
+    reasons = np.asarray(letters["reason_code"].values)
+    counts = np.asarray(letters["readings"].values)
+    dead: dict[str, dict[str, int]] = {}
+    for r in sorted(set(reasons.tolist())):
+        m = reasons == r
+        dead[str(r)] = {"letters": int(m.sum()), "readings": int(counts[m].sum())}
+    return {
+        "component": ds.attrs["component"],
+        "site": ds.attrs["site"],
+        "readings": int(time.size),
+        "first_time": float(time.min()) if time.size else None,
+        "last_time": float(time.max()) if time.size else None,
+        "sensors": per_sensor,
+        "dead_letters": dead,
+        "flushes": read_commit(path)["flushes"],
+    }

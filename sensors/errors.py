@@ -1,0 +1,52 @@
+"""Exceptions raised by :mod:`sensors`.
+
+Each class also subclasses the built-in it refines, so callers may catch either.
+Messages name the field, the rule, the value received and the fix.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ArchiveError",
+    "BrokerError",
+    "CatalogueError",
+    "PayloadError",
+    "SensorsError",
+    "UnitError",
+]
+
+
+class SensorsError(Exception):
+    """Base class of every error raised by :mod:`sensors`."""
+
+
+class CatalogueError(SensorsError, ValueError):
+    """The ``[component]`` or ``[[sensors]]`` section of a config is invalid."""
+
+
+class UnitError(SensorsError, ValueError):
+    """A unit is unknown or does not measure the sensor's quantity."""
+
+
+class PayloadError(SensorsError, ValueError):
+    """A payload cannot be decoded or breaks the payload schema.
+
+    Parameters
+    ----------
+    reason : str
+        Machine-readable reason code (see :data:`sensors.validation.REASONS`).
+    message : str
+        Human-readable explanation naming the field, the rule and the value.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class ArchiveError(SensorsError, RuntimeError):
+    """The sensor archive is missing, inconsistent, or belongs to another component."""
+
+
+class BrokerError(SensorsError, RuntimeError):
+    """An MQTT broker could not be started, reached or stopped."""

@@ -1,0 +1,375 @@
+"""The ingester: MQTT readings in, durable archive out, acknowledged only when durable.
+
+One :class:`Ingester` serves one component. Its paho network thread decodes and
+validates each message (:class:`~sensors.validation.Validator`) into an in-memory
+buffer; the thread calling :meth:`Ingester.run` flushes that buffer to the archive
+when it holds ``flush_rows`` readings or its oldest entry is ``flush_interval`` old,
+and only then acknowledges the buffered QoS 1 messages (paho ``manual_ack``) and
+publishes their dead letters. A crash therefore loses only unacknowledged messages,
+which the broker redelivers from the persistent session; readings that were
+archived but not yet acknowledged come back as duplicates and are dropped by
+``(sensor, sequence)``, a state rebuilt from the archive at start-up.
+
+Throughput is bounded by the acknowledgement window: at most ``receive_maximum``
+(MQTT 5) or the broker's ``max_inflight_messages`` (MQTT 3.1.1) messages per flush.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import logging
+import pathlib
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+from sensors.archive import Archive, ArchiveBatch, DeadLetterBatch
+from sensors.catalogue import Catalogue
+from sensors.errors import BrokerError
+from sensors.mqtt import BrokerSettings, make_client
+from sensors.validation import REASONS, DeadLetter, Outcome, Validator
+
+__all__ = ["IngestStats", "Ingester", "deadletter_topic"]
+
+_log = logging.getLogger(__name__)
+
+
+def deadletter_topic(prefix: str, catalogue: Catalogue) -> str:
+    """Return the dead-letter topic ``{prefix}/_deadletter/{site}/{component}``."""
+    return f"{prefix}/_deadletter/{catalogue.site}/{catalogue.component}"
+
+
+@dataclasses.dataclass(slots=True)
+class IngestStats:
+    """Counters of one ingester run (since start, not persisted).
+
+    Attributes
+    ----------
+    messages : int
+        Messages received.
+    archived : int
+        Readings made durable.
+    duplicates : int
+        Readings dropped as already seen.
+    dead_letters : collections.Counter
+        Dead-letter records per reason.
+    dead_readings : collections.Counter
+        Readings dead-lettered per reason.
+    flushes : int
+        Archive commits.
+    connects : int
+        Successful connections (1 + reconnects).
+    """
+
+    messages: int = 0
+    archived: int = 0
+    duplicates: int = 0
+    dead_letters: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    dead_readings: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    flushes: int = 0
+    connects: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable copy."""
+        out = dataclasses.asdict(self)
+        out["dead_letters"] = dict(self.dead_letters)
+        out["dead_readings"] = dict(self.dead_readings)
+        return out
+
+
+@dataclasses.dataclass(slots=True)
+class _Pending:
+    outcome: Outcome
+    mid: int
+    qos: int
+    generation: int
+
+
+class Ingester:
+    """Subscribe to a component's readings and archive them durably.
+
+    Parameters
+    ----------
+    catalogue : Catalogue
+        The component's sensors.
+    archive_path : str or pathlib.Path
+        Zarr store of the component's archive (created if missing).
+    broker : BrokerSettings
+        Broker address, protocol, credentials and TLS.
+    client_id : str or None, optional
+        Fixed MQTT client id of the persistent session; default
+        ``twin-ingest-{site}-{component}``.
+    prefix : str, optional
+        Topic prefix.
+    qos : int, optional
+        Subscription QoS (1 for acknowledged delivery; 0 for best effort).
+    flush_interval : float, optional
+        Longest time a reading waits in memory before the archive flush, s.
+    flush_rows : int, optional
+        Buffered readings that trigger a flush before ``flush_interval``.
+    receive_maximum : int, optional
+        MQTT 5 Receive Maximum (unacknowledged deliveries in flight).
+    session_expiry : int, optional
+        MQTT 5 session expiry interval, s.
+    max_payload_bytes, future_tolerance, backwards_tolerance
+        Passed to :class:`~sensors.validation.Validator`.
+    dedupe_rows : int or None, optional
+        Rebuild the seen-sequence set from only the last this many archived rows
+        (bounds start-up time, ~0.5 s per million rows); all rows when None (exact).
+        Redeliveries after a crash are recent, so a tail far larger than the broker's
+        inflight window keeps them out.
+    """
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        archive_path: str | pathlib.Path,
+        *,
+        broker: BrokerSettings,
+        client_id: str | None = None,
+        prefix: str = "plant",
+        qos: int = 1,
+        flush_interval: float = 0.1,
+        flush_rows: int = 50_000,
+        receive_maximum: int = 10_000,
+        session_expiry: int = 7 * 86_400,
+        max_payload_bytes: int = 1_000_000,
+        future_tolerance: float = 300.0,
+        backwards_tolerance: float = 86_400.0,
+        dedupe_rows: int | None = None,
+    ) -> None:
+        if qos not in (0, 1):
+            raise BrokerError(f"qos: must be 0 or 1, got {qos!r}")
+        if flush_interval <= 0.0:
+            raise BrokerError(f"flush_interval: must be > 0 s, got {flush_interval!r}")
+        self.catalogue = catalogue
+        self.broker = broker
+        self.prefix = prefix
+        self.qos = qos
+        self.flush_interval = flush_interval
+        self.flush_rows = flush_rows
+        self.receive_maximum = receive_maximum
+        self.session_expiry = session_expiry
+        self.client_id = client_id or f"twin-ingest-{catalogue.site}-{catalogue.component}"
+        self.topic = catalogue.topic(prefix, "+")
+        self.deadletter_topic = deadletter_topic(prefix, catalogue)
+        self.archive = Archive(archive_path, catalogue, reasons=REASONS)
+        self.validator = Validator(
+            catalogue,
+            self.archive.sensor_index,
+            prefix=prefix,
+            max_payload_bytes=max_payload_bytes,
+            future_tolerance=future_tolerance,
+            backwards_tolerance=backwards_tolerance,
+        )
+        self.validator.restore(self.archive.committed(tail=dedupe_rows))
+        self.stats = IngestStats()
+        self.connected = threading.Event()
+        self.subscribed = threading.Event()
+        self._lock = threading.Lock()
+        self._conn_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._room = threading.Condition(self._lock)
+        self._buffer: list[_Pending] = []
+        self._rows = 0
+        self._oldest = 0.0
+        self._generation = 0
+        self._client: Any = None
+
+    # -- paho callbacks (network thread) -------------------------------------------------
+    def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        if reason.is_failure:
+            _log.error("connect refused by broker: %s", reason)
+            return
+        with self._conn_lock:
+            self._generation += 1
+        self.stats.connects += 1
+        client.subscribe(self.topic, qos=self.qos)
+        _log.info(
+            "connected to %s:%d as %s, subscribed to %s (session present: %s)",
+            self.broker.host,
+            self.broker.port,
+            self.client_id,
+            self.topic,
+            getattr(flags, "session_present", None),
+        )
+        self.connected.set()
+
+    def _on_subscribe(self, client: Any, userdata: Any, mid: int, reasons: Any, props: Any) -> None:
+        failed = [r for r in reasons if r.is_failure]
+        if failed:
+            _log.error("subscription to %s refused: %s", self.topic, failed)
+            return
+        _log.info("subscription to %s acknowledged", self.topic)
+        self.subscribed.set()
+
+    def _on_disconnect(
+        self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        with self._conn_lock:
+            self._generation += 1
+        self.connected.clear()
+        self.subscribed.clear()
+        _log.warning("disconnected from broker (%s); paho reconnects with back-off", reason)
+
+    def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
+        received = time.time()
+        try:
+            outcome = self.validator.check(message.topic, message.payload, received=received)
+        except Exception as err:  # the service must survive any payload
+            _log.exception("validator failed on a message of %s", message.topic)
+            outcome = Outcome(
+                None,
+                0,
+                [
+                    DeadLetter(
+                        "internal_error",
+                        f"validator raised {type(err).__name__}: {err}",
+                        message.topic,
+                        None,
+                        0,
+                        received,
+                        bytes(message.payload[:256]),
+                    )
+                ],
+            )
+        n = len(outcome.accepted) if outcome.accepted is not None else 0
+        with self._room:
+            # Back-pressure: hold the network thread while the buffer is far over a flush.
+            self._room.wait_for(lambda: self._rows < 4 * self.flush_rows, timeout=5.0)
+            if not self._buffer:
+                self._oldest = received
+            self._buffer.append(_Pending(outcome, message.mid, message.qos, self._generation))
+            self._rows += n
+            self.stats.messages += 1
+            if self._rows >= self.flush_rows:
+                self._wake.set()
+
+    # -- flushing (run thread) -----------------------------------------------------------
+    def flush(self) -> int:
+        """Archive everything buffered, then acknowledge it; return readings archived."""
+        with self._room:
+            pending, self._buffer = self._buffer, []
+            self._rows = 0
+            self._room.notify_all()
+        if not pending:
+            return 0
+        batches = [p.outcome.accepted for p in pending if p.outcome.accepted is not None]
+        letters = [dl for p in pending for dl in p.outcome.letters]
+        readings = ArchiveBatch.concatenate(batches) if batches else None
+        letter_batch = None
+        if letters:
+            letter_batch = DeadLetterBatch(
+                np.array([dl.received for dl in letters], dtype=np.float64),
+                np.array([dl.reason_index for dl in letters], dtype=np.int16),
+                np.array(
+                    [self.archive.sensor_index(dl.sensor or "") for dl in letters], dtype=np.int32
+                ),
+                np.array([dl.readings for dl in letters], dtype=np.int64),
+            )
+        self.archive.append(readings, letter_batch)
+        client = self._client
+        for dl in letters:
+            client.publish(self.deadletter_topic, dl.to_json(), qos=1)
+        with self._conn_lock:
+            generation = self._generation
+            for p in pending:
+                # A message from an earlier connection is redelivered by the broker
+                # (and then dropped as a duplicate); acking its stale mid would ack
+                # another message of the new connection.
+                if p.qos > 0 and p.generation == generation:
+                    client.ack(p.mid, p.qos)
+        n = len(readings) if readings is not None else 0
+        self.stats.archived += n
+        self.stats.duplicates += sum(p.outcome.duplicates for p in pending)
+        for dl in letters:
+            self.stats.dead_letters[dl.reason] += 1
+            self.stats.dead_readings[dl.reason] += dl.readings
+        self.stats.flushes += 1
+        return n
+
+    def start(self) -> None:
+        """Connect (asynchronously; paho retries with back-off) and start the network thread."""
+        client, properties = make_client(
+            self.broker,
+            client_id=self.client_id,
+            persistent=True,
+            manual_ack=True,
+            receive_maximum=self.receive_maximum,
+            session_expiry=self.session_expiry,
+        )
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
+        self._client = client
+        kwargs: dict[str, Any] = {}
+        if self.broker.protocol == "5":
+            kwargs = {"clean_start": False, "properties": properties}
+        client.connect_async(self.broker.host, self.broker.port, self.broker.keepalive, **kwargs)
+        client.loop_start()
+
+    def stop(self) -> None:
+        """Flush what is buffered, acknowledge it, disconnect and stop the network thread."""
+        client = self._client
+        if client is None:
+            return
+        client.loop_stop()  # no more messages arrive; buffered ones are archived below
+        self.flush()  # with the loop stopped, paho writes the acknowledgements directly
+        client.disconnect()
+        self._client = None
+
+    def serve(
+        self,
+        *,
+        stop: threading.Event | None = None,
+        duration: float | None = None,
+        status_every: float | None = None,
+    ) -> IngestStats:
+        """Run the flush loop until ``stop`` is set or ``duration`` (s) has passed.
+
+        Parameters
+        ----------
+        stop : threading.Event or None, optional
+            Set it (e.g. from a signal handler) to end the loop.
+        duration : float or None, optional
+            Run at most this long, s.
+        status_every : float or None, optional
+            Log the counters every this many seconds.
+
+        Returns
+        -------
+        IngestStats
+            The counters at the end.
+        """
+        stop = stop or threading.Event()
+        if self._client is None:
+            self.start()
+        end = time.monotonic() + duration if duration is not None else float("inf")
+        next_status = time.monotonic() + (status_every or float("inf"))
+        try:
+            while not stop.is_set() and time.monotonic() < end:
+                with self._lock:
+                    due = bool(self._buffer) and (
+                        self._rows >= self.flush_rows
+                        or time.time() - self._oldest >= self.flush_interval
+                    )
+                    wait = (
+                        self.flush_interval
+                        if not self._buffer
+                        else max(0.0, self._oldest + self.flush_interval - time.time())
+                    )
+                if due:
+                    self.flush()
+                else:
+                    self._wake.wait(min(wait, 0.05) if wait > 0 else 0.001)
+                    self._wake.clear()
+                if time.monotonic() >= next_status:
+                    _log.info("ingest: %s", self.stats.as_dict())
+                    next_status = time.monotonic() + (status_every or float("inf"))
+        finally:
+            self.stop()
+        return self.stats

@@ -1,0 +1,172 @@
+"""Broker connection settings and paho-mqtt client construction, shared by ingest and publish."""
+
+from __future__ import annotations
+
+import dataclasses
+import ssl
+import urllib.parse
+from typing import Any
+
+from sensors.errors import BrokerError
+
+__all__ = ["BrokerSettings", "make_client", "parse_broker_url"]
+
+_PROTOCOLS = ("3.1.1", "5")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BrokerSettings:
+    """Where and how to reach an MQTT broker.
+
+    Attributes
+    ----------
+    host : str
+        Broker host name or address.
+    port : int
+        TCP port (1883, or 8883 with TLS).
+    protocol : {"5", "3.1.1"}
+        MQTT version; the embedded amqtt broker speaks 3.1.1 only.
+    username, password : str or None
+        Credentials (``password_file`` on Mosquitto).
+    tls : bool
+        Connect with TLS.
+    ca_certs, certfile, keyfile : str or None
+        CA bundle and client certificate/key (PEM) for TLS.
+    tls_insecure : bool
+        Skip the host-name check (test certificates only).
+    keepalive : int
+        Keep-alive interval, s.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 1883
+    protocol: str = "5"
+    username: str | None = None
+    password: str | None = dataclasses.field(default=None, repr=False)
+    tls: bool = False
+    ca_certs: str | None = None
+    certfile: str | None = None
+    keyfile: str | None = None
+    tls_insecure: bool = False
+    keepalive: int = 30
+
+    def __post_init__(self) -> None:
+        if self.protocol not in _PROTOCOLS:
+            raise BrokerError(f"protocol: must be one of {list(_PROTOCOLS)}, got {self.protocol!r}")
+        if not 0 < self.port < 65536:
+            raise BrokerError(f"port: must be in 1..65535, got {self.port!r}")
+
+
+def parse_broker_url(url: str, **overrides: Any) -> BrokerSettings:
+    """Parse ``mqtt[s]://[user[:password]@]host[:port][?protocol=3.1.1]``.
+
+    Parameters
+    ----------
+    url : str
+        Broker URL; ``mqtts`` turns TLS on and defaults the port to 8883.
+    **overrides
+        Fields of :class:`BrokerSettings` that take precedence over the URL
+        (e.g. ``ca_certs``, ``password``); None values are ignored.
+
+    Returns
+    -------
+    BrokerSettings
+        The settings.
+
+    Raises
+    ------
+    BrokerError
+        If the URL is not an ``mqtt://`` or ``mqtts://`` URL.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+        raise BrokerError(
+            f"broker url: must look like mqtt://host:1883 or mqtts://host:8883, got {url!r}"
+        )
+    query = dict(urllib.parse.parse_qsl(parts.query))
+    tls = parts.scheme == "mqtts"
+    fields: dict[str, Any] = {
+        "host": parts.hostname,
+        "port": parts.port or (8883 if tls else 1883),
+        "tls": tls,
+        "protocol": query.get("protocol", "5"),
+        "username": urllib.parse.unquote(parts.username) if parts.username else None,
+        "password": urllib.parse.unquote(parts.password) if parts.password else None,
+    }
+    fields.update({k: v for k, v in overrides.items() if v is not None})
+    return BrokerSettings(**fields)
+
+
+def make_client(
+    settings: BrokerSettings,
+    *,
+    client_id: str = "",
+    persistent: bool = False,
+    manual_ack: bool = False,
+    receive_maximum: int | None = None,
+    session_expiry: int = 0,
+    reconnect_delay: tuple[int, int] = (1, 30),
+) -> tuple[Any, Any]:
+    """Create a paho-mqtt 2.x client and the CONNECT properties to use with it.
+
+    Parameters
+    ----------
+    settings : BrokerSettings
+        Broker address, protocol, credentials and TLS.
+    client_id : str, optional
+        Fixed client id (required for a persistent session).
+    persistent : bool, optional
+        Keep the session on the broker: MQTT 5 ``clean_start=False`` with
+        ``session_expiry``; MQTT 3.1.1 ``clean_session=False``.
+    manual_ack : bool, optional
+        Leave acknowledgement of received QoS 1 messages to the caller.
+    receive_maximum : int or None, optional
+        MQTT 5 Receive Maximum: most unacknowledged deliveries the broker may have
+        in flight to this client (1-65535).
+    session_expiry : int, optional
+        MQTT 5 Session Expiry Interval, s.
+    reconnect_delay : tuple of int, optional
+        First and largest reconnect back-off, s (doubling in between).
+
+    Returns
+    -------
+    client : paho.mqtt.client.Client
+        The configured (not yet connected) client.
+    properties : paho.mqtt.properties.Properties or None
+        CONNECT properties for MQTT 5, None for 3.1.1.
+    """
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    if persistent and not client_id:
+        raise BrokerError("client_id: a persistent session needs a fixed client id, got ''")
+    v5 = settings.protocol == "5"
+    client = mqtt.Client(
+        callback_api_version=mqtt.CallbackAPIVersion.VERSION2,  # type: ignore[attr-defined]
+        client_id=client_id,
+        clean_session=None if v5 else not persistent,
+        protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
+        manual_ack=manual_ack,
+    )
+    if settings.username is not None:
+        client.username_pw_set(settings.username, settings.password)
+    if settings.tls:
+        context = ssl.create_default_context(cafile=settings.ca_certs)
+        if settings.certfile:
+            context.load_cert_chain(settings.certfile, settings.keyfile)
+        if settings.tls_insecure:
+            context.check_hostname = False
+        client.tls_set_context(context)
+    client.reconnect_delay_set(*reconnect_delay)
+    client.max_queued_messages_set(0)
+    properties = None
+    if v5:
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        if persistent:
+            properties.SessionExpiryInterval = int(session_expiry)
+        if receive_maximum is not None:
+            if not 1 <= receive_maximum <= 65535:
+                raise BrokerError(f"receive_maximum: must be in 1..65535, got {receive_maximum!r}")
+            properties.ReceiveMaximum = int(receive_maximum)
+    return client, properties

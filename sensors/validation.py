@@ -1,0 +1,489 @@
+"""Validation of incoming readings: the gate between MQTT and the archive.
+
+Every message ends in exactly one of three places: its readings are accepted
+(converted to SI, ready to archive), dropped as duplicates of a ``(sensor,
+sequence)`` already seen, or dead-lettered with a machine-readable reason from
+:data:`REASONS`. A batch may split: its good readings are accepted and each
+reason among the bad ones yields one dead-letter record.
+
+Checks, in order: size (``oversized``), JSON (``malformed_json``), schema version
+(``unsupported_version``), fields (``schema``), topic (``bad_topic``), sensor
+(``unknown_sensor``), unit (``unknown_unit``, ``unit_mismatch``); then per reading:
+duplicate, ``non_finite`` value or time, ``out_of_range`` (the sensor's valid range,
+SI), ``time_in_future`` (beyond ``future_tolerance`` after the receive time) and
+``time_backwards`` (more than ``backwards_tolerance`` before the latest accepted
+time of that sensor).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import orjson
+
+from sensors.archive import ArchiveBatch
+from sensors.catalogue import Catalogue
+from sensors.errors import PayloadError, UnitError
+from sensors.schema import decode_payload
+from sensors.units import ALLOWED_UNITS, si_coefficients
+
+__all__ = ["REASONS", "DeadLetter", "Outcome", "SeenSequences", "Validator"]
+
+#: Dead-letter reason codes (sorted; the archive stores their index).
+REASONS: tuple[str, ...] = (
+    "bad_topic",
+    "internal_error",
+    "malformed_json",
+    "non_finite",
+    "out_of_range",
+    "oversized",
+    "schema",
+    "time_backwards",
+    "time_in_future",
+    "unit_mismatch",
+    "unknown_sensor",
+    "unknown_unit",
+    "unsupported_version",
+)
+_REASON_INDEX = {r: i for i, r in enumerate(REASONS)}
+_KNOWN_UNITS = frozenset(u for units in ALLOWED_UNITS.values() for u in units)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """One rejected message, or the readings of a batch rejected for one reason.
+
+    Attributes
+    ----------
+    reason : str
+        One of :data:`REASONS`.
+    detail : str
+        Human-readable explanation (field, rule, value).
+    topic : str
+        Topic the message came on.
+    sensor : str or None
+        Sensor id from the topic, None when the topic could not be parsed.
+    readings : int
+        Readings rejected (0 when the payload could not be decoded).
+    received : float
+        Receive time, epoch seconds.
+    excerpt : bytes
+        Start of the offending payload (at most 256 bytes).
+    """
+
+    reason: str
+    detail: str
+    topic: str
+    sensor: str | None
+    readings: int
+    received: float
+    excerpt: bytes
+
+    @property
+    def reason_index(self) -> int:
+        """Index of :attr:`reason` in :data:`REASONS`."""
+        return _REASON_INDEX[self.reason]
+
+    def to_json(self) -> bytes:
+        """Encode for the dead-letter topic (payload excerpt base64-encoded)."""
+        return orjson.dumps(
+            {
+                "schema_version": 1,
+                "reason": self.reason,
+                "detail": self.detail,
+                "topic": self.topic,
+                "sensor": self.sensor,
+                "readings": self.readings,
+                "received": self.received,
+                "payload_base64": base64.b64encode(self.excerpt).decode("ascii"),
+            }
+        )
+
+
+@dataclasses.dataclass(slots=True)
+class Outcome:
+    """What became of one message.
+
+    Attributes
+    ----------
+    accepted : ArchiveBatch or None
+        Readings to archive (SI values).
+    duplicates : int
+        Readings dropped as already seen.
+    letters : list of DeadLetter
+        Dead letters, one per reason.
+    """
+
+    accepted: ArchiveBatch | None
+    duplicates: int
+    letters: list[DeadLetter]
+
+
+class SeenSequences:
+    """Set of sequence numbers of one sensor, held as disjoint sorted intervals.
+
+    Sequence numbers mostly arrive in runs, so memory grows with the number of
+    holes, not the number of readings.
+    """
+
+    def __init__(self) -> None:
+        self._start = np.empty(0, dtype=np.int64)
+        self._end = np.empty(0, dtype=np.int64)  # inclusive
+
+    def contains(self, seq: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        """Return a mask: which of ``seq`` are already in the set."""
+        if not self._start.size:
+            return np.zeros(seq.shape, dtype=bool)
+        idx = np.searchsorted(self._start, seq, side="right") - 1
+        ok = idx >= 0
+        out = np.zeros(seq.shape, dtype=bool)
+        out[ok] = seq[ok] <= self._end[idx[ok]]
+        return out
+
+    def contains_one(self, seq: int) -> bool:
+        """Return whether one sequence number is in the set (fast path of :meth:`contains`)."""
+        if not self._start.size or seq > self._end[-1]:
+            return False
+        i = int(np.searchsorted(self._start, seq, side="right")) - 1
+        return i >= 0 and seq <= int(self._end[i])
+
+    def add(self, seq: npt.NDArray[np.int64]) -> None:
+        """Add sequence numbers to the set."""
+        if not seq.size:
+            return
+        if seq.size == 1 and self._end.size and int(seq[0]) == int(self._end[-1]) + 1:
+            self._end[-1] += 1  # the common case: the next number of the latest run
+            return
+        s = np.unique(seq)
+        breaks = np.flatnonzero(np.diff(s) != 1) + 1
+        starts = np.concatenate([self._start, s[np.r_[0, breaks]]])
+        ends = np.concatenate([self._end, s[np.r_[breaks - 1, s.size - 1]]])
+        order = np.argsort(starts, kind="stable")
+        starts, ends = starts[order], ends[order]
+        # Merge overlapping or touching intervals.
+        reach = np.maximum.accumulate(ends)
+        new = np.r_[True, starts[1:] > reach[:-1] + 1]
+        group = np.cumsum(new) - 1
+        self._start = starts[new]
+        self._end = np.zeros(self._start.size, dtype=np.int64)
+        np.maximum.at(self._end, group, ends)
+
+    @property
+    def intervals(self) -> int:
+        """Number of disjoint intervals held."""
+        return int(self._start.size)
+
+
+class Validator:
+    """Decode, check, deduplicate and convert the readings of one component.
+
+    Parameters
+    ----------
+    catalogue : Catalogue
+        The component's sensors.
+    sensor_index : callable
+        Maps a sensor id to its archive index.
+    prefix : str
+        Topic prefix; readings arrive on ``{prefix}/{site}/{component}/{sensor}``.
+    max_payload_bytes : int
+        Largest payload accepted, bytes.
+    future_tolerance : float
+        How far after the receive time a reading time may lie, s.
+    backwards_tolerance : float
+        How far before the latest accepted time of its sensor a reading may lie, s.
+    """
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        sensor_index: Any,
+        *,
+        prefix: str,
+        max_payload_bytes: int = 1_000_000,
+        future_tolerance: float = 300.0,
+        backwards_tolerance: float = 86_400.0,
+    ) -> None:
+        self.catalogue = catalogue
+        self._sensor_index = sensor_index
+        self._topic_head = f"{prefix}/{catalogue.site}/{catalogue.component}/"
+        self.max_payload_bytes = max_payload_bytes
+        self.future_tolerance = future_tolerance
+        self.backwards_tolerance = backwards_tolerance
+        self._seen: dict[int, SeenSequences] = {}
+        self._latest: dict[int, float] = {}
+
+    def restore(
+        self,
+        committed: tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], npt.NDArray[np.float64]],
+    ) -> None:
+        """Rebuild dedupe and latest-time state from archived ``(sensor, sequence, time)``."""
+        sensor, sequence, time = committed
+        for idx in np.unique(sensor):
+            mask = sensor == idx
+            seen = self._seen.setdefault(int(idx), SeenSequences())
+            seen.add(sequence[mask])
+            latest = max(self._latest.get(int(idx), -np.inf), float(time[mask].max()))
+            self._latest[int(idx)] = latest
+
+    def _letter(
+        self,
+        reason: str,
+        detail: str,
+        topic: str,
+        sensor: str | None,
+        readings: int,
+        received: float,
+        payload: bytes,
+    ) -> DeadLetter:
+        return DeadLetter(reason, detail, topic, sensor, readings, received, bytes(payload[:256]))
+
+    def check(self, topic: str, payload: bytes, *, received: float) -> Outcome:
+        """Validate one message.
+
+        Parameters
+        ----------
+        topic : str
+            Topic the message came on.
+        payload : bytes
+            Message payload.
+        received : float
+            Receive time, epoch seconds (the reference for ``time_in_future``).
+
+        Returns
+        -------
+        Outcome
+            Accepted readings, duplicates dropped and dead letters.
+        """
+        sensor_id = topic[len(self._topic_head) :] if topic.startswith(self._topic_head) else None
+        if sensor_id is None or "/" in sensor_id or not sensor_id:
+            return Outcome(
+                None,
+                0,
+                [
+                    self._letter(
+                        "bad_topic",
+                        f"topic: must be {self._topic_head}<sensor>, got {topic!r}",
+                        topic,
+                        None,
+                        0,
+                        received,
+                        payload,
+                    )
+                ],
+            )
+        try:
+            readings = decode_payload(payload, max_bytes=self.max_payload_bytes)
+        except PayloadError as err:
+            return Outcome(
+                None,
+                0,
+                [self._letter(err.reason, str(err), topic, sensor_id, 0, received, payload)],
+            )
+        n = len(readings)
+        sensor = self.catalogue.get(sensor_id)
+        if sensor is None:
+            return Outcome(
+                None,
+                0,
+                [
+                    self._letter(
+                        "unknown_sensor",
+                        f"sensor: {sensor_id!r} is not in the catalogue of "
+                        f"{self.catalogue.component!r}; add it to the config",
+                        topic,
+                        sensor_id,
+                        n,
+                        received,
+                        payload,
+                    )
+                ],
+            )
+        try:
+            scale, offset = si_coefficients(readings.unit, sensor.quantity)
+        except UnitError as err:
+            reason = "unit_mismatch" if readings.unit in _KNOWN_UNITS else "unknown_unit"
+            return Outcome(
+                None, 0, [self._letter(reason, str(err), topic, sensor_id, n, received, payload)]
+            )
+        index = self._sensor_index(sensor_id)
+        seen = self._seen.setdefault(index, SeenSequences())
+        if n == 1:
+            return self._check_one(
+                readings, sensor, index, seen, scale, offset, topic, payload, received
+            )
+        seq = readings.sequence
+        if np.unique(seq).size < n:
+            # Repeated sequence numbers inside one batch (rare): whether a repeat is a
+            # duplicate depends on whether its first occurrence was accepted, so go
+            # reading by reading with the scalar rules.
+            return self._check_sequential(
+                readings, sensor, index, seen, scale, offset, topic, payload, received
+            )
+        keep = ~seen.contains(seq)
+        duplicates = int(n - keep.sum())
+        value = readings.value * scale + offset
+        t = readings.time
+        letters: list[DeadLetter] = []
+
+        def reject(mask: npt.NDArray[np.bool_], reason: str, detail: str) -> None:
+            count = int(mask.sum())
+            if count:
+                letters.append(
+                    self._letter(
+                        reason,
+                        f"{detail} ({count} of {n} readings)",
+                        topic,
+                        sensor_id,
+                        count,
+                        received,
+                        payload,
+                    )
+                )
+                keep[mask] = False
+
+        reject(
+            keep & ~(np.isfinite(value) & np.isfinite(t)),
+            "non_finite",
+            "value/time: must be finite numbers",
+        )
+        reject(
+            keep & ((value < sensor.valid_min) | (value > sensor.valid_max)),
+            "out_of_range",
+            f"value: must lie in [{sensor.valid_min:g}, {sensor.valid_max:g}] {sensor.si_unit}",
+        )
+        reject(
+            keep & (t > received + self.future_tolerance),
+            "time_in_future",
+            f"time: at most {self.future_tolerance:g} s after the receive time {received:.3f}",
+        )
+        if keep.any():
+            latest = self._latest.get(index, -np.inf)
+            prior = np.maximum.accumulate(np.where(keep, t, -np.inf))
+            prior = np.maximum(np.r_[latest, prior[:-1]], latest)
+            reject(
+                keep & (t < prior - self.backwards_tolerance),
+                "time_backwards",
+                f"time: at most {self.backwards_tolerance:g} s before the latest reading",
+            )
+        if not keep.any():
+            return Outcome(None, duplicates, letters)
+        seen.add(seq[keep])
+        self._latest[index] = max(self._latest.get(index, -np.inf), float(t[keep].max()))
+        accepted = ArchiveBatch(
+            t[keep],
+            np.full(int(keep.sum()), index, dtype=np.int32),
+            value[keep],
+            readings.quality[keep],
+            seq[keep],
+        )
+        return Outcome(accepted, duplicates, letters)
+
+    def _check_one(
+        self,
+        readings: Any,
+        sensor: Any,
+        index: int,
+        seen: SeenSequences,
+        scale: float,
+        offset: float,
+        topic: str,
+        payload: bytes,
+        received: float,
+    ) -> Outcome:
+        # Scalar twin of the batch path in check(): same rules, same order.
+        seq = int(readings.sequence[0])
+        if seen.contains_one(seq):
+            return Outcome(None, 1, [])
+        value = float(readings.value[0]) * scale + offset
+        t = float(readings.time[0])
+        reason = detail = ""
+        latest = self._latest.get(index, -np.inf)
+        if not (np.isfinite(value) and np.isfinite(t)):
+            reason, detail = "non_finite", "value/time: must be finite numbers"
+        elif not sensor.valid_min <= value <= sensor.valid_max:
+            reason, detail = (
+                "out_of_range",
+                (
+                    f"value: must lie in [{sensor.valid_min:g}, "
+                    f"{sensor.valid_max:g}] {sensor.si_unit}"
+                ),
+            )
+        elif t > received + self.future_tolerance:
+            reason, detail = (
+                "time_in_future",
+                (
+                    f"time: at most {self.future_tolerance:g} s after "
+                    f"the receive time {received:.3f}"
+                ),
+            )
+        elif t < latest - self.backwards_tolerance:
+            reason, detail = (
+                "time_backwards",
+                (f"time: at most {self.backwards_tolerance:g} s before the latest reading"),
+            )
+        if reason:
+            return Outcome(
+                None,
+                0,
+                [
+                    self._letter(
+                        reason,
+                        f"{detail} (1 of 1 readings)",
+                        topic,
+                        sensor.id,
+                        1,
+                        received,
+                        payload,
+                    )
+                ],
+            )
+        seen.add(readings.sequence)
+        if t > latest:
+            self._latest[index] = t
+        accepted = ArchiveBatch(
+            readings.time,
+            np.array([index], dtype=np.int32),
+            np.array([value]),
+            readings.quality,
+            readings.sequence,
+        )
+        return Outcome(accepted, 0, [])
+
+    def _check_sequential(
+        self,
+        readings: Any,
+        sensor: Any,
+        index: int,
+        seen: SeenSequences,
+        scale: float,
+        offset: float,
+        topic: str,
+        payload: bytes,
+        received: float,
+    ) -> Outcome:
+        n = len(readings)
+        parts: list[ArchiveBatch] = []
+        duplicates = 0
+        counts: dict[str, int] = {}
+        details: dict[str, str] = {}
+        for i in range(n):
+            one = readings.take(np.arange(n) == i)
+            out = self._check_one(one, sensor, index, seen, scale, offset, topic, payload, received)
+            duplicates += out.duplicates
+            if out.accepted is not None:
+                parts.append(out.accepted)
+            for d in out.letters:
+                counts[d.reason] = counts.get(d.reason, 0) + 1
+                details.setdefault(d.reason, d.detail.rsplit(" (", 1)[0])
+        letters = [
+            self._letter(
+                r, f"{details[r]} ({c} of {n} readings)", topic, sensor.id, c, received, payload
+            )
+            for r, c in counts.items()
+        ]
+        accepted = ArchiveBatch.concatenate(parts) if parts else None
+        return Outcome(accepted, duplicates, letters)

@@ -1,0 +1,359 @@
+"""``twin ingest``, ``twin publish`` and ``twin archive``: sensor streams from the shell.
+
+Only click and the standard library are imported here; :mod:`sensors` (NumPy, paho,
+zarr, xarray) is imported inside the command bodies.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from typing import Any
+
+import click
+
+__all__ = ["archive", "ingest", "publish"]
+
+_broker_help = (
+    "Broker URL mqtt[s]://[user[:password]@]host[:port][?protocol=3.1.1]. "
+    "Without it, an embedded amqtt broker is started in-process (MQTT 3.1.1)."
+)
+
+
+def _tls_options(func: Any) -> Any:
+    for option in reversed(
+        [
+            click.option("--username", default=None, help="Broker user name."),
+            click.option(
+                "--password",
+                default=None,
+                envvar="TWIN_MQTT_PASSWORD",
+                help="Broker password (or env TWIN_MQTT_PASSWORD).",
+            ),
+            click.option(
+                "--ca-certs",
+                type=click.Path(exists=True, dir_okay=False),
+                default=None,
+                help="CA bundle (PEM) for TLS.",
+            ),
+            click.option(
+                "--certfile",
+                type=click.Path(exists=True, dir_okay=False),
+                default=None,
+                help="Client certificate (PEM) for TLS.",
+            ),
+            click.option(
+                "--keyfile",
+                type=click.Path(exists=True, dir_okay=False),
+                default=None,
+                help="Client key (PEM) for TLS.",
+            ),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+def _settings(url: str, **tls: Any) -> Any:
+    from sensors.errors import BrokerError
+    from sensors.mqtt import parse_broker_url
+
+    try:
+        return parse_broker_url(url, **tls)
+    except BrokerError as err:
+        raise click.BadParameter(str(err), param_hint="--broker") from err
+
+
+def _catalogue(config: str) -> Any:
+    from sensors.catalogue import load_catalogue
+    from sensors.errors import CatalogueError
+
+    try:
+        return load_catalogue(config)
+    except CatalogueError as err:
+        raise click.BadParameter(str(err), param_hint="CONFIG") from err
+
+
+@click.command()
+@click.argument("config", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--archive",
+    "archive_path",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Zarr store of the component's sensor archive (created if missing).",
+)
+@click.option("--broker", default=None, help=_broker_help)
+@click.option(
+    "--embedded-port",
+    default=1883,
+    show_default=True,
+    help="Port of the embedded broker (when --broker is not given).",
+)
+@click.option("--prefix", default="plant", show_default=True, help="Topic prefix.")
+@click.option("--client-id", default=None, help="Fixed MQTT client id of the persistent session.")
+@click.option("--qos", type=click.IntRange(0, 1), default=1, show_default=True)
+@click.option("--flush-interval", default=0.1, show_default=True, help="Longest buffering, s.")
+@click.option("--flush-rows", default=50_000, show_default=True, help="Readings per flush at most.")
+@click.option(
+    "--receive-maximum",
+    default=10_000,
+    show_default=True,
+    help="MQTT 5 Receive Maximum (unacknowledged deliveries in flight).",
+)
+@click.option(
+    "--dedupe-rows",
+    type=int,
+    default=None,
+    help="Rebuild the dedupe set from only the last N archived rows (default: all).",
+)
+@click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
+@_tls_options
+def ingest(
+    config: str,
+    archive_path: str,
+    broker: str | None,
+    embedded_port: int,
+    prefix: str,
+    client_id: str | None,
+    qos: int,
+    flush_interval: float,
+    flush_rows: int,
+    receive_maximum: int,
+    dedupe_rows: int | None,
+    duration: float | None,
+    **tls: Any,
+) -> None:
+    """Ingest the readings of the component in CONFIG into the archive until stopped.
+
+    Messages are acknowledged to the broker only once their readings are durable in
+    the archive; bad readings go to {prefix}/_deadletter/{site}/{component}.
+    """
+    from sensors.broker import EmbeddedBroker
+    from sensors.ingest import Ingester
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    catalogue = _catalogue(config)
+    embedded = None
+    if broker is None:
+        embedded = EmbeddedBroker(port=embedded_port).start()
+        broker = embedded.url
+        click.echo(f"embedded broker listening on {broker}", err=True)
+    settings = _settings(broker, **tls)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    ingester = Ingester(
+        catalogue,
+        archive_path,
+        broker=settings,
+        client_id=client_id,
+        prefix=prefix,
+        qos=qos,
+        flush_interval=flush_interval,
+        flush_rows=flush_rows,
+        receive_maximum=receive_maximum,
+        dedupe_rows=dedupe_rows,
+    )
+    click.echo(
+        f"ingesting {ingester.topic} -> {archive_path} "
+        f"({ingester.archive.n_readings} readings already archived)",
+        err=True,
+    )
+    try:
+        stats = ingester.serve(stop=stop, duration=duration, status_every=10.0)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    click.echo(json.dumps(stats.as_dict()))
+
+
+@click.command()
+@click.argument("config", type=click.Path(exists=True, dir_okay=False))
+@click.option("--broker", required=True, help="Broker URL mqtt[s]://host:port[?protocol=3.1.1].")
+@click.option(
+    "--from-archive",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="Replay a sensor archive (SI units) instead of synthetic signals.",
+)
+@click.option(
+    "--duration",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Length of the synthetic recording, s.",
+)
+@click.option(
+    "--rate-scale",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Multiplier on every sensor's nominal rate (synthetic).",
+)
+@click.option(
+    "--speed",
+    default="1",
+    show_default=True,
+    help="1 = real time, k = k times real time, 'max' = as fast as possible.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 100_000),
+    default=1,
+    show_default=True,
+    help="Readings per payload (1 = single-reading payloads).",
+)
+@click.option("--qos", type=click.IntRange(0, 1), default=1, show_default=True)
+@click.option("--prefix", default="plant", show_default=True, help="Topic prefix.")
+@click.option(
+    "--linger",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Stay connected this long after the last acknowledgement, s (amqtt needs it).",
+)
+@click.option("--stamp-now", is_flag=True, help="Stamp readings with the wall clock at sending.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the fault RNG.")
+@click.option("--noise", type=float, default=0.0, help="Noise std, fraction of valid range.")
+@click.option("--dropout", type=float, default=0.0, help="Probability of a lost reading.")
+@click.option("--spike", type=float, default=0.0, help="Probability of a spike.")
+@click.option("--drift-per-hour", type=float, default=0.0, help="Drift, fraction of range per h.")
+@click.option(
+    "--stuck", type=float, default=0.0, help="Probability of a stuck-at episode per sensor."
+)
+@_tls_options
+def publish(
+    config: str,
+    broker: str,
+    from_archive: str | None,
+    duration: float,
+    rate_scale: float,
+    speed: str,
+    batch_size: int,
+    qos: int,
+    prefix: str,
+    linger: float,
+    stamp_now: bool,
+    seed: int,
+    noise: float,
+    dropout: float,
+    spike: float,
+    drift_per_hour: float,
+    stuck: float,
+    **tls: Any,
+) -> None:
+    """Publish readings for the component in CONFIG: synthetic signals or a recording."""
+    import time
+
+    import numpy as np
+    from tqdm import tqdm
+
+    from sensors.archive import open_archive
+    from sensors.publish import Faults, apply_faults, publish_readings, synthetic_readings
+
+    catalogue = _catalogue(config)
+    settings = _settings(broker, **tls)
+    try:
+        pace = None if speed == "max" else float(speed)
+    except ValueError as err:
+        raise click.BadParameter(
+            f"must be a number > 0 or 'max', got {speed!r}", param_hint="--speed"
+        ) from err
+    rng = np.random.default_rng(seed)
+    if from_archive:
+        recording = open_archive(from_archive).load()
+    else:
+        start = time.time() if pace is not None else time.time() - duration
+        recording = synthetic_readings(
+            catalogue, duration=duration, start_time=start, rng=rng, rate_scale=rate_scale
+        )
+    try:
+        faults = Faults(
+            noise=noise, dropout=dropout, spike=spike, drift_per_hour=drift_per_hour, stuck=stuck
+        )
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from err
+    if faults != Faults():
+        recording = apply_faults(recording, catalogue, faults=faults, rng=rng)
+    with tqdm(total=recording.sizes["reading"], unit="reading", disable=None) as bar:
+        stats = publish_readings(
+            recording,
+            catalogue,
+            broker=settings,
+            prefix=prefix,
+            speed=pace,
+            batch_size=batch_size,
+            qos=qos,
+            stamp_now=stamp_now,
+            linger=linger,
+            progress=bar.update,
+        )
+    click.echo(
+        json.dumps(
+            {
+                "messages": stats.messages,
+                "readings": stats.readings,
+                "elapsed_s": round(stats.elapsed, 3),
+            }
+        )
+    )
+
+
+@click.group()
+def archive() -> None:
+    """Inspect a sensor archive."""
+
+
+@archive.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option(
+    "--gap-factor",
+    default=3.0,
+    show_default=True,
+    help="A gap is longer than this many nominal sampling periods.",
+)
+def info(path: str, as_json: bool, gap_factor: float) -> None:
+    """Print counts, time span, gaps and dead-letter summary of the archive at PATH."""
+    import datetime as dt
+
+    from sensors.archive import archive_info
+    from sensors.errors import ArchiveError
+
+    try:
+        summary = archive_info(path, gap_factor=gap_factor)
+    except ArchiveError as err:
+        raise click.BadParameter(str(err), param_hint="PATH") from err
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+
+    def stamp(t: float | None) -> str:
+        if t is None:
+            return "-"
+        return dt.datetime.fromtimestamp(t, tz=dt.UTC).isoformat(timespec="seconds")
+
+    click.echo(
+        f"component {summary['component']} at {summary['site']}: "
+        f"{summary['readings']} readings in {summary['flushes']} flushes, "
+        f"{stamp(summary['first_time'])} .. {stamp(summary['last_time'])}"
+    )
+    click.echo(
+        f"{'sensor':<16}{'unit':>6}{'readings':>10}{'gaps':>6}{'largest gap s':>15}"
+        f"{'missing seq':>13}"
+    )
+    for sid, entry in summary["sensors"].items():
+        click.echo(
+            f"{sid:<16}{entry['unit'] or '-':>6}{entry['readings']:>10}"
+            f"{entry.get('gaps', 0):>6}{entry.get('largest_gap_s', 0.0):>15.1f}"
+            f"{entry.get('missing_sequences', 0):>13}"
+        )
+    if summary["dead_letters"]:
+        click.echo("dead letters:")
+        for reason, c in summary["dead_letters"].items():
+            click.echo(f"  {reason:<20}{c['letters']:>8} letters {c['readings']:>10} readings")
+    else:
+        click.echo("dead letters: none")
