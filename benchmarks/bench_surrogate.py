@@ -51,7 +51,7 @@ def _floor(gp: Any, X: np.ndarray) -> float:
     """Median time of the bare kernel + K*·alpha product (same batch of outputs)."""
     import torch
 
-    from surrogates.gp import _correlation
+    from surrogates._gpmodel import _correlation
 
     ls, s, _, c = gp._hyper()
     U = torch.as_tensor((X - gp.x_low_) / (gp.x_high_ - gp.x_low_))
