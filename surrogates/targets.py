@@ -26,6 +26,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from surrogates.errors import ParameterSpaceError
 from surrogates.space import ParameterSpace
 
@@ -35,6 +37,7 @@ __all__ = [
     "FemResponses",
     "ModeResponses",
     "mode_output_names",
+    "modal_responses",
     "peak_quantities",
 ]
 
@@ -230,3 +233,44 @@ class ModeResponses:
             if name != "temperature":
                 out[f"mode.{name}.{loc}.pressure_gain"] = float(modes[(name, loc, "pressure")].gain)
         return out
+
+
+def modal_responses(
+    values: Mapping[str, float],
+    keys: tuple[tuple[str, str], ...] = MODE_KEYS,
+    *,
+    n_modes: int = 3,
+) -> dict[tuple[str, str, str], Any]:
+    """Turn learned mode parameters back into :class:`models.responses.ModalResponse` filters.
+
+    Parameters
+    ----------
+    values : mapping
+        ``{name: value}`` as named by :func:`mode_output_names` (e.g. one row of a mode
+        surrogate's predicted mean).
+    keys, n_modes
+        As used for training.
+
+    Returns
+    -------
+    dict
+        ``{(output, location, input): ModalResponse}`` for the inputs
+        ``fluid_temperature`` and (except the temperature) ``pressure``; time constants
+        come back sorted, as the FEM fit returns them.
+    """
+    from models.responses import ModalResponse
+
+    out: dict[tuple[str, str, str], Any] = {}
+    for name, loc in keys:
+        amps = np.array([values[f"mode.{name}.{loc}.b{i}"] for i in range(1, n_modes + 1)])
+        taus = 10.0 ** np.array(
+            [values[f"mode.{name}.{loc}.log10_tau{i}"] for i in range(1, n_modes + 1)]
+        )
+        order = np.argsort(taus)
+        out[(name, loc, "fluid_temperature")] = ModalResponse(
+            direct=0.0, amplitudes=amps[order], time_constants=taus[order]
+        )
+        if name != "temperature":
+            gain = float(values[f"mode.{name}.{loc}.pressure_gain"])
+            out[(name, loc, "pressure")] = ModalResponse(direct=gain)
+    return out

@@ -210,3 +210,35 @@ def test_expansion_scatter_factor_scales_the_fem_thermal_strain_exactly() -> Non
         )
         eps[f] = ds["eps_th"].sel(location="bore").values
     np.testing.assert_allclose(eps[1.2], 1.2 * eps[1.0], rtol=1e-10)
+
+
+def test_predicted_modes_reproduce_the_fem_unit_step_response(trained: Path) -> None:
+    # Second method: the FEM unit responses at a point the mode surrogate never saw.
+    import dolfinx_solver  # noqa: F401
+
+    from models.config import load_config
+    from models.responses import unit_responses
+    from surrogates.persistence import load_surrogate
+    from surrogates.targets import modal_responses
+
+    cfg = load_config(CONFIG).with_overrides(
+        {"mesh.radial_cells": 10, "mesh.axial_cells": 1, "solver.time_step_s": 300.0}
+    )
+    modes = load_surrogate(trained / "modes", config=cfg)
+    point = {
+        "thermal.bore_htc_W_m2K": 2600.0,
+        "geometry.wall_thickness_m": 0.047,
+        "loads.hold_temperature_degC": 530.0,
+    }
+    mean, _ = modes.predict(point)
+    filters = modal_responses(dict(zip(modes.outputs, mean[0], strict=True)))
+    run = modes.space.config_for(cfg, point)
+    ur = unit_responses(run, property_temperature=530.0 + 273.15, stages=6, stage_steps=10)
+    t = ur["time"].values
+    for name, loc in (("sigma_theta", "bore"), ("temperature", "bore")):
+        fem = ur[name].sel(input="fluid_temperature", location=loc).values
+        got = filters[(name, loc, "fluid_temperature")].step(t)
+        # Measured 0.5 % (hoop stress) and 0.2 % (temperature) of the peak response.
+        assert np.max(np.abs(got - fem)) < 0.02 * np.max(np.abs(fem)), name
+    fem_p = ur["sigma_theta"].sel(input="pressure", location="bore").values[-1]
+    assert filters[("sigma_theta", "bore", "pressure")].gain == pytest.approx(fem_p, rel=0.01)
