@@ -108,9 +108,6 @@ def render_quarter_pipe(
     pathlib.Path
         The written file.
     """
-    import pyvista as pv
-
-    pv.OFF_SCREEN = True
     all_profiles = np.asarray(ds[f"{variable}_profile"].values, dtype=float)
     if time_index is None:
         time_index = int(np.argmax(np.ptp(all_profiles, axis=1)))
@@ -124,32 +121,62 @@ def render_quarter_pipe(
     elif unit == "K":
         scale, label = 1.0, f"{variable} [degC]"
         values = values - 273.15
-    wall = float(r[-1] - r[0])
-    theta = np.linspace(0.0, 0.5 * np.pi, 49)
-    z = np.linspace(0.0, 3.0 * wall, 7)
-    R, TH, Z = np.meshgrid(r, theta, z, indexing="ij")
-    grid = pv.StructuredGrid(R * np.cos(TH), R * np.sin(TH), Z)
-    field = np.broadcast_to(values[:, None, None] * scale, R.shape)
-    grid.point_data[label] = field.ravel(order="F")
-    plotter = pv.Plotter(off_screen=True, window_size=list(window_size))
-    plotter.add_mesh(
-        grid,
-        scalars=label,
-        cmap="coolwarm",
-        show_edges=False,
-        scalar_bar_args={"fmt": "%.1f", "title": label},
-    )
     t_h = float(ds["time_field"].values[time_index]) / 3600.0
-    plotter.add_text(
-        f"{ds.attrs.get('component', '')}: {variable} at t = {t_h:.2f} h", font_size=10
-    )
-    # look from inside the pipe, above the end face: bore, end section and outer edge
-    plotter.view_vector((-1.0, -1.0, 1.4), viewup=(0.0, 0.0, 1.0))  # type: ignore[arg-type]
-    plotter.camera.zoom(1.1)
+    title = f"{ds.attrs.get('component', '')}: {variable} at t = {t_h:.2f} h"
     path = pathlib.Path(path)
-    plotter.screenshot(str(path))
-    plotter.close()
+    _render_in_child(
+        r=r, values=values * scale, label=label, title=title, path=path, window_size=window_size
+    )
     return path
+
+
+def _render_in_child(
+    *,
+    r: np.ndarray,
+    values: np.ndarray,
+    label: str,
+    title: str,
+    path: pathlib.Path,
+    window_size: tuple[int, int],
+) -> None:
+    """Render in a child process (``python -m models._render``).
+
+    VTK's off-screen rendering loads Mesa's LLVM (llvmpipe); torch's triton carries its
+    own LLVM and crashes (SIGSEGV) when it is imported after Mesa's in one process, as
+    happens when a twin renders fields and then trains or evaluates a GP surrogate.
+    A child process keeps the two apart and costs about a second per image.
+    """
+    import json
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="twin-render-") as tmp:
+        data = pathlib.Path(tmp) / "profile.npz"
+        np.savez(data, r=r, values=values)
+        spec = {
+            "data": str(data),
+            "label": label,
+            "title": title,
+            "path": str(path.resolve()),
+            "window_size": list(window_size),
+        }
+        # The child must import this very package, installed or not.
+        root = str(pathlib.Path(__file__).resolve().parents[1])
+        path_var = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+        env = dict(os.environ, PYTHONPATH=path_var, VTK_DEFAULT_OPENGL_WINDOW="vtkEGLRenderWindow")
+        done = subprocess.run(
+            [sys.executable, "-m", "models._render", json.dumps(spec)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if done.returncode != 0 or not path.exists():
+        raise RuntimeError(
+            f"rendering {path.name} failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}"
+        )
 
 
 def plot_histories(ds: Any, path: str | pathlib.Path) -> pathlib.Path:

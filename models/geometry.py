@@ -82,7 +82,7 @@ class WallMesh:
         Parameters
         ----------
         radius : array_like, shape (n,)
-            Radii in m, inside ``[a, b]`` (a relative tolerance of 1e-12 is allowed).
+            Radii in m, inside ``[a, b]`` (a relative tolerance of 1e-9 is allowed for round-off).
         z : float, optional
             Axial coordinate in m; defaults to ``L / 2``.
 
@@ -100,7 +100,7 @@ class WallMesh:
 
         r = np.atleast_1d(np.asarray(radius, dtype=float))
         a, b = self.inner_radius, self.outer_radius
-        tol = 1e-12 * b
+        tol = 1e-9 * b
         bad = (r < a - tol) | (r > b + tol)
         if np.any(bad):
             raise ConfigError(
