@@ -36,6 +36,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import tomllib
@@ -280,6 +281,43 @@ class Material:
             self.tables["alpha_mean"]._check(T_arr)
             out = np.asarray(spline.derivative()(T_arr), dtype=float)
         return float(out) if out.ndim == 0 else out
+
+    def scaled(self, **factors: float) -> Material:
+        """Return a copy with properties multiplied by factors (material scatter).
+
+        Parameters
+        ----------
+        **factors : float
+            ``E=1.05, alpha_mean=0.97, k=1.1``: a positive factor per property name of
+            :data:`PROPERTY_NAMES`.
+
+        Returns
+        -------
+        Material
+            The scaled material; its thermal strain is exactly ``alpha_mean`` factor
+            times this material's (the smoothed expansion is scaled, not refitted).
+        """
+        tables = dict(self.tables)
+        for prop, factor in factors.items():
+            if prop not in tables:
+                raise MaterialDataError(
+                    f"scaled(): unknown property {prop!r}; use one of {list(PROPERTY_NAMES)}"
+                )
+            if not (math.isfinite(factor) and factor > 0.0):
+                raise MaterialDataError(
+                    f"scaled(): factor {prop}={factor!r} must be finite and > 0"
+                )
+            tables[prop] = dataclasses.replace(tables[prop], values=tables[prop].values * factor)
+        tag = ",".join(f"{k}x{v:.6g}" for k, v in factors.items())
+        out = Material(name=self.name, description=f"{self.description} ({tag})", tables=tables)
+        spline = _expansion_spline(self)
+        if spline is not None:
+            from scipy.interpolate import UnivariateSpline
+
+            t, c, k = spline._eval_args
+            f = float(factors.get("alpha_mean", 1.0))
+            object.__setattr__(out, "_expansion", UnivariateSpline._from_tck((t, c * f, k)))
+        return out
 
     # -- metadata ---------------------------------------------------------------------
     @property

@@ -344,18 +344,12 @@ class ParameterSpace:
         factors = {n: float(point[n]) for n in self.names if n in MATERIAL_FACTORS}
         if not factors:
             return None
-        import dataclasses
-
-        from models.materials import Material, get_material
+        from models.materials import get_material
 
         base = get_material(config.component.material)
-        tables = dict(base.tables)
-        for name, factor in factors.items():
-            prop = name.removeprefix("material.").removesuffix("_factor")
-            table = tables[prop]
-            tables[prop] = dataclasses.replace(table, values=table.values * factor)
-        tag = ",".join(f"{n.removeprefix('material.')}={v:.6g}" for n, v in factors.items())
-        return Material(name=base.name, description=f"{base.description} ({tag})", tables=tables)
+        return base.scaled(
+            **{n.removeprefix("material.").removesuffix("_factor"): v for n, v in factors.items()}
+        )
 
     def startup(
         self, config: ComponentConfig, point: Mapping[str, float]

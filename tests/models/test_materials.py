@@ -261,3 +261,17 @@ def test_smoothed_expansion_stays_within_printing_precision_of_every_table_row(n
     assert np.max(np.abs(np.diff(inst))) < 0.1e-6
     raw = np.diff(np.interp(grid, T, table.values) * (grid - T20))
     assert np.max(np.abs(np.diff(raw))) > 0.3e-6
+
+
+def test_scaled_material_scales_properties_and_thermal_strain_exactly() -> None:
+    # Reference: the unscaled material times the factor (a scatter factor is a pure product).
+    base = get_material("grade91")
+    T = np.linspace(400.0, 900.0, 7)
+    hot = base.scaled(E=1.1, alpha_mean=0.9)
+    np.testing.assert_allclose(hot.E(T), 1.1 * np.asarray(base.E(T)), rtol=1e-14)
+    np.testing.assert_allclose(
+        hot.thermal_strain(T, T20), 0.9 * np.asarray(base.thermal_strain(T, T20)), rtol=1e-12
+    )
+    np.testing.assert_allclose(hot.k(T), base.k(T), rtol=0)
+    with pytest.raises(MaterialDataError, match="youngs"):
+        base.scaled(youngs=1.1)
