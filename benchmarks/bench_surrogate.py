@@ -367,7 +367,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--config", default=str(ROOT / "examples" / "grade91_surrogate.toml"))
+    parser.add_argument("--config", default=str(ROOT / "examples" / "grade91_header.toml"))
     parser.add_argument(
         "--set", action="append", default=[], help="KEY=VALUE override (JSON value)"
     )

@@ -10,13 +10,13 @@ held-out runs; :func:`save_surrogate` / :func:`load_surrogate` persist it withou
 pickle and refuse it for another component. :func:`active_learning` adds runs where
 the GP is least certain. The ``twin surrogate`` CLI drives all of it::
 
-    twin surrogate train examples/grade91_surrogate.toml --workers 2
-    twin surrogate validate examples/grade91_surrogate.toml --json
+    twin surrogate train examples/grade91_header.toml --workers 2
+    twin surrogate validate examples/grade91_header.toml --json
 
 In Python::
 
     from surrogates import load_surrogate
-    sur = load_surrogate("grade91_surrogate.surrogate/model", config=cfg)
+    sur = load_surrogate("grade91_header.surrogate/model", config=cfg)
     mean, std = sur.predict({"thermal.bore_htc_W_m2K": 3000.0, ...})
 
 Public names are imported lazily (PEP 562), so ``import surrogates`` does not load

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from twin.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / "examples" / "grade91_surrogate.toml"
+CONFIG = ROOT / "examples" / "grade91_header.toml"
 # CI reduction: coarse mesh and long steps (0.15 s per FEM run instead of 4 s).
 REDUCED = [
     "--set",
