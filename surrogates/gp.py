@@ -78,7 +78,7 @@ class GPSurrogate:
         otherwise drive lengthscales towards infinity and the variances towards
         overconfidence: on 48 held-out FEM runs of the example header (64 training
         runs) the 95 % coverage of the bore hoop stress was 87.5 % with a cap of 20 and
-        98 % with 10, at the same RMSE (benchmarks/RESULTS-surrogate.md).
+        98 % with 10, at the same RMSE (benchmarks/RESULTS.md).
     lengthscale_prior : (float, float) or None
         Gamma(concentration, rate) prior on the lengthscales (MAP instead of ML
         training); ``(3, 6)`` has its mode at 1/3 of the box. None (default) for
