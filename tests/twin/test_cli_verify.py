@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from twin.cli import main
@@ -35,3 +36,22 @@ def test_verify_rejects_a_selection_that_matches_nothing() -> None:
     result = CliRunner().invoke(main, ["verify", "--only", "no-such-group"])
     assert result.exit_code != 0
     assert "no-such-group" in result.output
+
+
+def test_verify_exits_non_zero_when_a_case_fails(monkeypatch) -> None:
+    # A deliberately wrong "computed" value: 1.02 against 1.0 with a 1 % tolerance.
+    import models.verification as verification
+
+    def failing() -> list:
+        return [
+            verification.compare(
+                "demo/wrong", "x [-]", 1.02, 1.0, tolerance=0.01, source="hand check"
+            )
+        ]
+
+    monkeypatch.setattr(verification, "iter_groups", lambda: iter([("demo/wrong", failing)]))
+    result = CliRunner().invoke(main, ["verify", "--json"])
+    assert result.exit_code == 1
+    (case,) = json.loads(result.output)
+    assert case["passed"] is False
+    assert case["rel_error"] == pytest.approx(0.02)
