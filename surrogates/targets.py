@@ -127,23 +127,30 @@ class FemResponses:
 
     def __call__(self, point: Mapping[str, float]) -> dict[str, float]:
         """Solve the FEM at ``point`` and return ``{output: value}`` (SI)."""
-        import dolfinx_solver  # noqa: F401  (must precede dolfinx, project rule)
-
-        from models.config import parse_config
         from models.service import solve
 
-        cfg = parse_config(dict(self.config))
-        if self.overrides:
-            cfg = cfg.with_overrides(dict(self.overrides))
-        space = ParameterSpace.from_section(self.space)
-        # Lengths rounded to 1 nm: the mesh locator rounds node radii to 1e-12 m and then
-        # rejects an outer radius with more digits (reported to the FEM owner).
-        point = {k: round(v, 9) if k.startswith("geometry.") else v for k, v in point.items()}
-        ds = solve(
-            space.config_for(cfg, point), fields=False, material=space.material_for(cfg, point)
-        )
+        run, material = _run_setup(self.config, self.space, self.overrides, point)
+        ds = solve(run, fields=False, material=material)
         # Non-finite values are stored as they are; training refuses them naming the run.
         return peak_quantities(ds, self.outputs)
+
+
+def _run_setup(
+    config: Mapping[str, Any],
+    space_section: Mapping[str, Any],
+    overrides: Mapping[str, Any],
+    point: Mapping[str, float],
+) -> tuple[Any, Any]:
+    """Return the validated run config and the (scaled) material of one design point."""
+    import dolfinx_solver  # noqa: F401  (must precede dolfinx, project rule)
+
+    from models.config import parse_config
+
+    cfg = parse_config(dict(config))
+    if overrides:
+        cfg = cfg.with_overrides(dict(overrides))
+    space = ParameterSpace.from_section(space_section)
+    return space.config_for(cfg, point), space.material_for(cfg, point)
 
 
 def mode_output_names(
@@ -199,22 +206,14 @@ class ModeResponses:
         """Compute the unit responses at ``point`` and return the mode parameters."""
         import math
 
-        import dolfinx_solver  # noqa: F401  (must precede dolfinx, project rule)
-
-        from models.config import parse_config
         from models.responses import fit_modes, unit_responses
 
-        cfg = parse_config(dict(self.config))
-        if self.overrides:
-            cfg = cfg.with_overrides(dict(self.overrides))
-        space = ParameterSpace.from_section(self.space)
-        point = {k: round(v, 9) if k.startswith("geometry.") else v for k, v in point.items()}
-        run = space.config_for(cfg, point)
+        run, material = _run_setup(self.config, self.space, self.overrides, point)
         hold = point.get("loads.hold_temperature_degC")
         ur = unit_responses(
             run,
             property_temperature=None if hold is None else float(hold) + 273.15,
-            material=space.material_for(cfg, point),
+            material=material,
             stages=self.stages,
             stage_steps=self.stage_steps,
         )
