@@ -41,7 +41,7 @@ def _render(spec: dict[str, object]) -> None:
     plotter.add_text(str(spec["title"]), font_size=10)
     # look from inside the pipe, above the end face: bore, end section and outer edge
     plotter.view_vector((-1.0, -1.0, 1.4), viewup=(0.0, 0.0, 1.0))  # type: ignore[arg-type]
-    plotter.camera.zoom(1.1)
+    plotter.camera.zoom(1.1)  # type: ignore[no-untyped-call]
     plotter.screenshot(str(spec["path"]))
     plotter.close()
 
