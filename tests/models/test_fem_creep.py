@@ -132,3 +132,23 @@ def test_service_solve_accepts_a_norton_law_and_relaxes_the_bore_stress() -> Non
     assert hoop[0] == pytest.approx(lame_bore, rel=5e-3)
     assert hoop[-1] == pytest.approx(ref["sigma_theta"][0], rel=0.03)
     assert np.all(np.diff(hoop) <= 1e-6 * lame_bore)
+
+
+def test_steps_beyond_the_no_overshoot_limit_are_sub_stepped_and_never_reverse_the_stress() -> None:
+    # Forward Euler on d sigma_vm/dt = -lambda sigma_vm stays monotone for dt lambda <= 1
+    # (lambda = 3 mu n A sigma_vm^(n-1)); a longer step must be cut, the stress keep its
+    # sign and follow the closed-form relaxation (Boyle & Spence 1983, ch. 2).
+    sig = np.array([[0.0, 0.0, 100e6, 0.0]])
+    mu, A, n = np.array([77e9]), np.array([1e-40]), np.array([5.0])
+    lam = 3.0 * mu[0] * n[0] * A[0] * (100e6) ** (n[0] - 1.0)
+    _, one = integrate_relaxation(sig, mu=mu, A=A, n=n, dt=0.9 / lam)
+    d_eps, many = integrate_relaxation(sig, mu=mu, A=A, n=n, dt=50.0 / lam)
+    assert one == 1
+    assert many > 50
+    closed = (100e6 ** (1.0 - n[0]) + (n[0] - 1.0) * 3.0 * mu[0] * A[0] * 50.0 / lam) ** (
+        1.0 / (1.0 - n[0])
+    )
+    # uniaxial: d_eps = (-1/2, -1/2, 1, 0) d_eps_zz, so sigma_vm = sigma_0 - 3 mu d_eps_zz
+    vm_after = 100e6 - 3.0 * mu[0] * d_eps[0, 2]
+    assert vm_after > 0.0
+    assert vm_after == pytest.approx(closed, rel=0.02)
