@@ -61,7 +61,7 @@ from numpy.typing import NDArray
 from models._petsc import StepFailure
 from models.errors import LawInputError
 
-__all__ = ["NortonCreep", "NortonCreepLaw", "stationary_creep_stresses"]
+__all__ = ["NortonCreep", "NortonCreepLaw", "integrate_relaxation", "stationary_creep_stresses"]
 
 #: ``A(T)`` (1/s/Pa^n) or ``n(T)`` (1): a constant or a vectorised callable of T (K).
 Parameter = float | Callable[[NDArray[np.float64]], NDArray[np.float64]]
