@@ -106,6 +106,9 @@ class ServiceModel:
         Freeze all properties at this temperature (K): a linear model.
     max_picard_iterations : int, optional
         Largest number of Picard iterations of a thermal step.
+    constitutive : callable, optional
+        ``constitutive(E, nu) -> ConstitutiveLaw`` of the mechanical solver (e.g.
+        :class:`models.creep_fem.NortonCreep`); ``None``: thermo-elastic.
 
     Attributes
     ----------
@@ -129,6 +132,7 @@ class ServiceModel:
         material: Any = None,
         property_temperature: float | None = None,
         max_picard_iterations: int = 30,
+        constitutive: Any = None,
     ) -> None:
         from models.geometry import create_wall_mesh
         from models.materials import get_material
@@ -167,6 +171,7 @@ class ServiceModel:
             reference_temperature=cfg.mechanical.reference_temperature,
             end_condition=cfg.mechanical.end_condition,
             property_temperature=property_temperature,
+            constitutive=constitutive,
             petsc_options=options,
         )
         self.points = self.wall.locate([loc.radius for loc in cfg.locations])
@@ -257,6 +262,7 @@ def solve(
     property_temperature: float | None = None,
     on_field: Callable[[float, ServiceModel], None] | None = None,
     max_picard_iterations: int = 30,
+    constitutive: Any = None,
 ) -> Any:
     """Run the service model over the config's load history.
 
@@ -277,6 +283,12 @@ def solve(
     max_picard_iterations : int, optional
         Largest number of Picard iterations per thermal step before the step counts
         as diverged.
+    constitutive : callable, optional
+        ``constitutive(E, nu) -> ConstitutiveLaw`` (e.g.
+        ``models.creep_fem.NortonCreep(A=..., n=...)`` for creep with stress
+        relaxation); ``None`` (default): thermo-elastic. After each converged and
+        recorded step the law's ``update`` advances it over the next interval, from
+        that step's stress (forward Euler).
 
     Returns
     -------
@@ -307,6 +319,7 @@ def solve(
         material=material,
         property_temperature=property_temperature,
         max_picard_iterations=max_picard_iterations,
+        constitutive=constitutive,
     )
     n_loc = len(cfg.locations)
     hist = np.full((times.size, n_loc, len(HISTORY_VARIABLES)), np.nan)
@@ -338,6 +351,9 @@ def solve(
                 if i:
                     model.thermal.step(dt, float(fluid[i]))
                 model.mechanical.solve(float(pressure[i]))
+                record(i)
+                if i + 1 < times.size:  # advance the law over [t_i, t_i+1] (forward Euler)
+                    model.mechanical.update(float(times[i + 1] - times[i]))
             except StepFailure as err:
                 partial = _dataset(
                     cfg,
@@ -360,9 +376,6 @@ def solve(
                     residual=residual,
                     partial=partial,
                 ) from err
-            if i:
-                model.mechanical.update(dt)
-            record(i)
             if bar is not None and i:
                 bar.update(1)
     finally:
