@@ -194,6 +194,8 @@ class Material:
     name: str
     description: str
     tables: Mapping[str, PropertyTable] = field(repr=False)
+    # Smoothing spline of the linear expansion, built on first use (_expansion_spline).
+    _expansion: Any = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         missing = [p for p in PROPERTY_NAMES if p not in self.tables]
@@ -605,9 +607,8 @@ def _expansion_spline(material: Material) -> Any:
     table = material.tables["alpha_mean"]
     if table.temperature is None or table.temperature.size < 5:
         return None
-    cached = material.__dict__.get("_expansion")
-    if cached is not None:
-        return cached
+    if material._expansion is not None:
+        return material._expansion
     from scipy.interpolate import UnivariateSpline
 
     T = table.temperature

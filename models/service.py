@@ -176,9 +176,8 @@ class ServiceModel:
         )
         self.points = self.wall.locate([loc.radius for loc in cfg.locations])
         coords = self.thermal.V.tabulate_dof_coordinates()
-        # Node radii carry round-off of the mesh generator; keep them inside [a, b].
-        a, b = cfg.geometry.inner_radius, cfg.geometry.outer_radius
-        r_nodes = np.clip(np.unique(np.round(coords[:, 0], 12)), a, b)
+        # Wall.locate accepts (and clips) the round-off of the node radii.
+        r_nodes = np.unique(np.round(coords[:, 0], 12))
         self.profile_points = self.wall.locate(r_nodes)
 
     def sample(self, points: Any) -> np.ndarray:

@@ -329,13 +329,13 @@ class Validator:
         t = readings.time
         letters: list[DeadLetter] = []
 
-        def reject(mask: npt.NDArray[np.bool_], reason: str, detail: str) -> None:
+        def reject(mask: npt.NDArray[np.bool_], reason: str) -> None:
             count = int(mask.sum())
             if count:
                 letters.append(
                     self._letter(
                         reason,
-                        f"{detail} ({count} of {n} readings)",
+                        f"{self._rule(reason, sensor, received)} ({count} of {n} readings)",
                         topic,
                         sensor_id,
                         count,
@@ -345,30 +345,14 @@ class Validator:
                 )
                 keep[mask] = False
 
-        reject(
-            keep & ~(np.isfinite(value) & np.isfinite(t)),
-            "non_finite",
-            "value/time: must be finite numbers",
-        )
-        reject(
-            keep & ((value < sensor.valid_min) | (value > sensor.valid_max)),
-            "out_of_range",
-            f"value: must lie in [{sensor.valid_min:g}, {sensor.valid_max:g}] {sensor.si_unit}",
-        )
-        reject(
-            keep & (t > received + self.future_tolerance),
-            "time_in_future",
-            f"time: at most {self.future_tolerance:g} s after the receive time {received:.3f}",
-        )
+        reject(keep & ~(np.isfinite(value) & np.isfinite(t)), "non_finite")
+        reject(keep & ((value < sensor.valid_min) | (value > sensor.valid_max)), "out_of_range")
+        reject(keep & (t > received + self.future_tolerance), "time_in_future")
         if keep.any():
             latest = self._latest.get(index, -np.inf)
             prior = np.maximum.accumulate(np.where(keep, t, -np.inf))
             prior = np.maximum(np.r_[latest, prior[:-1]], latest)
-            reject(
-                keep & (t < prior - self.backwards_tolerance),
-                "time_backwards",
-                f"time: at most {self.backwards_tolerance:g} s before the latest reading",
-            )
+            reject(keep & (t < prior - self.backwards_tolerance), "time_backwards")
         if not keep.any():
             return Outcome(None, duplicates, letters)
         seen.add(seq[keep])
@@ -400,31 +384,16 @@ class Validator:
             return Outcome(None, 1, [])
         value = float(readings.value[0]) * scale + offset
         t = float(readings.time[0])
-        reason = detail = ""
+        reason = ""
         latest = self._latest.get(index, -np.inf)
         if not (np.isfinite(value) and np.isfinite(t)):
-            reason, detail = "non_finite", "value/time: must be finite numbers"
+            reason = "non_finite"
         elif not sensor.valid_min <= value <= sensor.valid_max:
-            reason, detail = (
-                "out_of_range",
-                (
-                    f"value: must lie in [{sensor.valid_min:g}, "
-                    f"{sensor.valid_max:g}] {sensor.si_unit}"
-                ),
-            )
+            reason = "out_of_range"
         elif t > received + self.future_tolerance:
-            reason, detail = (
-                "time_in_future",
-                (
-                    f"time: at most {self.future_tolerance:g} s after "
-                    f"the receive time {received:.3f}"
-                ),
-            )
+            reason = "time_in_future"
         elif t < latest - self.backwards_tolerance:
-            reason, detail = (
-                "time_backwards",
-                (f"time: at most {self.backwards_tolerance:g} s before the latest reading"),
-            )
+            reason = "time_backwards"
         if reason:
             return Outcome(
                 None,
@@ -432,7 +401,7 @@ class Validator:
                 [
                     self._letter(
                         reason,
-                        f"{detail} (1 of 1 readings)",
+                        f"{self._rule(reason, sensor, received)} (1 of 1 readings)",
                         topic,
                         sensor.id,
                         1,
@@ -452,6 +421,20 @@ class Validator:
             readings.sequence,
         )
         return Outcome(accepted, 0, [])
+
+    def _rule(self, reason: str, sensor: Any, received: float) -> str:
+        """Return the rule a reading broke, for the dead letter (both paths use it)."""
+        if reason == "non_finite":
+            return "value/time: must be finite numbers"
+        if reason == "out_of_range":
+            return (
+                f"value: must lie in [{sensor.valid_min:g}, {sensor.valid_max:g}] {sensor.si_unit}"
+            )
+        if reason == "time_in_future":
+            return (
+                f"time: at most {self.future_tolerance:g} s after the receive time {received:.3f}"
+            )
+        return f"time: at most {self.backwards_tolerance:g} s before the latest reading"
 
     def _check_sequential(
         self,

@@ -28,17 +28,9 @@ __all__ = ["SCHEMA_VERSION", "load_surrogate", "save_surrogate"]
 SCHEMA_VERSION = 1
 _TENSORS = "surrogate.safetensors"
 _META = "surrogate.json"
-_GP_PARAMS = (
-    "kernel",
-    "ard",
-    "max_iter",
-    "tol",
-    "noise_floor",
-    "n_restarts",
-    "include_noise",
-    "lengthscale_max",
-    "lengthscale_prior",
-)
+# Constructor parameters of GPSurrogate that are not saved: the input bounds are stored
+# with the normalisation, progress display and random state belong to a training run.
+_NOT_SAVED = ("bounds", "progress", "rng")
 
 
 def save_surrogate(surrogate: ComponentSurrogate, path: str | Path) -> Path:
@@ -63,7 +55,7 @@ def save_surrogate(surrogate: ComponentSurrogate, path: str | Path) -> Path:
     meta = {
         "schema_version": SCHEMA_VERSION,
         "kind": "materials-twin component surrogate",
-        "gp": {k: getattr(gp, k) for k in _GP_PARAMS},
+        "gp": {k: v for k, v in gp.get_params().items() if k not in _NOT_SAVED},
         "normalisation": {
             "x_low": gp.x_low_.tolist(),
             "x_high": gp.x_high_.tolist(),
