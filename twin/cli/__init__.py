@@ -22,6 +22,11 @@ _SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "publish": ("twin.cli.sensors", "publish", "Publish readings from a recording to MQTT."),
     "archive": ("twin.cli.sensors", "archive", "Inspect a sensor archive."),
     "surrogate": ("twin.cli.surrogate", "surrogate", "Train and validate FEM surrogates."),
+    "assimilate": (
+        "twin.cli.assimilate",
+        "assimilate",
+        "Replay a sensor archive through the twin: posterior, damage, wall.",
+    ),
 }
 
 

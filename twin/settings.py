@@ -1,0 +1,656 @@
+"""The ``[twin]`` section of a component config: priors, sensor noise and filter settings.
+
+Example (edge units in the key names, as everywhere in the config)::
+
+    [twin]
+    particles = 500
+    block_s = 60.0                    # assimilation block of plant time
+    lateness_s = 5.0                  # readings up to this late are reordered
+    damage_locations = ["bore", "outer"]
+    property_temperature_degC = 565.0 # where the mode surrogate freezes the properties
+
+    [twin.stress_concentration]       # SCF per damage location (>= 1)
+    bore = 1.0
+    outer = 1.0
+
+    [twin.priors]
+    bore_htc_W_m2K = { distribution = "lognormal", median = 2500.0, cov = 0.3 }
+    wall_thickness_m = { distribution = "normal", mean = 0.05, std = 0.001 }
+
+    [twin.sensors.TC-outer-01]
+    noise_K = 0.5
+    bias_K = { distribution = "normal", mean = 0.0, std = 3.0 }
+
+A prior is ``normal`` (``mean``, ``std``), ``lognormal`` (``median``, ``cov``: the
+coefficient of variation, ``sigma = sqrt(log(1 + cov^2))``), ``uniform`` (``low``,
+``high``) or ``fixed`` (``value``). Every field has a documented default
+(:data:`DEFAULT_PRIORS`, :data:`DEFAULT_SENSOR`), so an empty ``[twin]`` section is valid.
+Everything is validated here, before anything runs: unknown keys, bad numbers and
+sensors the catalogue lacks raise :class:`~twin.errors.TwinConfigError` naming the
+dotted field and the value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from twin.errors import TwinConfigError
+
+__all__ = [
+    "DEFAULT_PRIORS",
+    "DEFAULT_SENSOR",
+    "ParameterSpec",
+    "Prior",
+    "SensorModel",
+    "TwinSettings",
+    "parse_twin_settings",
+]
+
+ZERO_CELSIUS = 273.15  # K
+YEAR = 365.25 * 86400.0  # s
+MICRO = 1.0e-6
+
+#: name -> (edge unit, SI factor, default prior, what the parameter is).
+DEFAULT_PRIORS: dict[str, tuple[str, float, dict[str, Any], str]] = {
+    "bore_htc": (
+        "W_m2K",
+        1.0,
+        {"distribution": "lognormal", "median": 2500.0, "cov": 0.3},
+        "bore heat-transfer coefficient at the start of assimilation",
+    ),
+    "bore_htc_drift": (
+        "per_year",
+        1.0 / YEAR,
+        {"distribution": "normal", "mean": 0.0, "std": 0.02},
+        "relative change of the bore heat-transfer coefficient per year (fouling < 0)",
+    ),
+    "wall_thickness": (
+        "m",
+        1.0,
+        {"distribution": "normal", "mean": 0.05, "std": 0.001},
+        "wall thickness at the start of assimilation",
+    ),
+    "oxidation_factor": (
+        "1",
+        1.0,
+        {"distribution": "lognormal", "median": 1.0, "cov": 0.3},
+        "factor on the parabolic oxidation rate constant",
+    ),
+    "creep_strength_factor": (
+        "1",
+        1.0,
+        {"distribution": "lognormal", "median": 1.0, "cov": 0.1},
+        "factor on the material's creep rupture strength",
+    ),
+}
+
+#: Per sensor quantity: noise key and default, then parameter name -> (edge unit, SI
+#: factor, default prior). Thermocouples have a bias and a drift; strain gauges an
+#: offset and a drift; thickness and creep-strain gauges only noise.
+DEFAULT_SENSOR: dict[str, dict[str, Any]] = {
+    "temperature": {
+        "noise": ("K", 1.0, 0.5),
+        "params": {
+            "bias": ("K", 1.0, {"distribution": "normal", "mean": 0.0, "std": 3.0}),
+            "drift": (
+                "K_per_year",
+                1.0 / YEAR,
+                {"distribution": "normal", "mean": 0.0, "std": 0.5},
+            ),
+        },
+    },
+    "strain": {
+        "noise": ("microstrain", MICRO, 5.0),
+        "params": {
+            "offset": (
+                "microstrain",
+                MICRO,
+                {"distribution": "normal", "mean": 0.0, "std": 200.0},
+            ),
+            "drift": (
+                "microstrain_per_year",
+                MICRO / YEAR,
+                {"distribution": "normal", "mean": 0.0, "std": 20.0},
+            ),
+        },
+    },
+    "pressure": {"noise": ("MPa", 1.0e6, 0.05), "params": {}},
+    "wall_thickness": {"noise": ("mm", 1.0e-3, 0.2), "params": {}},
+    "creep_strain": {"noise": ("microstrain", MICRO, 20.0), "params": {}},
+}
+
+_PRIOR_FIELDS = {
+    "normal": ("mean", "std"),
+    "lognormal": ("median", "cov"),
+    "uniform": ("low", "high"),
+    "fixed": ("value",),
+}
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A prior distribution in SI units.
+
+    Attributes
+    ----------
+    distribution : {"normal", "lognormal", "uniform", "fixed"}
+    a, b : float
+        ``(mean, std)``, ``(median, sigma_log)``, ``(low, high)`` or ``(value, 0)``, SI.
+    """
+
+    distribution: str
+    a: float
+    b: float
+
+    def sample(self, rng: np.random.Generator, n: int) -> NDArray[np.float64]:
+        """Draw ``n`` values (SI)."""
+        if self.distribution == "normal":
+            return rng.normal(self.a, self.b, n)
+        if self.distribution == "lognormal":
+            return self.a * np.exp(rng.normal(0.0, self.b, n))
+        if self.distribution == "uniform":
+            return rng.uniform(self.a, self.b, n)
+        return np.full(n, self.a)
+
+    @property
+    def std(self) -> float:
+        """Standard deviation of the prior (SI)."""
+        if self.distribution == "normal":
+            return self.b
+        if self.distribution == "lognormal":
+            s2 = self.b * self.b
+            return float(self.a * math.exp(0.5 * s2) * math.sqrt(math.expm1(s2)))
+        if self.distribution == "uniform":
+            return (self.b - self.a) / math.sqrt(12.0)
+        return 0.0
+
+    def interval(self, p: float) -> tuple[float, float]:
+        """Central interval holding probability ``p`` (SI)."""
+        from scipy.stats import norm
+
+        z = float(norm.ppf(0.5 + 0.5 * p))
+        if self.distribution == "normal":
+            return self.a - z * self.b, self.a + z * self.b
+        if self.distribution == "lognormal":
+            return self.a * math.exp(-z * self.b), self.a * math.exp(z * self.b)
+        if self.distribution == "uniform":
+            half = 0.5 * p * (self.b - self.a)
+            mid = 0.5 * (self.a + self.b)
+            return mid - half, mid + half
+        return self.a, self.a
+
+    def to_unconstrained(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Map values to the space the jitter kernel works in (log for lognormal)."""
+        if self.distribution == "lognormal":
+            return np.log(np.maximum(x, 1e-300))
+        if self.distribution == "uniform":
+            u = np.clip((x - self.a) / (self.b - self.a), 1e-12, 1.0 - 1e-12)
+            return np.log(u / (1.0 - u))
+        return x
+
+    def from_unconstrained(self, y: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Inverse of :meth:`to_unconstrained`."""
+        if self.distribution == "lognormal":
+            return np.exp(y)
+        if self.distribution == "uniform":
+            return self.a + (self.b - self.a) / (1.0 + np.exp(-y))
+        return y
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """One uncertain parameter of the twin.
+
+    Attributes
+    ----------
+    name : str
+        ``bore_htc``, ``wall_thickness``, ``bias.<sensor>``, ``offset.<sensor>``, ...
+    unit : str
+        SI unit of the value (``W m-2 K-1``, ``m``, ``K``, ``1``, ``K s-1``, ``s-1``).
+    edge_unit : str
+        Unit used in the config and in reports (``W_m2K``, ``K_per_year``, ...).
+    edge_factor : float
+        SI value per edge-unit value.
+    prior : Prior
+    description : str
+    """
+
+    name: str
+    unit: str
+    edge_unit: str
+    edge_factor: float
+    prior: Prior
+    description: str
+
+
+@dataclass(frozen=True)
+class SensorModel:
+    """How the twin reads one sensor.
+
+    Attributes
+    ----------
+    id, quantity, location : str
+        From the catalogue; ``location`` is the config location name (or the sensor id
+        for a sensor placed by radius).
+    noise_std : float
+        Measurement noise standard deviation, SI.
+    role : {"input", "observation", "unused"}
+        Fluid temperature and pressure sensors are inputs of the model.
+    """
+
+    id: str
+    quantity: str
+    location: str
+    noise_std: float
+    role: str
+    valid_min: float
+    valid_max: float
+    rate: float
+
+
+@dataclass(frozen=True)
+class TwinSettings:
+    """Validated ``[twin]`` section, SI.
+
+    Attributes
+    ----------
+    particles : int
+    block : float
+        Plant time of one assimilation block, s. Readings are assimilated block by
+        block; the blocks are fixed in plant time, so the state does not depend on how
+        the readings were batched on arrival.
+    lateness : float
+        Readings up to this much older than the newest reading are still reordered, s.
+    resample_ess_fraction : float
+        Resample when the effective sample size falls below this fraction of particles.
+    liu_west_a : float
+        Shrinkage of the Liu-West kernel for the static parameters (0 < a < 1).
+    correlation_time : float
+        Correlation time of the model error, s: each observation's log-likelihood is
+        weighted by ``min(1, dt / correlation_time)`` (``dt`` to the previous reading
+        of that sensor), so correlated model error does not count as independent
+        information.
+    property_temperature : float
+        Temperature at which the mode surrogate is evaluated (K).
+    damage_locations : tuple of str
+    stress_concentration : dict
+        SCF per damage location.
+    model_error : dict
+        Standard deviation of the frozen-property model error per observed quantity, SI.
+    parameters : tuple of ParameterSpec
+        In column order of the particle array.
+    sensors : tuple of SensorModel
+    inputs : dict
+        ``{"fluid_temperature": sensor id, "pressure": sensor id}``.
+    surrogate : str or None
+        Path of the mode surrogate, relative to the config's folder.
+    """
+
+    particles: int
+    block: float
+    lateness: float
+    resample_ess_fraction: float
+    liu_west_a: float
+    correlation_time: float
+    property_temperature: float
+    damage_locations: tuple[str, ...]
+    stress_concentration: dict[str, float]
+    model_error: dict[str, float]
+    parameters: tuple[ParameterSpec, ...]
+    sensors: tuple[SensorModel, ...]
+    inputs: dict[str, str]
+    surrogate: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        """Names of the parameters, in column order."""
+        return tuple(p.name for p in self.parameters)
+
+    def index(self, name: str) -> int:
+        """Column of a parameter."""
+        return self.parameter_names.index(name)
+
+    def observed(self) -> tuple[SensorModel, ...]:
+        """The sensors assimilated as observations."""
+        return tuple(s for s in self.sensors if s.role == "observation")
+
+    def identifiable(self) -> dict[str, str]:
+        """Which parameters the available sensors can identify, and why (or why not)."""
+        q = {s.quantity for s in self.observed()}
+        out: dict[str, str] = {}
+        for p in self.parameters:
+            n = p.name
+            if p.prior.distribution == "fixed":
+                out[n] = "fixed: not estimated"
+            elif n == "bore_htc":
+                out[n] = (
+                    "identified: outer-wall temperature lag during transients"
+                    if "temperature" in q
+                    else "not identified: no wall thermocouple"
+                )
+            elif n == "bore_htc_drift":
+                out[n] = "weakly identified over years of transients (prior dominates early)"
+            elif n == "wall_thickness":
+                out[n] = (
+                    "identified by ultrasonic thickness readings"
+                    if "wall_thickness" in q
+                    else "weakly identified: strain-gauge pressure gain (~1 % per 1 % wall)"
+                )
+            elif n == "oxidation_factor":
+                out[n] = (
+                    "weakly identified: wall loss between thickness inspections over years"
+                    if "wall_thickness" in q
+                    else "not identified: no thickness readings (forecast uncertainty)"
+                )
+            elif n == "creep_strength_factor":
+                out[n] = (
+                    "identified by the creep-strain gauge"
+                    if "creep_strain" in q
+                    else "not identified: no creep-strain gauge (forecast uncertainty)"
+                )
+            elif n.startswith("bias."):
+                out[n] = "identified at steady holds (isothermal wall vs fluid temperature)"
+            elif n.startswith("offset."):
+                out[n] = "identified against the modelled strain"
+            elif n.startswith("drift."):
+                out[n] = "weakly identified: needs long records"
+            else:
+                out[n] = "unknown"
+        return out
+
+    def is_identifiable(self, name: str) -> bool:
+        """True when :meth:`identifiable` says the sensors identify ``name``."""
+        return self.identifiable()[name].startswith("identified")
+
+
+def _number(table: Mapping[str, Any], key: str, where: str, default: float) -> float:
+    raw = table.get(key, default)
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
+        raise TwinConfigError(f"{where}.{key}: must be a finite number (got {raw!r})")
+    return float(raw)
+
+
+def _prior(raw: Any, where: str, factor: float) -> Prior:
+    if not isinstance(raw, Mapping):
+        raise TwinConfigError(
+            f"{where}: a prior is a table such as "
+            f"{{ distribution = \"normal\", mean = 0.0, std = 1.0 }} (got {raw!r})"
+        )
+    dist = raw.get("distribution")
+    if dist not in _PRIOR_FIELDS:
+        raise TwinConfigError(
+            f"{where}.distribution: must be one of {sorted(_PRIOR_FIELDS)} (got {dist!r})"
+        )
+    names = _PRIOR_FIELDS[dist]
+    unknown = sorted(set(raw) - {"distribution", *names})
+    if unknown:
+        raise TwinConfigError(
+            f"{where}: unknown keys {unknown} for a {dist} prior; it takes {list(names)}"
+        )
+    missing = [k for k in names if k not in raw]
+    if missing:
+        raise TwinConfigError(f"{where}: a {dist} prior needs {list(names)}; missing {missing}")
+    vals = [_number(raw, k, where, 0.0) for k in names]
+    if dist == "normal":
+        if vals[1] <= 0:
+            raise TwinConfigError(f"{where}.std: must be > 0 (got {vals[1]})")
+        return Prior(dist, vals[0] * factor, vals[1] * factor)
+    if dist == "lognormal":
+        if vals[0] <= 0 or vals[1] <= 0:
+            raise TwinConfigError(
+                f"{where}: median and cov must be > 0 (got median={vals[0]}, cov={vals[1]})"
+            )
+        return Prior(dist, vals[0] * factor, math.sqrt(math.log1p(vals[1] ** 2)))
+    if dist == "uniform":
+        if not vals[0] < vals[1]:
+            raise TwinConfigError(f"{where}: needs low < high (got [{vals[0]}, {vals[1]}])")
+        return Prior(dist, vals[0] * factor, vals[1] * factor)
+    return Prior(dist, vals[0] * factor, 0.0)
+
+
+def _si_unit(edge: str) -> str:
+    return {
+        "W_m2K": "W m-2 K-1",
+        "per_year": "s-1",
+        "m": "m",
+        "1": "1",
+        "K": "K",
+        "K_per_year": "K s-1",
+        "microstrain": "1",
+        "microstrain_per_year": "s-1",
+    }[edge]
+
+
+_TOP_KEYS = {
+    "particles",
+    "block_s",
+    "lateness_s",
+    "resample_ess_fraction",
+    "liu_west_a",
+    "correlation_time_s",
+    "property_temperature_degC",
+    "damage_locations",
+    "stress_concentration",
+    "model_error",
+    "priors",
+    "sensors",
+    "inputs",
+    "surrogate",
+}
+
+
+def parse_twin_settings(
+    section: Mapping[str, Any] | None,
+    *,
+    catalogue: Sequence[Any],
+    locations: Sequence[str],
+    default_property_temperature: float,
+) -> TwinSettings:
+    """Validate a ``[twin]`` section against the component's sensors and locations.
+
+    Parameters
+    ----------
+    section : mapping or None
+        The raw ``[twin]`` table (None: all defaults).
+    catalogue : sequence of sensors.catalogue.Sensor
+        The component's sensors (id, quantity, location, radius, valid range, rate).
+    locations : sequence of str
+        Location names of the component config (``bore``, ``mid_wall``, ``outer``, ...).
+    default_property_temperature : float
+        K, used when ``property_temperature_degC`` is not given (the hottest fluid
+        temperature of the config's load history).
+
+    Returns
+    -------
+    TwinSettings
+    """
+    sec = dict(section or {})
+    unknown = sorted(set(sec) - _TOP_KEYS)
+    if unknown:
+        raise TwinConfigError(f"twin: unknown keys {unknown}; known keys are {sorted(_TOP_KEYS)}")
+    raw_particles = sec.get("particles", 500)
+    if isinstance(raw_particles, bool) or not isinstance(raw_particles, int) or raw_particles < 2:
+        raise TwinConfigError(f"twin.particles: must be an integer >= 2 (got {raw_particles!r})")
+    block = _number(sec, "block_s", "twin", 60.0)
+    lateness = _number(sec, "lateness_s", "twin", 5.0)
+    ess = _number(sec, "resample_ess_fraction", "twin", 0.5)
+    a = _number(sec, "liu_west_a", "twin", 0.98)
+    corr = _number(sec, "correlation_time_s", "twin", 30.0)
+    if block <= 0:
+        raise TwinConfigError(f"twin.block_s: must be > 0 (got {block})")
+    if lateness < 0:
+        raise TwinConfigError(f"twin.lateness_s: must be >= 0 (got {lateness})")
+    if not 0 < ess <= 1:
+        raise TwinConfigError(f"twin.resample_ess_fraction: must be in (0, 1] (got {ess})")
+    if not 0 < a < 1:
+        raise TwinConfigError(f"twin.liu_west_a: must be in (0, 1) (got {a})")
+    if corr < 0:
+        raise TwinConfigError(f"twin.correlation_time_s: must be >= 0 (got {corr})")
+    tp = (
+        _number(sec, "property_temperature_degC", "twin", 0.0) + ZERO_CELSIUS
+        if "property_temperature_degC" in sec
+        else default_property_temperature
+    )
+
+    locs = sec.get("damage_locations", ["bore", "outer"])
+    if not isinstance(locs, list) or not locs or not all(isinstance(x, str) for x in locs):
+        raise TwinConfigError(
+            f"twin.damage_locations: must be a non-empty list of location names (got {locs!r})"
+        )
+    for loc in locs:
+        if loc not in locations:
+            raise TwinConfigError(
+                f"twin.damage_locations: unknown location {loc!r}; the component has "
+                f"{list(locations)}"
+            )
+    scf_raw = sec.get("stress_concentration", {})
+    if not isinstance(scf_raw, Mapping):
+        raise TwinConfigError(f"twin.stress_concentration: must be a table (got {scf_raw!r})")
+    for loc in scf_raw:
+        if loc not in locs:
+            raise TwinConfigError(
+                f"twin.stress_concentration.{loc}: not a damage location {locs}"
+            )
+    scf = {loc: _number(scf_raw, loc, "twin.stress_concentration", 1.0) for loc in locs}
+    for loc, v in scf.items():
+        if v < 1.0:
+            raise TwinConfigError(f"twin.stress_concentration.{loc}: must be >= 1 (got {v})")
+
+    me_raw = sec.get("model_error", {})
+    me_keys = {"temperature_K": ("temperature", 1.0, 1.0), "strain_microstrain": ("strain", MICRO, 20.0)}
+    if not isinstance(me_raw, Mapping) or set(me_raw) - set(me_keys):
+        raise TwinConfigError(
+            f"twin.model_error: a table with keys {sorted(me_keys)} (got {me_raw!r})"
+        )
+    model_error = {q: _number(me_raw, k, "twin.model_error", d) * f for k, (q, f, d) in me_keys.items()}
+    for k, v in model_error.items():
+        if v < 0:
+            raise TwinConfigError(f"twin.model_error: {k} must be >= 0 (got {v})")
+
+    params: list[ParameterSpec] = []
+    pri_raw = sec.get("priors", {})
+    if not isinstance(pri_raw, Mapping):
+        raise TwinConfigError(f"twin.priors: must be a table (got {pri_raw!r})")
+    known = {f"{n}_{u}": n for n, (u, *_rest) in DEFAULT_PRIORS.items()}
+    bad = sorted(set(pri_raw) - set(known))
+    if bad:
+        raise TwinConfigError(
+            f"twin.priors: unknown keys {bad}; known (with their unit) are {sorted(known)}"
+        )
+    for name, (edge, factor, default, desc) in DEFAULT_PRIORS.items():
+        key = f"{name}_{edge}"
+        prior = _prior(pri_raw.get(key, default), f"twin.priors.{key}", factor)
+        params.append(ParameterSpec(name, _si_unit(edge), edge, factor, prior, desc))
+
+    by_id = {s.id: s for s in catalogue}
+    sen_raw = sec.get("sensors", {})
+    if not isinstance(sen_raw, Mapping):
+        raise TwinConfigError(f"twin.sensors: must be a table of sensor tables (got {sen_raw!r})")
+    for sid in sen_raw:
+        if sid not in by_id:
+            raise TwinConfigError(
+                f"twin.sensors.{sid}: the component has no sensor {sid!r}; its sensors are "
+                f"{sorted(by_id)}"
+            )
+    inputs_raw = sec.get("inputs", {})
+    if not isinstance(inputs_raw, Mapping) or set(inputs_raw) - {"fluid_temperature", "pressure"}:
+        raise TwinConfigError(
+            f"twin.inputs: a table with fluid_temperature and pressure sensor ids (got {inputs_raw!r})"
+        )
+    inputs: dict[str, str] = {}
+    for inp, quantity in (("fluid_temperature", "temperature"), ("pressure", "pressure")):
+        if inp in inputs_raw:
+            sid = inputs_raw[inp]
+            if sid not in by_id or by_id[sid].quantity != quantity:
+                raise TwinConfigError(
+                    f"twin.inputs.{inp}: {sid!r} is not a {quantity} sensor of the component"
+                )
+            inputs[inp] = sid
+        else:
+            cands = [
+                s.id for s in catalogue if s.quantity == quantity and s.location == "fluid"
+            ]
+            if not cands:
+                raise TwinConfigError(
+                    f"twin.inputs.{inp}: the component has no {quantity} sensor at location "
+                    "'fluid'; the twin needs one as its input (name it in twin.inputs)"
+                )
+            inputs[inp] = cands[0]
+
+    sensors: list[SensorModel] = []
+    for s in catalogue:
+        quantity = s.quantity
+        if quantity not in DEFAULT_SENSOR:
+            raise TwinConfigError(
+                f"sensors: {s.id!r} measures {quantity!r}, which the twin cannot assimilate"
+            )
+        spec = DEFAULT_SENSOR[quantity]
+        raw = dict(sen_raw.get(s.id, {}))
+        noise_unit, noise_factor, noise_default = spec["noise"]
+        where = f"twin.sensors.{s.id}"
+        allowed = {f"noise_{noise_unit}"} | {
+            f"{p}_{u}" for p, (u, _f, _d) in spec["params"].items()
+        }
+        bad = sorted(set(raw) - allowed)
+        if bad:
+            raise TwinConfigError(
+                f"{where}: unknown keys {bad}; a {quantity} sensor takes {sorted(allowed)}"
+            )
+        noise = _number(raw, f"noise_{noise_unit}", where, noise_default) * noise_factor
+        if noise <= 0:
+            raise TwinConfigError(f"{where}.noise_{noise_unit}: must be > 0 (got {noise})")
+        if s.id in inputs.values():
+            role = "input"
+        elif s.location == "fluid":
+            role = "unused"
+        else:
+            role = "observation"
+        location = s.location if s.location not in (None, "fluid") else s.id
+        if quantity in ("wall_thickness",):
+            location = "bore"
+        sensors.append(
+            SensorModel(
+                s.id, quantity, str(location), noise, role, s.valid_min, s.valid_max, s.rate
+            )
+        )
+        if role != "observation":
+            continue
+        for pname, (edge, factor, default) in spec["params"].items():
+            key = f"{pname}_{edge}"
+            prior = _prior(raw.get(key, default), f"{where}.{key}", factor)
+            params.append(
+                ParameterSpec(
+                    f"{pname}.{s.id}",
+                    _si_unit(edge),
+                    edge,
+                    factor,
+                    prior,
+                    f"{pname} of sensor {s.id}",
+                )
+            )
+    surrogate = sec.get("surrogate")
+    if surrogate is not None and not isinstance(surrogate, str):
+        raise TwinConfigError(f"twin.surrogate: must be a path string (got {surrogate!r})")
+    return TwinSettings(
+        particles=int(raw_particles),
+        block=block,
+        lateness=lateness,
+        resample_ess_fraction=ess,
+        liu_west_a=a,
+        correlation_time=corr,
+        property_temperature=tp,
+        damage_locations=tuple(locs),
+        stress_concentration=scf,
+        model_error=model_error,
+        parameters=tuple(params),
+        sensors=tuple(sensors),
+        inputs=inputs,
+        surrogate=surrogate,
+    )

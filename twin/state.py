@@ -1,0 +1,678 @@
+"""The component twin: readings in, posterior, damage and health out, state kept.
+
+:class:`Twin` is a deterministic function of (config, seed, readings): no wall clock,
+no global randomness. Readings are assimilated in **blocks of plant time**
+(``[twin] block_s``, aligned to multiples of the block length since the epoch). A
+block is closed, and assimilated, once the newest reading seen is ``lateness_s`` past
+its end; a reading that arrives after its block was closed is *late*: it is counted
+(``late_readings``) and reported, never assimilated silently. Because closing depends
+only on the order of the readings, not on how they were batched, the state after N
+readings is the same whether they came one by one or all at once.
+
+Within a block the readings are sorted by time (then sensor, then arrival), checked
+for plausibility (:class:`twin.health.PlausibilityChecker`), and the good ones
+assimilated: fluid temperature and pressure readings are the model's inputs
+(piecewise linear between readings, held after the last one), the others are
+observations weighed by the particle filter (:mod:`twin.filter`). Normalised
+innovations feed a CUSUM per sensor (:class:`twin.health.InnovationMonitor`) that
+flags bias steps and drifts the plausibility checks cannot see.
+
+Python::
+
+    from models.config import load_config
+    from twin import Twin
+    twin = Twin.from_config(load_config("examples/grade91_header.toml"), rng=np.random.default_rng(0))
+    twin.update(readings)          # any object with time, sensor, value (and quality)
+    twin.state                     # posterior, damage, wall, filter and sensor health
+    twin.checkpoint("ckpt")        # Twin.restore("ckpt") continues bit for bit
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from twin.errors import TwinConfigError, TwinInputError
+from twin.filter import Observations, ParticleFilter, weighted_quantiles
+from twin.settings import TwinSettings, parse_twin_settings
+
+__all__ = ["STATE_SCHEMA_VERSION", "Twin", "UpdateSummary"]
+
+STATE_SCHEMA_VERSION = 1
+QUANTILES = np.array([0.05, 0.5, 0.95])
+_QUALITY_BAD = 2
+
+
+@dataclass
+class UpdateSummary:
+    """What one :meth:`Twin.update` did.
+
+    Attributes
+    ----------
+    accepted : int
+        Readings taken into the buffer (not late).
+    late : int
+        Readings that arrived after their block was closed (not assimilated).
+    blocks : int
+        Blocks assimilated.
+    assimilated : int
+        Observations weighed by the filter.
+    """
+
+    accepted: int = 0
+    late: int = 0
+    blocks: int = 0
+    assimilated: int = 0
+
+
+@dataclass
+class _Pending:
+    time: list[NDArray[np.float64]] = field(default_factory=list)
+    sensor: list[NDArray[np.intp]] = field(default_factory=list)
+    value: list[NDArray[np.float64]] = field(default_factory=list)
+    quality: list[NDArray[np.int8]] = field(default_factory=list)
+
+    def arrays(self) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.float64], NDArray[np.int8]]:
+        if not self.time:
+            return np.zeros(0), np.zeros(0, np.intp), np.zeros(0), np.zeros(0, np.int8)
+        out = (
+            np.concatenate(self.time),
+            np.concatenate(self.sensor),
+            np.concatenate(self.value),
+            np.concatenate(self.quality),
+        )
+        self.time, self.sensor, self.value, self.quality = [out[0]], [out[1]], [out[2]], [out[3]]
+        return out
+
+    def set(self, t: Any, s: Any, v: Any, q: Any) -> None:
+        self.time, self.sensor, self.value, self.quality = [t], [s], [v], [q]
+
+
+def _sensor_specs(settings: TwinSettings) -> list[Any]:
+    from twin.health import SensorSpec
+
+    return [
+        SensorSpec(
+            id=s.id,
+            quantity=s.quantity,
+            valid_min=s.valid_min,
+            valid_max=s.valid_max,
+            rate_Hz=s.rate,
+            noise_std=s.noise_std,
+        )
+        for s in settings.sensors
+    ]
+
+
+class Twin:
+    """A component twin (see the module docstring).
+
+    Use :meth:`from_config`; the constructor takes already-built parts.
+    """
+
+    def __init__(
+        self,
+        *,
+        config: Any,
+        settings: TwinSettings,
+        surrogate: Any,
+        material: Any,
+        rng: np.random.Generator,
+        surrogate_path: str | None = None,
+    ) -> None:
+        from twin.health import HealthSettings, InnovationMonitor, PlausibilityChecker
+        from twin.model import ComponentModel
+
+        self.config = config
+        self.settings = settings
+        self.surrogate_path = surrogate_path
+        self.sensor_ids = tuple(s.id for s in settings.sensors)
+        self._sensor_index = {sid: i for i, sid in enumerate(self.sensor_ids)}
+        self._observed = {s.id: j for j, s in enumerate(settings.observed())}
+        self._input_of = {sid: name for name, sid in settings.inputs.items()}
+        P = settings.particles
+        self.model = ComponentModel(
+            settings,
+            surrogate,
+            material=material,
+            material_name=config.component.material,
+            reference_temperature=config.mechanical.reference_temperature,
+            n_particles=P,
+        )
+        theta_phys = np.column_stack([p.prior.sample(rng, P) for p in settings.parameters])
+        movable = np.array([p.prior.distribution != "fixed" for p in settings.parameters])
+        self.pf = ParticleFilter(
+            self.model.unconstrained(theta_phys),
+            rng=rng,
+            ess_fraction=settings.resample_ess_fraction,
+            liu_west_a=settings.liu_west_a,
+            movable=movable,
+        )
+        self.health_settings = HealthSettings()
+        self.health = PlausibilityChecker(_sensor_specs(settings), self.health_settings)
+        self.innovations = InnovationMonitor(list(self._observed), self.health_settings)
+        self._pending = _Pending()
+        self.started = False
+        self.closed_until = -math.inf  # plant time up to which blocks are assimilated
+        self.max_seen = -math.inf
+        self.readings_seen = 0
+        self.late_readings = 0
+        self.before_start = 0
+        self.assimilated = 0
+        self.bad_readings = 0
+        self.blocks = 0
+        self.archive_offset = 0
+        self.time = math.nan  # plant time of the newest assimilated grid point
+        self._last_input: dict[str, tuple[float, float]] = {}
+        self._last_obs_time = np.full(len(self._observed), -math.inf)
+        self.ess_min = float(P)
+        self._block_ess_min = float(P)
+        self.nis_sum = np.zeros(len(self._observed))
+        self.nis_count = np.zeros(len(self._observed), dtype=np.int64)
+        self.history: list[dict[str, Any]] = []
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    def from_config(
+        cls,
+        config: Any,
+        *,
+        rng: np.random.Generator | None = None,
+        seed: int = 0,
+        surrogate: Any = None,
+        config_path: str | pathlib.Path | None = None,
+    ) -> Twin:
+        """Build a twin from a component config and its mode surrogate.
+
+        Parameters
+        ----------
+        config : models.config.ComponentConfig
+        rng : numpy.random.Generator, optional
+            Defaults to ``numpy.random.default_rng(seed)``.
+        seed : int, optional
+        surrogate : surrogates.modes.ModeSurrogate or path, optional
+            Defaults to ``twin.surrogate`` of the config, else ``<config stem>.surrogate``
+            beside ``config_path``.
+        config_path : path, optional
+            Where the config was read from (to find the surrogate).
+        """
+        from models.materials import get_material
+        from sensors.catalogue import parse_catalogue
+
+        catalogue = parse_catalogue(config.to_dict())
+        tf = np.asarray(config.loads.fluid_temperature, dtype=float)
+        settings = parse_twin_settings(
+            config.sections.get("twin"),
+            catalogue=catalogue.sensors,
+            locations=[loc.name for loc in config.locations],
+            default_property_temperature=float(tf.max()),
+        )
+        sur, path = _load_surrogate(config, settings, surrogate, config_path)
+        _check_priors(settings, sur)
+        return cls(
+            config=config,
+            settings=settings,
+            surrogate=sur,
+            material=get_material(config.component.material),
+            rng=rng if rng is not None else np.random.default_rng(seed),
+            surrogate_path=path,
+        )
+
+    # ------------------------------------------------------------ update
+    def _coerce(self, readings: Any) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.float64], NDArray[np.int8]]:
+        get = readings.get if isinstance(readings, Mapping) else lambda k, d=None: getattr(readings, k, d)
+        t = np.asarray(get("time"), dtype=np.float64).ravel()
+        v = np.asarray(get("value"), dtype=np.float64).ravel()
+        raw_s = np.asarray(get("sensor")).ravel()
+        q_raw = get("quality")
+        q = np.zeros(t.size, np.int8) if q_raw is None else np.asarray(q_raw, dtype=np.int8).ravel()
+        if not (t.size == v.size == raw_s.size == q.size):
+            raise TwinInputError(
+                f"readings: time, sensor, value and quality must have equal lengths (got "
+                f"{t.size}, {raw_s.size}, {v.size}, {q.size})"
+            )
+        if raw_s.dtype.kind in "iu":
+            ids = get("sensor_ids")
+            if ids is None:
+                raise TwinInputError(
+                    "readings.sensor: integer sensor indices need readings.sensor_ids"
+                )
+            names = np.asarray(list(ids), dtype=object)
+            if raw_s.size and (raw_s.min() < 0 or raw_s.max() >= names.size):
+                raise TwinInputError(
+                    f"readings.sensor: index outside sensor_ids (0..{names.size - 1})"
+                )
+            raw_s = names[raw_s] if raw_s.size else np.zeros(0, dtype=object)
+        lookup = self._sensor_index
+        s = np.empty(t.size, dtype=np.intp)
+        for name in np.unique(raw_s.astype(str)) if raw_s.size else []:
+            if name not in lookup:
+                raise TwinInputError(
+                    f"readings.sensor: unknown sensor {name!r}; the twin knows {list(lookup)}"
+                )
+            s[raw_s.astype(str) == name] = lookup[name]
+        bad = ~np.isfinite(t)
+        if bad.any():
+            raise TwinInputError(f"readings.time: must be finite (got {t[bad][0]})")
+        return t, s, v, q
+
+    def update(self, readings: Any, *, archive_offset: int | None = None) -> UpdateSummary:
+        """Take readings (any batch, any order) and assimilate every block they close.
+
+        Parameters
+        ----------
+        readings : object or mapping
+            ``time`` (epoch s), ``sensor`` (ids, or indices with ``sensor_ids``),
+            ``value`` (SI) and optionally ``quality`` (0 good, 1 uncertain, 2 bad).
+        archive_offset : int, optional
+            Archive offset after these readings (kept in the checkpoint).
+
+        Returns
+        -------
+        UpdateSummary
+        """
+        t, s, v, q = self._coerce(readings)
+        summary = UpdateSummary()
+        if archive_offset is not None:
+            self.archive_offset = int(archive_offset)
+        if t.size == 0:
+            return summary
+        B, L = self.settings.block, self.settings.lateness
+        if not self.started and self.closed_until == -math.inf:
+            self.closed_until = math.floor((t[0] - L) / B) * B
+        # watermark after each reading, and the blocks closed before each reading
+        seen = np.maximum.accumulate(np.concatenate([[self.max_seen], t]))
+        closed = np.maximum(self.closed_until, np.floor((seen - L) / B) * B)
+        late = t < closed[:-1]
+        keep = ~late
+        summary.late = int(late.sum())
+        summary.accepted = int(keep.sum())
+        self.late_readings += summary.late
+        self.readings_seen += t.size
+        self.max_seen = float(seen[-1])
+        pt, ps, pv, pq = self._pending.arrays()
+        pt = np.concatenate([pt, t[keep]])
+        ps = np.concatenate([ps, s[keep]])
+        pv = np.concatenate([pv, v[keep]])
+        pq = np.concatenate([pq, q[keep]])
+        new_closed = float(closed[-1])
+        while self.closed_until < new_closed:
+            lo = self.closed_until
+            in_block = pt < lo + B
+            if in_block.any():
+                n_obs = self._assimilate_block(pt[in_block], ps[in_block], pv[in_block], pq[in_block], lo + B)
+                summary.assimilated += n_obs
+                summary.blocks += 1
+                pt, ps, pv, pq = pt[~in_block], ps[~in_block], pv[~in_block], pq[~in_block]
+                self.closed_until = lo + B
+            else:
+                # skip empty blocks at once
+                nxt = math.floor(pt.min() / B) * B if pt.size else new_closed
+                self.closed_until = min(max(lo + B, nxt), new_closed)
+        self._pending.set(pt, ps, pv, pq)
+        return summary
+
+    def flush(self) -> UpdateSummary:
+        """Assimilate every pending reading (end of a replay): closes all open blocks."""
+        pt, *_ = self._pending.arrays()
+        if pt.size == 0:
+            return UpdateSummary()
+        end = math.floor(pt.max() / self.settings.block) * self.settings.block + self.settings.block
+        summary = UpdateSummary()
+        self.max_seen = max(self.max_seen, end + self.settings.lateness)
+        pt, ps, pv, pq = self._pending.arrays()
+        while self.closed_until < end:
+            lo = self.closed_until
+            m = pt < lo + self.settings.block
+            if m.any():
+                summary.assimilated += self._assimilate_block(pt[m], ps[m], pv[m], pq[m], lo + self.settings.block)
+                summary.blocks += 1
+                pt, ps, pv, pq = pt[~m], ps[~m], pv[~m], pq[~m]
+            self.closed_until = lo + self.settings.block
+        self._pending.set(pt, ps, pv, pq)
+        return summary
+
+    # ------------------------------------------------------------ one block
+    def _assimilate_block(
+        self,
+        t: NDArray[np.float64],
+        s: NDArray[np.intp],
+        v: NDArray[np.float64],
+        q: NDArray[np.int8],
+        block_end: float,
+    ) -> int:
+        order = np.lexsort((s, t))
+        t, s, v, q = t[order], s[order], v[order], q[order]
+        quality = self.health.check(s, t, v, q)
+        good = quality < _QUALITY_BAD
+        self.bad_readings += int((~good).sum())
+        t, s, v = t[good], s[good], v[good]
+        ids = self.sensor_ids
+        tf_id = self._sensor_index[self.settings.inputs["fluid_temperature"]]
+        p_id = self._sensor_index[self.settings.inputs["pressure"]]
+        is_tf, is_p = s == tf_id, s == p_id
+        if not self.started:
+            if not (is_tf.any() and is_p.any()):
+                self.before_start += int(t.size)
+                return 0
+            t_start = max(float(t[is_tf][0]), float(t[is_p][0]))
+            tf0 = float(v[is_tf][np.searchsorted(t[is_tf], t_start, side="right") - 1])
+            p0 = float(v[is_p][np.searchsorted(t[is_p], t_start, side="right") - 1])
+            self.model.start(t_start, tf0, p0, self.pf.theta)
+            self._last_input = {"fluid_temperature": (t_start, tf0), "pressure": (t_start, p0)}
+            self.started = True
+            self.time = t_start
+            early = t <= t_start
+            self.before_start += int(early.sum())
+            t, s, v = t[~early], s[~early], v[~early]
+            is_tf, is_p = is_tf[~early], is_p[~early]
+        obs_map = np.full(len(ids), -1, dtype=np.intp)
+        for sid, j in self._observed.items():
+            obs_map[self._sensor_index[sid]] = j
+        obs_j = obs_map[s]
+        is_obs = obs_j >= 0
+        use = is_tf | is_p | is_obs
+        if not use.any():
+            return 0
+        grid = np.unique(t[use])
+        grid = grid[grid > self.time]
+        if grid.size == 0:
+            return 0
+        inputs: dict[str, NDArray[np.float64]] = {}
+        for name, mask in (("fluid_temperature", is_tf), ("pressure", is_p)):
+            t0, u0 = self._last_input[name]
+            ti = np.concatenate([[t0], t[mask]])
+            ui = np.concatenate([[u0], v[mask]])
+            ti, first = np.unique(ti, return_index=True)
+            ui = ui[first]
+            inputs[name] = np.interp(grid, ti, ui)
+            self._last_input[name] = (float(grid[-1]), float(inputs[name][-1]))
+        # observations on the grid, with tempering for correlated model error
+        o_t, o_j, o_v = t[is_obs], obs_j[is_obs], v[is_obs]
+        keep = o_t > self.time
+        o_t, o_j, o_v = o_t[keep], o_j[keep], o_v[keep]
+        weight = np.ones(o_t.size)
+        tc = self.settings.correlation_time
+        if tc > 0 and o_t.size:
+            for j in np.unique(o_j):
+                m = np.flatnonzero(o_j == j)
+                prev = np.concatenate([[self._last_obs_time[j]], o_t[m][:-1]])
+                weight[m] = np.minimum(1.0, (o_t[m] - prev) / tc)
+                self._last_obs_time[j] = o_t[m][-1]
+        obs = Observations(np.searchsorted(grid, o_t), o_j.astype(np.intp), o_v, weight)
+        self.model.refresh(float(grid[0]))
+        result = self.pf.estimate(self.model, grid, inputs, obs)
+        self.time = float(grid[-1])
+        self.blocks += 1
+        self.assimilated += len(obs)
+        if len(obs):
+            self._block_ess_min = float(result.ess.min())
+            self.ess_min = min(self.ess_min, self._block_ess_min)
+            np.add.at(self.nis_sum, o_j, result.innovation**2)
+            np.add.at(self.nis_count, o_j, 1)
+            self.innovations.update(o_j.astype(np.intp), o_t, result.innovation)
+        self.history.append(self._record(block_end, len(obs), result.resampled))
+        return len(obs)
+
+    # ------------------------------------------------------------ state
+    def _record(self, block_end: float, n_obs: int, resampled: int) -> dict[str, Any]:
+        w = self.pf.weights
+        phys = self.model.physical(self.pf.theta)
+        rec: dict[str, Any] = {
+            "time": self.time,
+            "observations": n_obs,
+            "ess": self.pf.ess,
+            "ess_min": self._block_ess_min,
+            "resampled": resampled,
+        }
+        for j, name in enumerate(self.settings.parameter_names):
+            col = phys[:, j]
+            rec[f"{name}.mean"] = float(np.sum(w * col))
+            rec[f"{name}.q"] = weighted_quantiles(col, w, QUANTILES)
+        cur = self.model.current(self.time)
+        for name, col in cur.items():
+            rec[f"{name}_now.mean"] = float(np.sum(w * col))
+            rec[f"{name}_now.q"] = weighted_quantiles(col, w, QUANTILES)
+        for loc in self.settings.damage_locations:
+            for what in ("fatigue", "creep", "margin"):
+                col = np.asarray(getattr(self.model.damage, what)(loc))
+                rec[f"{what}.{loc}.mean"] = float(np.sum(w * col))
+                rec[f"{what}.{loc}.q"] = weighted_quantiles(col, w, QUANTILES)
+        rec["out_of_range"] = float(np.sum(w * self.model.out_of_range))
+        return rec
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """The twin's current state as plain values (JSON-able), SI with units named."""
+        w = self.pf.weights
+        phys = self.model.physical(self.pf.theta)
+        ident = self.settings.identifiable()
+        params: dict[str, Any] = {}
+        for j, p in enumerate(self.settings.parameters):
+            col = phys[:, j]
+            q = weighted_quantiles(col, w, QUANTILES)
+            params[p.name] = {
+                "mean": float(np.sum(w * col)),
+                "std": float(np.sqrt(max(np.sum(w * col * col) - np.sum(w * col) ** 2, 0.0))),
+                "p05": float(q[0]),
+                "p50": float(q[1]),
+                "p95": float(q[2]),
+                "unit": p.unit,
+                "prior_std": p.prior.std,
+                "identifiability": ident[p.name],
+            }
+        damage: dict[str, Any] = {}
+        for loc in self.settings.damage_locations:
+            damage[loc] = {}
+            for what in ("fatigue", "creep", "margin"):
+                col = np.asarray(getattr(self.model.damage, what)(loc))
+                q = weighted_quantiles(col, w, QUANTILES)
+                key = "envelope_margin" if what == "margin" else what
+                damage[loc][key] = {
+                    "mean": float(np.sum(w * col)),
+                    "p05": float(q[0]),
+                    "p50": float(q[1]),
+                    "p95": float(q[2]),
+                }
+        started = self.started
+        wall = self.model.current(self.time)["wall_thickness"] if started else phys[:, self.settings.index("wall_thickness")]
+        qw = weighted_quantiles(wall, w, QUANTILES)
+        nis = np.where(self.nis_count > 0, self.nis_sum / np.maximum(self.nis_count, 1), np.nan)
+        observed = list(self._observed)
+        alarms = self.innovations.alarms()
+        return {
+            "schema_version": STATE_SCHEMA_VERSION,
+            "component": self.config.component.name,
+            "site": self.config.component.site,
+            "time": None if math.isnan(self.time) else self.time,
+            "readings": self.readings_seen,
+            "assimilated": self.assimilated,
+            "late_readings": self.late_readings,
+            "bad_readings": self.bad_readings,
+            "before_start": self.before_start,
+            "archive_offset": self.archive_offset,
+            "parameters": params,
+            "damage": damage,
+            "wall_thickness_m": {
+                "mean": float(np.sum(w * wall)),
+                "p05": float(qw[0]),
+                "p50": float(qw[1]),
+                "p95": float(qw[2]),
+            },
+            "filter": {
+                "particles": self.pf.n_particles,
+                "ess": self.pf.ess,
+                "ess_min": self.ess_min,
+                "resamplings": self.pf.resamplings,
+                "normalised_innovation_sq": {sid: _none_nan(nis[j]) for j, sid in enumerate(observed)},
+                "divergence": bool(np.any(nis[np.isfinite(nis)] > 9.0)),
+                "surrogate_out_of_range": float(np.sum(w * self.model.out_of_range)),
+            },
+            "sensors": {
+                sid: {**flags, "innovation_alarm": alarms.get(sid)}
+                for sid, flags in self.health.flags().items()
+            },
+        }
+
+    # ------------------------------------------------------------ persistence
+    def state_dict(self) -> dict[str, Any]:
+        """Everything that determines the twin's future: arrays and JSON-able values."""
+        pt, ps, pv, pq = self._pending.arrays()
+        return {
+            "schema_version": STATE_SCHEMA_VERSION,
+            "filter": self.pf.state_dict(),
+            "model": self.model.state_dict(),
+            "health": self.health.state_dict(),
+            "innovations": self.innovations.state_dict(),
+            "pending": {"time": pt, "sensor": ps, "value": pv, "quality": pq},
+            "started": self.started,
+            "closed_until": self.closed_until,
+            "max_seen": self.max_seen,
+            "counters": {
+                "readings_seen": self.readings_seen,
+                "late_readings": self.late_readings,
+                "before_start": self.before_start,
+                "assimilated": self.assimilated,
+                "bad_readings": self.bad_readings,
+                "blocks": self.blocks,
+                "archive_offset": self.archive_offset,
+            },
+            "time": self.time,
+            "last_input": {k: list(v) for k, v in self._last_input.items()},
+            "last_obs_time": self._last_obs_time.copy(),
+            "ess_min": self.ess_min,
+            "block_ess_min": self._block_ess_min,
+            "nis_sum": self.nis_sum.copy(),
+            "nis_count": self.nis_count.copy(),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict` into this twin (same config and surrogate)."""
+        from twin.health import InnovationMonitor, PlausibilityChecker
+
+        if int(state["schema_version"]) != STATE_SCHEMA_VERSION:
+            raise TwinInputError(
+                f"schema_version: the state has version {state['schema_version']}, this twin "
+                f"reads {STATE_SCHEMA_VERSION}"
+            )
+        self.pf = ParticleFilter.from_state_dict(state["filter"])
+        self.model.load_state_dict(state["model"])
+        self.health = PlausibilityChecker.from_state_dict(
+            state["health"], _sensor_specs(self.settings), self.health_settings
+        )
+        self.innovations = InnovationMonitor.from_state_dict(state["innovations"])
+        p = state["pending"]
+        self._pending.set(
+            np.asarray(p["time"], np.float64),
+            np.asarray(p["sensor"], np.intp),
+            np.asarray(p["value"], np.float64),
+            np.asarray(p["quality"], np.int8),
+        )
+        self.started = bool(state["started"])
+        self.closed_until = float(state["closed_until"])
+        self.max_seen = float(state["max_seen"])
+        c = state["counters"]
+        self.readings_seen = int(c["readings_seen"])
+        self.late_readings = int(c["late_readings"])
+        self.before_start = int(c["before_start"])
+        self.assimilated = int(c["assimilated"])
+        self.bad_readings = int(c["bad_readings"])
+        self.blocks = int(c["blocks"])
+        self.archive_offset = int(c["archive_offset"])
+        self.time = float(state["time"])
+        self._last_input = {k: (float(v[0]), float(v[1])) for k, v in state["last_input"].items()}
+        self._last_obs_time = np.asarray(state["last_obs_time"], np.float64).copy()
+        self.ess_min = float(state["ess_min"])
+        self._block_ess_min = float(state["block_ess_min"])
+        self.nis_sum = np.asarray(state["nis_sum"], np.float64).copy()
+        self.nis_count = np.asarray(state["nis_count"], np.int64).copy()
+
+    def checkpoint(self, path: str | pathlib.Path) -> pathlib.Path:
+        """Write a versioned checkpoint (NumPy arrays + JSON, atomically; never pickle)."""
+        from twin.checkpoint import write_checkpoint
+
+        return write_checkpoint(self, path)
+
+    @classmethod
+    def restore(
+        cls,
+        path: str | pathlib.Path,
+        *,
+        config: Any = None,
+        surrogate: Any = None,
+    ) -> Twin:
+        """Rebuild a twin from :meth:`checkpoint`; continuing gives the uninterrupted state."""
+        from twin.checkpoint import read_checkpoint
+
+        return read_checkpoint(path, config=config, surrogate=surrogate)
+
+
+def _none_nan(x: float) -> float | None:
+    return None if not math.isfinite(float(x)) else float(x)
+
+
+def _load_surrogate(
+    config: Any, settings: TwinSettings, surrogate: Any, config_path: Any
+) -> tuple[Any, str | None]:
+    from surrogates.modes import ModeSurrogate
+
+    if surrogate is not None and not isinstance(surrogate, str | pathlib.Path):
+        return surrogate, None
+    if surrogate is None:
+        if settings.surrogate is not None:
+            base = pathlib.Path(config_path).parent if config_path else pathlib.Path(".")
+            surrogate = base / settings.surrogate
+        elif config_path is not None:
+            cp = pathlib.Path(config_path)
+            surrogate = cp.with_name(f"{cp.stem}.surrogate")
+        else:
+            raise TwinConfigError(
+                "surrogate: no mode surrogate given; pass surrogate=PATH or config_path, or "
+                "set twin.surrogate in the config"
+            )
+    path = pathlib.Path(surrogate)
+    model_dir = path / "modes" if (path / "modes").is_dir() else path
+    if not model_dir.exists():
+        raise TwinConfigError(
+            f"surrogate: no mode surrogate at {str(path)!r}; train one with "
+            "`twin surrogate train CONFIG` (it writes <config stem>.surrogate/modes)"
+        )
+    return ModeSurrogate.load(model_dir, config=config), str(path.resolve())
+
+
+def _check_priors(settings: TwinSettings, surrogate: Any) -> None:
+    """Refuse priors whose central 95 % interval leaves the surrogate's trained range."""
+    ranges = {p.name: (p.low, p.high) for p in surrogate.space.parameters}
+    pairs = (("bore_htc", "thermal.bore_htc_W_m2K", "bore_htc_W_m2K"),
+             ("wall_thickness", "geometry.wall_thickness_m", "wall_thickness_m"))
+    for name, sname, key in pairs:
+        if sname not in ranges:
+            continue
+        lo, hi = ranges[sname]
+        prior = next(p.prior for p in settings.parameters if p.name == name)
+        a, b = prior.interval(0.95)
+        if a < lo or b > hi:
+            raise TwinConfigError(
+                f"twin.priors.{key}: the prior's central 95 % interval [{a:.6g}, {b:.6g}] "
+                f"leaves the mode surrogate's trained range [{lo:.6g}, {hi:.6g}]; narrow the "
+                "prior or retrain the surrogate over a wider range"
+            )
+    tp = settings.property_temperature - 273.15
+    if "loads.hold_temperature_degC" in ranges:
+        lo, hi = ranges["loads.hold_temperature_degC"]
+        if not lo <= tp <= hi:
+            raise TwinConfigError(
+                f"twin.property_temperature_degC: {tp:.6g} lies outside the mode surrogate's "
+                f"trained hold-temperature range [{lo:.6g}, {hi:.6g}]"
+            )
+
+
+def quantile_names() -> Sequence[str]:
+    """Labels of :data:`QUANTILES`."""
+    return ("p05", "p50", "p95")
