@@ -65,3 +65,10 @@ class SolverDivergedError(ModelError, RuntimeError):
 
 class ModelWarning(UserWarning):
     """Warnings of the physics package (treated as errors in the test suite)."""
+
+
+class ModelInputError(ModelError, ValueError):
+    """A model received invalid run-time input (load history, state, particle index).
+
+    The message names the argument, the rule, the value received and the fix.
+    """

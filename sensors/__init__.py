@@ -11,13 +11,22 @@ from sensors.errors import (
     ArchiveError,
     BrokerError,
     CatalogueError,
+    DurableHookError,
     PayloadError,
     SensorsError,
     UnitError,
 )
 from sensors.ingest import Ingester, IngestStats, deadletter_topic
 from sensors.mqtt import BrokerSettings, make_client, parse_broker_url
-from sensors.publish import Faults, PublishStats, apply_faults, publish_readings, synthetic_readings
+from sensors.publish import (
+    Faults,
+    PublishStats,
+    apply_faults,
+    publish_readings,
+    synthetic_readings,
+    timeline_start,
+)
+from sensors.reader import ArchiveReader, CommittedReadings, committed_count, read_readings
 from sensors.schema import (
     PAYLOAD_JSON_SCHEMA,
     Readings,
@@ -32,12 +41,15 @@ __all__ = [
     "Archive",
     "ArchiveBatch",
     "ArchiveError",
+    "ArchiveReader",
     "BrokerError",
     "BrokerSettings",
     "Catalogue",
     "CatalogueError",
+    "CommittedReadings",
     "DeadLetter",
     "DeadLetterBatch",
+    "DurableHookError",
     "EmbeddedBroker",
     "Faults",
     "IngestStats",
@@ -55,6 +67,7 @@ __all__ = [
     "Validator",
     "apply_faults",
     "archive_info",
+    "committed_count",
     "deadletter_topic",
     "decode_payload",
     "encode_batch",
@@ -67,6 +80,8 @@ __all__ = [
     "parse_broker_url",
     "parse_catalogue",
     "publish_readings",
+    "read_readings",
     "synthetic_readings",
+    "timeline_start",
     "to_si",
 ]

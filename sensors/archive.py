@@ -24,6 +24,7 @@ import json
 import os
 import pathlib
 import time as _time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,7 @@ import numpy.typing as npt
 
 from sensors.catalogue import Catalogue
 from sensors.errors import ArchiveError
+from sensors.reader import COMMIT_FILE, CommittedReadings, read_commit, read_rows
 
 __all__ = [
     "ARCHIVE_SCHEMA_VERSION",
@@ -43,7 +45,7 @@ __all__ = [
 ]
 
 ARCHIVE_SCHEMA_VERSION = 1
-_COMMIT = "_commit.json"
+_COMMIT = COMMIT_FILE
 _CHUNK_ROWS = 65_536  # a flush re-encodes the last partial chunk: keep it small
 _READING_VARS: dict[str, tuple[str, dict[str, str]]] = {
     "time": ("f8", {"units": "s", "long_name": "reading time, seconds since 1970-01-01 UTC"}),
@@ -127,34 +129,6 @@ class DeadLetterBatch:
         return int(self.received.shape[0])
 
 
-def read_commit(path: str | pathlib.Path) -> dict[str, int]:
-    """Return the committed row counts ``{"readings": n, "deadletter": m, "flushes": k}``.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        Archive store directory.
-
-    Returns
-    -------
-    dict
-        Committed counts.
-
-    Raises
-    ------
-    ArchiveError
-        If ``path`` holds no sensor archive.
-    """
-    marker = pathlib.Path(path) / _COMMIT
-    try:
-        data: dict[str, int] = json.loads(marker.read_text())
-    except FileNotFoundError as err:
-        raise ArchiveError(
-            f"archive: no sensor archive at {str(path)!r} ({_COMMIT} missing)"
-        ) from err
-    return data
-
-
 def _write_commit(path: pathlib.Path, counts: dict[str, int]) -> None:
     tmp = path / f"{_COMMIT}.tmp"
     with open(tmp, "w") as fh:
@@ -176,15 +150,24 @@ class Archive:
         component; sensors new to it are added to its sensor list.
     reasons : sequence of str
         Dead-letter reason codes (stored so readers can decode them).
+    clock : callable, optional
+        Returns the time (epoch s) stamped as ``received`` on each commit; the plant
+        clock when time is accelerated or replayed.
     """
 
     def __init__(
-        self, path: str | pathlib.Path, catalogue: Catalogue, *, reasons: tuple[str, ...]
+        self,
+        path: str | pathlib.Path,
+        catalogue: Catalogue,
+        *,
+        reasons: tuple[str, ...],
+        clock: Callable[[], float] = _time.time,
     ) -> None:
         import zarr
 
         self.path = pathlib.Path(path)
         self.catalogue = catalogue
+        self.clock = clock
         if (self.path / _COMMIT).exists():
             self._group: Any = zarr.open_group(self.path, mode="r+", zarr_format=3)
             attrs: dict[str, Any] = dict(self._group.attrs)
@@ -271,6 +254,26 @@ class Archive:
         """Committed readings."""
         return self._counts["readings"]
 
+    def read(self, start: int = 0, stop: int | None = None) -> CommittedReadings:
+        """Return the committed readings ``[start, stop)`` by archive offset.
+
+        Reads only the chunks that hold those rows; ``stop`` beyond the committed
+        count is clipped (another process uses :class:`sensors.reader.ArchiveReader`).
+
+        Parameters
+        ----------
+        start : int, optional
+            First offset (0 <= start <= :attr:`n_readings`).
+        stop : int or None, optional
+            End offset, exclusive; None for all committed readings.
+
+        Returns
+        -------
+        CommittedReadings
+            The rows in commit order.
+        """
+        return read_rows(self._group, self._counts["readings"], self.sensor_ids, start, stop)
+
     def committed(
         self, *, tail: int | None = None
     ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
@@ -311,7 +314,7 @@ class Archive:
         float
             Commit time, epoch seconds (the readings' ``received`` stamp).
         """
-        now = _time.time()
+        now = float(self.clock())
         counts = dict(self._counts)
         if readings is not None and len(readings):
             n = len(readings)

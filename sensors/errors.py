@@ -10,6 +10,7 @@ __all__ = [
     "ArchiveError",
     "BrokerError",
     "CatalogueError",
+    "DurableHookError",
     "PayloadError",
     "SensorsError",
     "UnitError",
@@ -50,3 +51,16 @@ class ArchiveError(SensorsError, RuntimeError):
 
 class BrokerError(SensorsError, RuntimeError):
     """An MQTT broker could not be started, reached or stopped."""
+
+
+class DurableHookError(SensorsError, RuntimeError):
+    """The ingester's ``on_durable`` hook raised (its readings are durable and acknowledged).
+
+    Attributes
+    ----------
+    start, stop : int
+        Archive offsets of the rows the hook was given.
+    """
+
+    start: int = 0
+    stop: int = 0

@@ -12,6 +12,20 @@ archived but not yet acknowledged come back as duplicates and are dropped by
 
 Throughput is bounded by the acknowledgement window: at most ``receive_maximum``
 (MQTT 5) or the broker's ``max_inflight_messages`` (MQTT 3.1.1) messages per flush.
+
+``on_durable(batch)`` is the in-process way to receive durable readings: after each
+commit that holds readings (and after their acknowledgement), the flushing thread
+calls it with a :class:`~sensors.reader.CommittedReadings` whose ``start``/``stop``
+are the archive offsets of the committed rows. A hook that raises loses nothing (the
+readings are durable and acknowledged): the error is logged with its traceback and
+counted in :attr:`IngestStats.hook_errors`, and by default the ingester keeps
+archiving, because archiving plant data must not depend on a downstream consumer; the
+consumer sees the hole (the next batch's ``start`` is beyond its own offset) and reads
+the missed rows with :meth:`~sensors.archive.Archive.read`. With
+``stop_on_hook_error=True`` the ingester instead stops cleanly (everything buffered is
+archived and acknowledged, the hook is not called again) and :meth:`Ingester.serve`
+raises :class:`~sensors.errors.DurableHookError`, for a consumer that prefers a
+restart from its checkpoint to catching up.
 """
 
 from __future__ import annotations
@@ -22,14 +36,16 @@ import logging
 import pathlib
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from sensors.archive import Archive, ArchiveBatch, DeadLetterBatch
 from sensors.catalogue import Catalogue
-from sensors.errors import BrokerError
+from sensors.errors import BrokerError, DurableHookError
 from sensors.mqtt import BrokerSettings, make_client
+from sensors.reader import CommittedReadings
 from sensors.validation import REASONS, DeadLetter, Outcome, Validator
 
 __all__ = ["IngestStats", "Ingester", "deadletter_topic"]
@@ -62,6 +78,8 @@ class IngestStats:
         Archive commits.
     connects : int
         Successful connections (1 + reconnects).
+    hook_errors : int
+        Calls of the ``on_durable`` hook that raised.
     """
 
     messages: int = 0
@@ -71,6 +89,7 @@ class IngestStats:
     dead_readings: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     flushes: int = 0
     connects: int = 0
+    hook_errors: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-serialisable copy."""
@@ -121,6 +140,18 @@ class Ingester:
         (bounds start-up time, ~0.5 s per million rows); all rows when None (exact).
         Redeliveries after a crash are recent, so a tail far larger than the broker's
         inflight window keeps them out.
+    on_durable : callable or None, optional
+        Called as ``on_durable(batch)`` in the flushing thread after each commit that
+        holds readings, with a :class:`~sensors.reader.CommittedReadings` (see the
+        module docstring for what happens when it raises).
+    stop_on_hook_error : bool, optional
+        Stop cleanly and raise :class:`~sensors.errors.DurableHookError` from
+        :meth:`serve` when ``on_durable`` raises, instead of logging and going on.
+    clock : callable, optional
+        Returns "now", epoch s: the receive stamp of each message (the reference of
+        the ``time_in_future`` check) and the archive's ``received`` stamp. Pass the
+        plant clock when time is accelerated or replayed. Flush timing always runs
+        on the monotonic clock of this machine (it bounds latency, not plant time).
     """
 
     def __init__(
@@ -140,6 +171,9 @@ class Ingester:
         future_tolerance: float = 300.0,
         backwards_tolerance: float = 86_400.0,
         dedupe_rows: int | None = None,
+        on_durable: Callable[[CommittedReadings], object] | None = None,
+        stop_on_hook_error: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if qos not in (0, 1):
             raise BrokerError(f"qos: must be 0 or 1, got {qos!r}")
@@ -156,7 +190,10 @@ class Ingester:
         self.client_id = client_id or f"twin-ingest-{catalogue.site}-{catalogue.component}"
         self.topic = catalogue.topic(prefix, "+")
         self.deadletter_topic = deadletter_topic(prefix, catalogue)
-        self.archive = Archive(archive_path, catalogue, reasons=REASONS)
+        self.clock = clock
+        self.on_durable = on_durable
+        self.stop_on_hook_error = stop_on_hook_error
+        self.archive = Archive(archive_path, catalogue, reasons=REASONS, clock=clock)
         self.validator = Validator(
             catalogue,
             self.archive.sensor_index,
@@ -164,6 +201,7 @@ class Ingester:
             max_payload_bytes=max_payload_bytes,
             future_tolerance=future_tolerance,
             backwards_tolerance=backwards_tolerance,
+            clock=clock,
         )
         self.validator.restore(self.archive.committed(tail=dedupe_rows))
         self.stats = IngestStats()
@@ -178,6 +216,7 @@ class Ingester:
         self._oldest = 0.0
         self._generation = 0
         self._client: Any = None
+        self._hook_failure: DurableHookError | None = None
 
     # -- paho callbacks (network thread) -------------------------------------------------
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
@@ -216,7 +255,8 @@ class Ingester:
         _log.warning("disconnected from broker (%s); paho reconnects with back-off", reason)
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
-        received = time.time()
+        received = float(self.clock())
+        arrived = time.monotonic()
         try:
             outcome = self.validator.check(message.topic, message.payload, received=received)
         except Exception as err:  # the service must survive any payload
@@ -241,7 +281,7 @@ class Ingester:
             # Back-pressure: hold the network thread while the buffer is far over a flush.
             self._room.wait_for(lambda: self._rows < 4 * self.flush_rows, timeout=5.0)
             if not self._buffer:
-                self._oldest = received
+                self._oldest = arrived
             self._buffer.append(_Pending(outcome, message.mid, message.qos, self._generation))
             self._rows += n
             self.stats.messages += 1
@@ -270,7 +310,8 @@ class Ingester:
                 ),
                 np.array([dl.readings for dl in letters], dtype=np.int64),
             )
-        self.archive.append(readings, letter_batch)
+        start = self.archive.n_readings
+        committed_at = self.archive.append(readings, letter_batch)
         client = self._client
         for dl in letters:
             client.publish(self.deadletter_topic, dl.to_json(), qos=1)
@@ -289,7 +330,46 @@ class Ingester:
             self.stats.dead_letters[dl.reason] += 1
             self.stats.dead_readings[dl.reason] += dl.readings
         self.stats.flushes += 1
+        if readings is not None and n:
+            self._call_hook(readings, start, committed_at)
         return n
+
+    def _call_hook(self, readings: ArchiveBatch, start: int, committed_at: float) -> None:
+        if self.on_durable is None or self._hook_failure is not None:
+            return
+        batch = CommittedReadings(
+            start=start,
+            stop=start + len(readings),
+            sensor_ids=self.archive.sensor_ids,
+            sensor=readings.sensor,
+            time=readings.time,
+            value=readings.value,
+            quality=readings.quality,
+            sequence=readings.sequence,
+            received=np.full(len(readings), committed_at),
+        )
+        try:
+            self.on_durable(batch)
+        except Exception as err:  # the readings are durable: report, never lose them
+            self.stats.hook_errors += 1
+            _log.exception(
+                "on_durable hook raised on archive rows [%d, %d) (durable and acknowledged; "
+                "read them again with Archive.read(%d, %d))",
+                batch.start,
+                batch.stop,
+                batch.start,
+                batch.stop,
+            )
+            if self.stop_on_hook_error:
+                failure = DurableHookError(
+                    f"on_durable: the hook raised {type(err).__name__}: {err} on archive rows "
+                    f"[{batch.start}, {batch.stop}); they are durable and acknowledged; "
+                    f"resume the consumer from offset {batch.start} with Archive.read"
+                )
+                failure.start, failure.stop = batch.start, batch.stop
+                failure.__cause__ = err
+                self._hook_failure = failure
+                self._wake.set()
 
     def start(self) -> None:
         """Connect (asynchronously; paho retries with back-off) and start the network thread."""
@@ -344,6 +424,12 @@ class Ingester:
         -------
         IngestStats
             The counters at the end.
+
+        Raises
+        ------
+        DurableHookError
+            If ``stop_on_hook_error`` is set and ``on_durable`` raised (after the
+            clean stop).
         """
         stop = stop or threading.Event()
         if self._client is None:
@@ -351,16 +437,16 @@ class Ingester:
         end = time.monotonic() + duration if duration is not None else float("inf")
         next_status = time.monotonic() + (status_every or float("inf"))
         try:
-            while not stop.is_set() and time.monotonic() < end:
+            while not stop.is_set() and time.monotonic() < end and self._hook_failure is None:
                 with self._lock:
+                    now = time.monotonic()
                     due = bool(self._buffer) and (
-                        self._rows >= self.flush_rows
-                        or time.time() - self._oldest >= self.flush_interval
+                        self._rows >= self.flush_rows or now - self._oldest >= self.flush_interval
                     )
                     wait = (
                         self.flush_interval
                         if not self._buffer
-                        else max(0.0, self._oldest + self.flush_interval - time.time())
+                        else max(0.0, self._oldest + self.flush_interval - now)
                     )
                 if due:
                     self.flush()
@@ -372,4 +458,6 @@ class Ingester:
                     next_status = time.monotonic() + (status_every or float("inf"))
         finally:
             self.stop()
+        if self._hook_failure is not None:
+            raise self._hook_failure
         return self.stats

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time as _time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,14 @@ from sensors.mqtt import BrokerSettings, make_client
 from sensors.schema import encode_batch, encode_reading
 from sensors.units import from_si
 
-__all__ = ["Faults", "PublishStats", "apply_faults", "publish_readings", "synthetic_readings"]
+__all__ = [
+    "Faults",
+    "PublishStats",
+    "apply_faults",
+    "publish_readings",
+    "synthetic_readings",
+    "timeline_start",
+]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -84,6 +92,39 @@ class PublishStats:
     messages: int = 0
     readings: int = 0
     elapsed: float = 0.0
+
+
+def timeline_start(
+    *, duration: float, speed: float | None, clock: Callable[[], float] = _time.time
+) -> float:
+    """Return the start time of a synthetic timeline that is never ahead of ``clock``.
+
+    Published at ``speed`` times real time from now, a reading at recording time
+    ``t`` leaves at ``now + (t - start) / speed``. Starting at
+    ``now - duration * (1 - 1 / speed)`` keeps every reading at or before the clock
+    when it is sent, the last one exactly at it; as fast as possible (``speed`` None)
+    the whole timeline lies in the past.
+
+    Parameters
+    ----------
+    duration : float
+        Length of the recording, s.
+    speed : float or None
+        Publishing speed (multiple of real time), None for as fast as possible.
+    clock : callable, optional
+        Returns "now", epoch s (the plant clock when time is accelerated or replayed).
+
+    Returns
+    -------
+    float
+        Time of the first reading, epoch s.
+    """
+    now = float(clock())
+    if speed is None:
+        return now - duration
+    if speed <= 0.0:
+        raise ValueError(f"speed: must be > 0 (or None for as fast as possible), got {speed!r}")
+    return now - duration * max(0.0, 1.0 - 1.0 / speed)
 
 
 def synthetic_readings(
@@ -214,6 +255,7 @@ def publish_readings(
     tick: float = 0.02,
     linger: float = 0.0,
     progress: Any = None,
+    clock: Callable[[], float] = _time.time,
 ) -> PublishStats:
     """Publish a recording to ``{prefix}/{site}/{component}/{sensor}``.
 
@@ -234,7 +276,7 @@ def publish_readings(
     qos : int, optional
         MQTT QoS (0 or 1).
     stamp_now : bool, optional
-        Replace each reading's time by the wall-clock time it is sent (for
+        Replace each reading's time by ``clock()`` when it is sent (for
         latency measurements and live demos).
     client_id : str, optional
         MQTT client id (random when empty).
@@ -248,6 +290,10 @@ def publish_readings(
         forwarded when their publisher disconnects; give it ~1 s.
     progress : callable or None, optional
         Called with the number of readings sent after each tick.
+    clock : callable, optional
+        Returns "now", epoch s, for ``stamp_now`` (the plant clock when time is
+        accelerated or replayed). Pacing always runs on this machine's monotonic
+        clock.
 
     Returns
     -------
@@ -283,7 +329,7 @@ def publish_readings(
     order = np.argsort(time, kind="stable")
     time, value, seq, ids = time[order], value[order], seq[order], ids[order]
     t0 = time[0] if time.size else 0.0
-    start = _time.time()
+    start = _time.monotonic()
     # Window boundaries: by recording time when paced, whole recording otherwise.
     if speed is None:
         bounds = [0, time.size]
@@ -299,7 +345,9 @@ def publish_readings(
         for k in range(len(bounds) - 1):
             lo, hi = int(bounds[k]), int(bounds[k + 1])
             if speed is not None:
-                delay = start + (time[lo] - t0) / speed - _time.time() if lo < time.size else 0.0
+                delay = (
+                    start + (time[lo] - t0) / speed - _time.monotonic() if lo < time.size else 0.0
+                )
                 if delay > 0:
                     _time.sleep(delay)
             if hi <= lo:
@@ -314,7 +362,7 @@ def publish_readings(
                     strict=True,
                 ):
                     payload = encode_reading(
-                        time=_time.time() if stamp_now else t_i,
+                        time=clock() if stamp_now else t_i,
                         value=v_i,
                         unit=units[sid],
                         sequence=s_i,
@@ -328,7 +376,7 @@ def publish_readings(
                     idx = np.flatnonzero(w_ids == sid) + lo
                     for j in range(0, idx.size, batch_size):
                         part = idx[j : j + batch_size]
-                        t = np.full(part.size, _time.time()) if stamp_now else time[part]
+                        t = np.full(part.size, clock()) if stamp_now else time[part]
                         payload = encode_batch(
                             time=t, value=value[part], unit=units[sid], sequence=seq[part]
                         )
@@ -345,7 +393,7 @@ def publish_readings(
             # QoS 0: let the network thread drain the outgoing queue.
             while client.want_write():
                 _time.sleep(0.01)
-        stats.elapsed = _time.time() - start
+        stats.elapsed = _time.monotonic() - start
     finally:
         _time.sleep(linger)
         client.disconnect()

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import time as _time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -195,6 +197,10 @@ class Validator:
         How far after the receive time a reading time may lie, s.
     backwards_tolerance : float
         How far before the latest accepted time of its sensor a reading may lie, s.
+    clock : callable, optional
+        Returns "now", epoch s: the receive time when :meth:`check` is given none,
+        and so the reference of ``time_in_future``. Pass the plant clock when time
+        is accelerated or replayed, so such readings are not dead-lettered.
     """
 
     def __init__(
@@ -206,8 +212,10 @@ class Validator:
         max_payload_bytes: int = 1_000_000,
         future_tolerance: float = 300.0,
         backwards_tolerance: float = 86_400.0,
+        clock: Callable[[], float] = _time.time,
     ) -> None:
         self.catalogue = catalogue
+        self.clock = clock
         self._sensor_index = sensor_index
         self._topic_head = f"{prefix}/{catalogue.site}/{catalogue.component}/"
         self.max_payload_bytes = max_payload_bytes
@@ -241,7 +249,7 @@ class Validator:
     ) -> DeadLetter:
         return DeadLetter(reason, detail, topic, sensor, readings, received, bytes(payload[:256]))
 
-    def check(self, topic: str, payload: bytes, *, received: float) -> Outcome:
+    def check(self, topic: str, payload: bytes, *, received: float | None = None) -> Outcome:
         """Validate one message.
 
         Parameters
@@ -250,14 +258,17 @@ class Validator:
             Topic the message came on.
         payload : bytes
             Message payload.
-        received : float
-            Receive time, epoch seconds (the reference for ``time_in_future``).
+        received : float or None, optional
+            Receive time, epoch seconds (the reference for ``time_in_future``);
+            ``clock()`` when None.
 
         Returns
         -------
         Outcome
             Accepted readings, duplicates dropped and dead letters.
         """
+        if received is None:
+            received = float(self.clock())
         sensor_id = topic[len(self._topic_head) :] if topic.startswith(self._topic_head) else None
         if sensor_id is None or "/" in sensor_id or not sensor_id:
             return Outcome(
