@@ -318,23 +318,26 @@ class ParticleFilter:
                 model.commit(seg_t, seg_in, outputs)
                 break
             mu, var = model.predict(outputs, obs)
-            ll = -0.5 * ((obs.value - mu) ** 2 / var + np.log(2.0 * np.pi * var))
-            cum = np.add.accumulate(
-                np.concatenate([self.logw[:, None], ll * obs.weight], axis=1), axis=1
-            )
-            ess = effective_sample_size(cum)
-            # predictive mixture before each observation (weights of the previous column)
-            prev = cum[:, :-1]
-            wprev = np.exp(prev - prev.max(axis=0))
-            wprev /= wprev.sum(axis=0)
-            m = np.sum(wprev * mu, axis=0)
-            v = np.sum(wprev * (var + mu * mu), axis=0) - m * m
+            # work in (observation, particle) layout: accumulation runs over rows
+            muT, varT = mu.T, var.T
+            resid = obs.value[:, None] - muT
+            cum = np.empty((len(obs) + 1, self.n_particles))
+            cum[0] = self.logw
+            cum[1:] = (-0.5 * obs.weight)[:, None] * (resid * resid / varT + np.log(2.0 * np.pi * varT))
+            np.add.accumulate(cum, axis=0, out=cum)
+            e = np.exp(cum - cum.max(axis=1, keepdims=True))
+            s1 = e.sum(axis=1)
+            ess = s1 * s1 / np.einsum("ij,ij->i", e, e)
+            # predictive mixture before each observation (weights of the previous row)
+            wprev = e[:-1] / s1[:-1, None]
+            m = np.einsum("ij,ij->i", wprev, muT)
+            v = np.einsum("ij,ij->i", wprev, varT + muT * muT) - m * m
             nu = (obs.value - m) / np.sqrt(np.maximum(v, 1e-300))
             below = np.flatnonzero(ess[1:] < thr)
             if below.size == 0:
                 ess_out[done:] = ess[1:]
                 nu_out[done:] = nu
-                self.logw = cum[:, -1] - np.max(cum[:, -1])
+                self.logw = cum[-1] - np.max(cum[-1])
                 model.commit(seg_t, seg_in, outputs)
                 break
             j = int(below[0])
@@ -346,7 +349,7 @@ class ParticleFilter:
             head_t = seg_t[: g + 1]
             head_in = {name: v[: g + 1] for name, v in seg_in.items()}
             model.commit(head_t, head_in, model.advance(head_t, head_in))
-            self.logw = cum[:, j + 1]
+            self.logw = cum[j + 1].copy()
             idx = self.resample()
             model.take(idx)
             self.move()

@@ -113,6 +113,10 @@ class ComponentModel:
         # outputs each observed sensor reads
         self.observed = settings.observed()
         self.obs_output = np.full(len(self.observed), -1, dtype=np.intp)
+        self.strain_temperature = np.full(len(self.observed), -1, dtype=np.intp)
+        # the frozen model's thermal-expansion coefficient (as models.mechanical freezes it)
+        Tp, d = settings.property_temperature, 0.5
+        self.alpha_frozen = float(material.thermal_strain(Tp + d, Tp - d) / (2.0 * d))
         for j, s in enumerate(self.observed):
             key = {"temperature": ("temperature", s.location), "strain": ("eps_theta", s.location)}
             want = key.get(s.quantity)
@@ -125,6 +129,15 @@ class ComponentModel:
                     "`twin surrogate train`"
                 )
             self.obs_output[j] = keys.index(want)
+            if s.quantity == "strain":
+                tkey = ("temperature", s.location)
+                if tkey not in keys:
+                    raise TwinConfigError(
+                        f"twin: strain gauge {s.id!r} needs the temperature at {s.location!r} "
+                        f"from the mode surrogate (it has {keys}); retrain it with "
+                        "`twin surrogate train`"
+                    )
+                self.strain_temperature[j] = keys.index(tkey)
         self.stress_index: dict[str, list[int]] = {}
         self.temperature_index: dict[str, int] = {}
         for loc in settings.damage_locations:
@@ -246,8 +259,9 @@ class ComponentModel:
 
     # ------------------------------------------------------------ FilterModel protocol
     def save(self) -> Any:
-        """Snapshot of the modal filter's dynamic state."""
-        return self.filter.state_dict()
+        """Snapshot of the modal filter's dynamic state (arrays copied)."""
+        state = self.filter.state_dict()
+        return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in state.items()}
 
     def load(self, snapshot: Any) -> None:
         """Return the modal filter to a snapshot (the bank is unchanged in a segment)."""
@@ -279,11 +293,19 @@ class ComponentModel:
             tt = outputs.t[g] - self.t0
             if s.quantity in ("temperature", "strain"):
                 o = int(self.obs_output[j])
-                base = self.T_f0 if s.quantity == "temperature" else self.eps_th0
                 pre = "bias" if s.quantity == "temperature" else "offset"
                 b = self.column(f"{pre}.{s.id}", phys)[:, None]
                 d = self.column(f"drift.{s.id}", phys)[:, None]
-                mu[:, sel] = base + outputs.y[:, o, g] + b + d * tt[None, :]
+                if s.quantity == "temperature":
+                    mu[:, sel] = self.T_f0 + outputs.y[:, o, g] + b + d * tt[None, :]
+                else:
+                    # total hoop strain = the exact (secant) thermal strain at the modelled
+                    # metal temperature + the modal mechanical strain (the modal strain
+                    # minus its frozen-coefficient thermal part)
+                    yT = outputs.y[:, self.strain_temperature[j], g]
+                    eps_th = self.material.thermal_strain(self.T_f0 + yT, self.reference_temperature)
+                    mech = outputs.y[:, o, g] - self.alpha_frozen * yT
+                    mu[:, sel] = eps_th + mech + b + d * tt[None, :]
                 sg2 = np.sum(self._bank_std.amplitudes[:, o, :] ** 2, axis=1)[:, None]
                 sp2 = (self._bank_std.pressure_gain[:, o] ** 2)[:, None]
                 gp_var = sg2 * outputs.u[g][None, :] ** 2 + sp2 * outputs.p[g][None, :] ** 2

@@ -415,6 +415,11 @@ def _prior(raw: Any, where: str, factor: float) -> Prior:
     return Prior(dist, vals[0] * factor, 0.0)
 
 
+def _key(name: str, edge: str) -> str:
+    """Config key of a parameter: its name with the edge unit (none when dimensionless)."""
+    return name if edge == "1" else f"{name}_{edge}"
+
+
 def _si_unit(edge: str) -> str:
     return {
         "W_m2K": "W m-2 K-1",
@@ -538,14 +543,14 @@ def parse_twin_settings(
     pri_raw = sec.get("priors", {})
     if not isinstance(pri_raw, Mapping):
         raise TwinConfigError(f"twin.priors: must be a table (got {pri_raw!r})")
-    known = {f"{n}_{u}": n for n, (u, *_rest) in DEFAULT_PRIORS.items()}
+    known = {_key(n, u): n for n, (u, *_rest) in DEFAULT_PRIORS.items()}
     bad = sorted(set(pri_raw) - set(known))
     if bad:
         raise TwinConfigError(
             f"twin.priors: unknown keys {bad}; known (with their unit) are {sorted(known)}"
         )
     for name, (edge, factor, default, desc) in DEFAULT_PRIORS.items():
-        key = f"{name}_{edge}"
+        key = _key(name, edge)
         prior = _prior(pri_raw.get(key, default), f"twin.priors.{key}", factor)
         params.append(ParameterSpec(name, _si_unit(edge), edge, factor, prior, desc))
 
