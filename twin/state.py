@@ -47,6 +47,7 @@ __all__ = ["STATE_SCHEMA_VERSION", "Twin", "UpdateSummary"]
 STATE_SCHEMA_VERSION = 1
 QUANTILES = np.array([0.05, 0.5, 0.95])
 _QUALITY_BAD = 2
+_UNCERTAIN_WEIGHT = 0.25
 
 
 @dataclass
@@ -352,7 +353,7 @@ class Twin:
         quality = self.health.check(s, t, v, q)
         good = quality < _QUALITY_BAD
         self.bad_readings += int((~good).sum())
-        t, s, v = t[good], s[good], v[good]
+        t, s, v, quality = t[good], s[good], v[good], quality[good]
         ids = self.sensor_ids
         tf_id = self._sensor_index[self.settings.inputs["fluid_temperature"]]
         p_id = self._sensor_index[self.settings.inputs["pressure"]]
@@ -370,7 +371,7 @@ class Twin:
             self.time = t_start
             early = t <= t_start
             self.before_start += int(early.sum())
-            t, s, v = t[~early], s[~early], v[~early]
+            t, s, v, quality = t[~early], s[~early], v[~early], quality[~early]
             is_tf, is_p = is_tf[~early], is_p[~early]
         obs_map = np.full(len(ids), -1, dtype=np.intp)
         for sid, j in self._observed.items():
@@ -394,16 +395,17 @@ class Twin:
             inputs[name] = np.interp(grid, ti, ui)
             self._last_input[name] = (float(grid[-1]), float(inputs[name][-1]))
         # observations on the grid, with tempering for correlated model error
-        o_t, o_j, o_v = t[is_obs], obs_j[is_obs], v[is_obs]
+        o_t, o_j, o_v, o_q = t[is_obs], obs_j[is_obs], v[is_obs], quality[is_obs]
         keep = o_t > self.time
-        o_t, o_j, o_v = o_t[keep], o_j[keep], o_v[keep]
-        weight = np.ones(o_t.size)
+        o_t, o_j, o_v, o_q = o_t[keep], o_j[keep], o_v[keep], o_q[keep]
+        # an "uncertain" reading counts a quarter (its variance four times the stated)
+        weight = np.where(o_q > 0, _UNCERTAIN_WEIGHT, 1.0)
         tc = self.settings.correlation_time
         if tc > 0 and o_t.size:
             for j in np.unique(o_j):
                 m = np.flatnonzero(o_j == j)
                 prev = np.concatenate([[self._last_obs_time[j]], o_t[m][:-1]])
-                weight[m] = np.minimum(1.0, (o_t[m] - prev) / tc)
+                weight[m] *= np.minimum(1.0, (o_t[m] - prev) / tc)
                 self._last_obs_time[j] = o_t[m][-1]
         obs = Observations(np.searchsorted(grid, o_t), o_j.astype(np.intp), o_v, weight)
         self.model.refresh(float(grid[0]))

@@ -1,0 +1,143 @@
+"""The component twin end to end on FEM-truth readings: state, order, checkpoints, faults."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.twin.conftest import EXAMPLE, make_readings
+from twin.state import Twin
+
+
+def small_twin(cfg, particles=200, seed=0, **twin_overrides):
+    from models.config import parse_config
+
+    doc = cfg.to_dict()
+    doc["twin"] = {**doc.get("twin", {}), "particles": particles, **twin_overrides}
+    return Twin.from_config(parse_config(doc), seed=seed, config_path=EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def truth(truth_library, short_cycle):
+    return truth_library.run(short_cycle, bore_htc=3000.0, wall_thickness=0.05)
+
+
+@pytest.fixture(scope="module")
+def readings(truth):
+    return make_readings(truth, cycles=2, seed=1, bias={"TC-outer-01": 1.5})
+
+
+def chunks(readings, cuts):
+    n = readings["time"].size
+    edges = [0, *sorted(set(cuts)), n]
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        if b > a:
+            yield {k: v[a:b] for k, v in readings.items()}
+
+
+def state_arrays(twin):
+    """Flatten the state dict into (key, bytes) pairs for a bitwise comparison."""
+    out = []
+
+    def walk(prefix, obj):
+        if isinstance(obj, dict):
+            for k in sorted(obj):
+                walk(f"{prefix}/{k}", obj[k])
+        elif isinstance(obj, np.ndarray):
+            out.append((prefix, obj.dtype.str, obj.shape, obj.tobytes()))
+        elif isinstance(obj, list | tuple):
+            for i, v in enumerate(obj):
+                walk(f"{prefix}/{i}", v)
+        else:
+            out.append((prefix, repr(obj)))
+
+    walk("", twin.state_dict())
+    return out
+
+
+def test_twin_learns_the_heat_transfer_coefficient_and_reports_state(example_config, readings):
+    twin = small_twin(example_config, particles=300)
+    twin.update(readings)
+    twin.flush()
+    st_ = twin.state
+    h = st_["parameters"]["bore_htc"]
+    prior_std = h["prior_std"]
+    # truth 3000 W/m2K: inside the 90 % interval, and the spread well below the prior's
+    assert h["p05"] < 3000.0 < h["p95"], h
+    assert h["std"] < prior_std / 3
+    assert st_["readings"] == readings["time"].size
+    assert st_["late_readings"] == 0
+    for loc in ("bore", "outer"):
+        d = st_["damage"][loc]
+        assert d["fatigue"]["mean"] >= 0 and d["creep"]["mean"] >= 0
+        assert d["envelope_margin"]["mean"] > 0
+    w = st_["wall_thickness_m"]
+    assert w["p05"] < 0.05 < w["p95"]
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(1, 10_000), min_size=1, max_size=6), st.integers(0, 2))
+def test_state_is_independent_of_batching_and_checkpoints(example_config, readings, tmp_path_factory, cuts, n_ckpt):
+    # The archive is the log and the twin a deterministic function of it: any batching
+    # of the same readings, with checkpoint/restore at random positions, gives the
+    # bitwise state of one uninterrupted update (DESIGN.md, "The twin loop").
+    sub = {k: v[:12_000] for k, v in readings.items()}
+    ref = small_twin(example_config, particles=64)
+    ref.update(sub)
+    ckpts = set(sorted(cuts)[:n_ckpt])
+    twin = small_twin(example_config, particles=64)
+    for i, part in enumerate(chunks(sub, cuts)):
+        twin.update(part)
+        edge = sum(len(p["time"]) for p in list(chunks(sub, cuts))[: i + 1])
+        if edge in ckpts:
+            path = tmp_path_factory.mktemp("ckpt")
+            twin.checkpoint(path)
+            twin = Twin.restore(path)
+    assert state_arrays(twin) == state_arrays(ref)
+
+
+def test_out_of_order_within_lateness_is_reordered_and_late_readings_counted(example_config, readings):
+    sub = {k: v[:4000] for k, v in readings.items()}
+    ref = small_twin(example_config, particles=32)
+    ref.update(sub)
+    # swap neighbours a few seconds apart: within the 5 s lateness, same state
+    rng = np.random.default_rng(0)
+    order = np.arange(sub["time"].size)
+    for i in rng.choice(order.size - 8, 200, replace=False):
+        order[i], order[i + 4] = order[i + 4], order[i]
+    shuffled = {k: v[order] for k, v in sub.items()}
+    twin = small_twin(example_config, particles=32)
+    twin.update(shuffled)
+    assert twin.late_readings == 0
+    assert state_arrays(twin) == state_arrays(ref)
+    # a reading an hour late is counted, not assimilated
+    stale = {k: v[:1] for k, v in sub.items()}
+    summary = twin.update(stale)
+    assert summary.late == 1 and twin.state["late_readings"] == 1
+
+
+def test_unknown_sensor_and_ragged_readings_are_refused(example_config):
+    from twin.errors import TwinInputError
+
+    twin = small_twin(example_config, particles=8)
+    with pytest.raises(TwinInputError, match="unknown sensor 'TC-nowhere'"):
+        twin.update({"time": [1.9e9], "sensor": ["TC-nowhere"], "value": [300.0]})
+    with pytest.raises(TwinInputError, match="equal lengths"):
+        twin.update({"time": [1.9e9, 1.9e9 + 1], "sensor": ["PT-01"], "value": [1e6]})
+
+
+def test_checkpoint_is_not_pickle_and_refuses_another_component(example_config, readings, tmp_path):
+    from models.config import parse_config
+    from twin.errors import CheckpointError
+
+    twin = small_twin(example_config, particles=16)
+    twin.update({k: v[:3000] for k, v in readings.items()})
+    path = twin.checkpoint(tmp_path / "ck")
+    with np.load(path / "checkpoint.npz", allow_pickle=False) as npz:
+        assert all(npz[k].dtype != object for k in npz.files)
+    doc = example_config.to_dict()
+    doc["component"]["name"] = "header-b"
+    with pytest.raises(CheckpointError, match="written for config"):
+        Twin.restore(path, config=parse_config(doc))
