@@ -141,8 +141,11 @@ class HealthSettings:
     spike_window : int
         Readings in the median/MAD window (odd, >= 5; default 11). A longer window
         lets a ramp bias the median more (by up to ``slope * W``).
-    level_shift_run : int
-        Consecutive same-sign spikes that make a level shift (default 3).
+    level_shift_window : int
+        Recent readings whose median the level-shift test compares with the spike
+        window's median (odd, >= 3; default 5: robust to two adjacent spikes).
+    level_shift_sigma : float
+        Threshold of the level-shift test, in the spike test's scale (default 4.5).
     stuck_window_s : float
         Seconds of unchanged readings that make a stuck-at fault, s (default 60).
     stuck_resolution : Mapping[str, float]
@@ -174,7 +177,8 @@ class HealthSettings:
 
     spike_sigma: float = 6.0
     spike_window: int = 11
-    level_shift_run: int = 3
+    level_shift_window: int = 5
+    level_shift_sigma: float = 4.5
     stuck_window_s: float = 60.0
     stuck_resolution: Mapping[str, float] = dataclasses.field(
         default_factory=lambda: _frozen_map(_DEFAULT_RESOLUTION)
@@ -199,7 +203,13 @@ class HealthSettings:
                 f"{w}.spike_window: must be odd (the median is then one reading), "
                 f"got {self.spike_window!r}; use {window + 1}"
             )
-        _integer(f"{w}.level_shift_run", self.level_shift_run, low=2, fix="e.g. 3")
+        recent = _integer(f"{w}.level_shift_window", self.level_shift_window, low=3, fix="e.g. 5")
+        if recent % 2 == 0:
+            raise TwinConfigError(
+                f"{w}.level_shift_window: must be odd, got {self.level_shift_window!r}; "
+                f"use {recent + 1}"
+            )
+        _number(f"{w}.level_shift_sigma", self.level_shift_sigma, low=0.0, low_open=True, fix=pos)
         _number(f"{w}.stuck_window_s", self.stuck_window_s, low=0.0, low_open=True, fix=pos)
         _number(f"{w}.flatline_window_s", self.flatline_window_s, low=0.0, low_open=True, fix=pos)
         ratio = _number(

@@ -24,8 +24,14 @@ spike
     for independent Gaussian noise ``e`` (about 2e-8 at c = 6, W = 11; the tests
     compute it).
 level shift
-    At least ``level_shift_run`` consecutive spikes of one sign: a step, not a spike (a
-    median window passes a step after about W / 2 readings). Reported as ``bias_step``.
+    The median of the last ``r = level_shift_window`` readings departs from the median
+    ``m`` of the ``W`` readings before them by more than ``level_shift_sigma`` times
+    the spike test's scale: a step, not a spike (the recent median ignores up to
+    ``(r - 1) / 2`` spikes). Such readings are uncertain (each is plausible; the sensor
+    just moved) and the sensor is reported with ``bias_step``. A 10-sigma step is found
+    ``(r - 1) / 2`` readings after it. On noise the difference of the two medians has a
+    standard deviation of 0.65 sigma (medians of 5 and 11 readings), so false alarms at
+    4.5 are ~5e-12 per reading (``2 Phi(-4.5 / 0.65)``).
 rate of change
     ``|x_i - x_ref| > max_rate dt + c sqrt(2) sigma`` against the last reading that was
     not a spike (so the reading after a spike is not blamed); bad. The noise allowance
@@ -76,6 +82,7 @@ from twin.health import (
     HEALTH_SCHEMA_VERSION,
     QUALITY_BAD,
     QUALITY_GOOD,
+    QUALITY_UNCERTAIN,
     HealthSettings,
     SensorSpec,
     _check_header,
@@ -114,8 +121,6 @@ class _State:
     run_start_t: float = math.nan  # first reading of the current run of repeats
     ref_x: float = math.nan  # last reading that was not a spike (rate reference)
     ref_t: float = math.nan
-    ls_sign: int = 0  # sign and length of the current run of spikes
-    ls_len: int = 0
     level_shift_t: float = math.nan
     last_fault_t: float = math.nan
     stuck: bool = False
@@ -166,7 +171,8 @@ class PlausibilityChecker:
         self._settings = settings
         s = settings
         self._nf = [max(2, math.ceil(s.flatline_window_s * p.rate_Hz - 1e-9)) for p in sensors]
-        self._tail_len = [max(s.spike_window, nf + 1) for nf in self._nf]
+        recent = s.spike_window + s.level_shift_window - 1  # the level-shift test's span
+        self._tail_len = [max(recent, nf + 1) for nf in self._nf]
         self._state = [_State(tail=np.empty(0)) for _ in self._sensors]
 
     @property
@@ -296,10 +302,12 @@ class PlausibilityChecker:
             in_range = np.isfinite(x) & (x >= spec.valid_min) & (x <= spec.valid_max)
         eligible = in_range & (q_in != QUALITY_BAD)
         fault = ~in_range
+        doubt = np.zeros(x.size, dtype=bool)
         where = np.flatnonzero(eligible)
         if where.size:
-            fault[where] = self._check_eligible(k, t[where], x[where])
-        out = np.where(fault, np.int8(QUALITY_BAD), q_in).astype(np.int8)
+            fault[where], doubt[where] = self._check_eligible(k, t[where], x[where])
+        out = np.maximum(q_in, np.where(doubt, np.int8(QUALITY_UNCERTAIN), np.int8(QUALITY_GOOD)))
+        out = np.where(fault, np.int8(QUALITY_BAD), out).astype(np.int8)
         st.last_time = float(t[-1])
         if fault.any():
             st.last_fault_t = float(t[np.flatnonzero(fault)[-1]])
@@ -311,7 +319,7 @@ class PlausibilityChecker:
 
     def _check_eligible(
         self, k: int, t: npt.NDArray[np.float64], x: npt.NDArray[np.float64]
-    ) -> npt.NDArray[np.bool_]:
+    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
         """Spike, level shift, rate, stuck-at and flat-line tests on eligible readings."""
         st, spec, s = self._state[k], self._sensors[k], self._settings
         m, l0 = x.size, st.tail.size
@@ -324,32 +332,45 @@ class PlausibilityChecker:
         last_gap = np.maximum.accumulate(np.where(gap, j, -1))
         pos = np.where(last_gap >= 0, j - last_gap, l0 + j)
 
-        # Spike: Hampel test against the W readings before each reading.
+        # Median and MAD of the W readings before each reading g of xx that a test needs
+        # (the level-shift test looks r - 1 readings further back than the spike test).
         w, h = s.spike_window, s.spike_window // 2
-        z = np.zeros(m)
-        full = np.flatnonzero(pos >= w)
-        if full.size:
-            win = sliding_window_view(xx, w)[l0 + full - w]  # a copy: worked in place
+        r = s.level_shift_window
+        g_lo = max(w, l0 - (r - 1))
+        med = np.empty(0)
+        scale = np.empty(0)
+        if l0 + m > g_lo:
+            win = sliding_window_view(xx, w)[g_lo - w : l0 + m - w].copy()  # worked in place
             win.partition(h, axis=1)
             med = win[:, h].copy()
             win -= med[:, None]
             np.abs(win, out=win)
             win.partition(h, axis=1)
-            mad = win[:, h]
-            z[full] = (x[full] - med) / np.maximum(MAD_TO_SIGMA * mad, spec.noise_std)
+            scale = np.maximum(MAD_TO_SIGMA * win[:, h], spec.noise_std)
+
+        # Spike: Hampel test against the W readings before each reading.
+        z = np.zeros(m)
+        full = np.flatnonzero(pos >= w)
+        at = l0 + full - g_lo
+        z[full] = (x[full] - med[at]) / scale[at]
         spike = np.abs(z) > s.spike_sigma
 
-        # Level shift: a run of same-sign spikes longer than a spike burst.
-        sign = np.where(spike, np.sign(z), 0.0).astype(np.int8)
-        prev_sign = np.concatenate([[np.int8(st.ls_sign)], sign[:-1]])
-        run_start = np.maximum.accumulate(np.where(sign != prev_sign, j, -1))
-        run = np.where(run_start >= 0, j - run_start + 1, st.ls_len + j + 1)
-        run = np.where(sign != 0, run, 0)
-        shift = run >= s.level_shift_run
-        st.ls_sign, st.ls_len = int(sign[-1]), int(run[-1])
+        # Level shift: median of the last r readings against the window before them.
+        shift = np.zeros(m, dtype=bool)
+        ready = np.flatnonzero(pos >= w + r - 1)
+        if ready.size:
+            g = l0 + ready
+            recent = sliding_window_view(xx, r)[g - r + 1]
+            recent.partition(r // 2, axis=1)
+            ref = g - r + 1 - g_lo
+            shift[ready] = np.abs(recent[:, r // 2] - med[ref]) > (s.level_shift_sigma * scale[ref])
         if shift.any():
-            st.level_shift_t = float(t[np.flatnonzero(shift)[-1]])
-            st.counts["level_shifts"] += int(np.count_nonzero(run == s.level_shift_run))
+            # one episode per step: a new one starts after W + r quiet readings' time
+            ts = t[shift]
+            before = np.concatenate([[st.level_shift_t], ts[:-1]])
+            new = ~(ts - before <= (w + r) / spec.rate_Hz)  # NaN: the first episode
+            st.counts["level_shifts"] += int(np.count_nonzero(new))
+            st.level_shift_t = float(ts[-1])
 
         # Rate of change against the last reading that was not a spike.
         clean = np.flatnonzero(~spike)
@@ -395,8 +416,7 @@ class PlausibilityChecker:
         st.last_t = float(t[-1])
         seg = int(pos[-1]) + 1  # eligible readings in the current segment, capped below
         st.tail = xx[-min(seg, self._tail_len[k], xx.size) :].copy()
-        fault: npt.NDArray[np.bool_] = spike | rate | stuck | flat
-        return fault
+        return spike | rate | stuck | flat, shift
 
     def flags(self, monitor: InnovationMonitor | None = None) -> dict[str, dict[str, Any]]:
         """Health record per sensor.
@@ -467,8 +487,6 @@ class PlausibilityChecker:
             "sensor_ids": [p.id for p in self._sensors],
             "tail": tail,
             "tail_len": np.array([st.tail.size for st in self._state], dtype=np.int64),
-            "ls_sign": np.array([st.ls_sign for st in self._state], dtype=np.int8),
-            "ls_len": np.array([st.ls_len for st in self._state], dtype=np.int64),
             "stuck": np.array([st.stuck for st in self._state], dtype=bool),
             "flat": np.array([st.flat for st in self._state], dtype=bool),
         }
@@ -511,14 +529,12 @@ class PlausibilityChecker:
             tail_len = np.asarray(d["tail_len"], dtype=np.int64)
             arrays = {name: np.asarray(d[name], dtype=np.float64) for name in _FLOATS}
             counts = {name: np.asarray(d[f"count_{name}"]) for name in _COUNTS}
-            ls_sign, ls_len = np.asarray(d["ls_sign"]), np.asarray(d["ls_len"])
             stuck, flat = np.asarray(d["stuck"]), np.asarray(d["flat"])
             for i, st in enumerate(checker._state):
                 keep = min(int(tail_len[i]), checker._tail_len[i])
                 st.tail = tail[i, int(tail_len[i]) - keep : int(tail_len[i])].copy()
                 for name in _FLOATS:
                     setattr(st, name, float(arrays[name][i]))
-                st.ls_sign, st.ls_len = int(ls_sign[i]), int(ls_len[i])
                 st.stuck, st.flat = bool(stuck[i]), bool(flat[i])
                 st.counts = {name: int(counts[name][i]) for name in _COUNTS}
         except (KeyError, IndexError, TypeError, ValueError) as err:
