@@ -17,6 +17,7 @@ from models.errors import (
     UnknownMaterialError,
 )
 from models.materials import Material, available_materials, get_material
+from models.modal import ModalBank, ModalFilter, ModalState
 
 __all__ = [
     "ComponentConfig",
@@ -25,6 +26,9 @@ __all__ = [
     "Material",
     "MaterialDataError",
     "MaterialRangeError",
+    "ModalBank",
+    "ModalFilter",
+    "ModalState",
     "ModelError",
     "ModelInputError",
     "ModelWarning",

@@ -15,9 +15,13 @@ wall_delta_temperature_max     K     peak bore-minus-outer temperature differenc
 outer_hoop_strain_end          1     total hoop strain at the outer surface at the end
 =============================  ====  ==========================================================
 
-Unit-response mode parameters (static gain, amplitudes and time constants per output,
-location and input; :func:`models.responses.fit_modes`) are added by
-:func:`mode_parameters` under names ``mode.<output>.<location>.<input>.<field>``.
+Unit-response mode parameters (amplitudes per output and location, the time constants
+they share, the pressure gain; :func:`surrogates.modefit.fit_shared_modes`) are
+produced by :class:`ModeResponses` under names ``mode.<output>.<location>.<field>``
+(:func:`mode_output_names`), for the outputs :func:`mode_keys_for` derives from a
+config: the temperature at every temperature sensor and damage location, the hoop and
+axial strain at every strain gauge, and the three stress components at every damage
+location.
 """
 
 from __future__ import annotations
@@ -32,23 +36,83 @@ from surrogates.errors import ParameterSpaceError
 from surrogates.space import ParameterSpace
 
 __all__ = [
+    "DAMAGE_LOCATIONS",
     "MODE_KEYS",
     "PEAK_OUTPUTS",
     "FemResponses",
     "ModeResponses",
+    "mode_keys_for",
     "mode_output_names",
     "modal_responses",
     "peak_quantities",
 ]
 
+#: Critical locations whose stresses and temperature the damage accounting needs.
+DAMAGE_LOCATIONS: tuple[str, ...] = ("bore", "outer")
+_STRESSES = ("sigma_r", "sigma_theta", "sigma_z")
+_GAUGE_STRAINS = ("eps_theta", "eps_z")  # hoop and axial gauges
+_WALL_LOCATIONS = ("bore", "mid_wall", "outer")
+
 #: (output, location) pairs whose fluid-temperature unit response is learned as modes
-#: and whose pressure response is learned as a static gain.
+#: and whose pressure response is learned as a static gain: :func:`mode_keys_for` of
+#: the example config (thermocouple at the outer surface, strain gauge at the outer
+#: surface, damage at bore and outer surface).
 MODE_KEYS: tuple[tuple[str, str], ...] = (
-    ("sigma_theta", "bore"),
     ("temperature", "bore"),
+    ("temperature", "outer"),
+    ("sigma_r", "bore"),
+    ("sigma_theta", "bore"),
+    ("sigma_z", "bore"),
+    ("sigma_r", "outer"),
+    ("sigma_theta", "outer"),
+    ("sigma_z", "outer"),
     ("eps_theta", "outer"),
+    ("eps_z", "outer"),
 )
-_RESPONSE_UNITS = {"sigma_theta": "Pa", "temperature": "K", "eps_theta": "1"}
+
+
+def mode_keys_for(
+    config: Any, *, damage_locations: Sequence[str] = DAMAGE_LOCATIONS
+) -> tuple[tuple[str, str], ...]:
+    """Return the (output, location) pairs a twin of ``config`` needs from the modal model.
+
+    Temperatures at the damage locations and at every wall temperature sensor
+    (a sensor at a named location uses that name, a through-wall thermocouple given by
+    ``radius_m`` its own id), ``sigma_r``, ``sigma_theta``, ``sigma_z`` at every damage
+    location, ``eps_theta`` and ``eps_z`` at every strain gauge. Fluid sensors are inputs.
+
+    Parameters
+    ----------
+    config : ComponentConfig
+    damage_locations : sequence of str
+        Named wall locations whose damage is accounted (default bore and outer surface).
+
+    Returns
+    -------
+    tuple of (str, str)
+        Without repeats, in the order temperatures, stresses, strains.
+    """
+    for i, loc in enumerate(damage_locations):
+        if loc not in _WALL_LOCATIONS:
+            raise ParameterSpaceError(
+                f"damage_locations[{i}]: {loc!r} is not a wall location; use one of "
+                f"{list(_WALL_LOCATIONS)}"
+            )
+
+    def where(sensor: Any) -> str | None:
+        if sensor.location == "fluid" or sensor.radius is None:
+            return None
+        return str(sensor.location) if sensor.location in _WALL_LOCATIONS else str(sensor.id)
+
+    temps = [*damage_locations] + [
+        w for s in config.sensors if s.quantity == "temperature" and (w := where(s)) is not None
+    ]
+    gauges = [w for s in config.sensors if s.quantity == "strain" and (w := where(s)) is not None]
+    keys = [("temperature", loc) for loc in temps]
+    keys += [(name, loc) for loc in damage_locations for name in _STRESSES]
+    keys += [(name, loc) for loc in gauges for name in _GAUGE_STRAINS]
+    return tuple(dict.fromkeys(keys))
+
 
 #: name -> (unit, description)
 PEAK_OUTPUTS: dict[str, tuple[str, str]] = {
@@ -159,14 +223,17 @@ def mode_output_names(
     r"""Names and units of the learned unit-response parameters.
 
     Per ``(output, location)``: the amplitudes ``b1..bm`` (per K) and ``log10_tau1..m``
-    (time constants in log10 s, sorted ascending) of the fluid-temperature step
-    response :math:`g(t) = \sum_i b_i (1 - e^{-t/\tau_i})`, and, except for the
-    temperature, the pressure gain ``pressure_gain`` (per Pa). Returns ``{name: unit}``
-    in column order.
+    (time constants in log10 s, sorted ascending; the campaign fits one set shared by
+    all outputs of a point, :func:`surrogates.modefit.fit_shared_modes`) of the
+    fluid-temperature step response :math:`g(t) = \sum_i b_i (1 - e^{-t/\tau_i})`, and,
+    except for the temperature, the pressure gain ``pressure_gain`` (per Pa). Returns
+    ``{name: unit}`` in column order.
     """
+    from models.responses import RESPONSE_OUTPUTS
+
     out: dict[str, str] = {}
     for name, loc in keys:
-        unit = _RESPONSE_UNITS.get(name, "1")
+        unit = RESPONSE_OUTPUTS.get(name, "1")
         for i in range(1, n_modes + 1):
             out[f"mode.{name}.{loc}.b{i}"] = f"{unit} K-1"
         for i in range(1, n_modes + 1):
@@ -182,7 +249,9 @@ class ModeResponses:
 
     The properties are frozen at the point's hold temperature when the space varies
     it (else at the FEM's default); load-shape parameters do not change the unit
-    responses of the linear model.
+    responses of the linear model. One FEM run gives every output at every location;
+    the modes of ``keys`` are fitted with shared time constants
+    (:func:`surrogates.modefit.fit_shared_modes`).
 
     Attributes
     ----------
@@ -206,7 +275,8 @@ class ModeResponses:
         """Compute the unit responses at ``point`` and return the mode parameters."""
         import math
 
-        from models.responses import fit_modes, unit_responses
+        from models.responses import unit_responses
+        from surrogates.modefit import fit_shared_modes
 
         run, material = _run_setup(self.config, self.space, self.overrides, point)
         hold = point.get("loads.hold_temperature_degC")
@@ -217,20 +287,16 @@ class ModeResponses:
             stages=self.stages,
             stage_steps=self.stage_steps,
         )
-        modes = fit_modes(ur, n_modes=self.n_modes)
+        modes = fit_shared_modes(ur, self.keys, n_modes=self.n_modes)
         out: dict[str, float] = {}
         for name, loc in self.keys:
-            thermal = modes[(name, loc, "fluid_temperature")]
-            amps = list(thermal.amplitudes) + [0.0] * (self.n_modes - len(thermal.amplitudes))
-            taus = list(thermal.time_constants) + [math.nan] * (
-                self.n_modes - len(thermal.amplitudes)
-            )
+            amps = modes.amplitudes[(name, loc)]
             for i in range(self.n_modes):
                 out[f"mode.{name}.{loc}.b{i + 1}"] = float(amps[i])
             for i in range(self.n_modes):
-                out[f"mode.{name}.{loc}.log10_tau{i + 1}"] = float(math.log10(taus[i]))
+                out[f"mode.{name}.{loc}.log10_tau{i + 1}"] = math.log10(modes.time_constants[i])
             if name != "temperature":
-                out[f"mode.{name}.{loc}.pressure_gain"] = float(modes[(name, loc, "pressure")].gain)
+                out[f"mode.{name}.{loc}.pressure_gain"] = modes.pressure_gain[(name, loc)]
         return out
 
 

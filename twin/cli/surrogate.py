@@ -55,6 +55,7 @@ class _Job:
             PEAK_OUTPUTS,
             FemResponses,
             ModeResponses,
+            mode_keys_for,
             mode_output_names,
         )
 
@@ -74,10 +75,12 @@ class _Job:
             msec = {**_MODE_DEFAULTS, **dict(section["modes"])}
             self.space = space.modal()
             n_modes = int(msec["n_modes"])
-            self.units = mode_output_names(n_modes=n_modes)
+            keys = mode_keys_for(cfg)
+            self.units = mode_output_names(keys, n_modes=n_modes)
             self.function = ModeResponses(
                 config=cfg.to_dict(),
                 space=self.space.to_dict(),
+                keys=keys,
                 n_modes=n_modes,
                 stages=int(msec["stages"]),
                 stage_steps=int(msec["stage_steps"]),
@@ -129,7 +132,9 @@ class _Job:
             raise click.ClickException(str(err)) from err
 
 
-def _setup(config: Path, sets: tuple[str, ...]) -> tuple[Any, list[_Job], dict[str, Any]]:
+def _setup(
+    config: Path, sets: tuple[str, ...], kind: str = "all"
+) -> tuple[Any, list[_Job], dict[str, Any]]:
     """Load the config (with overrides) and build one job per surrogate kind."""
     import torch
 
@@ -147,7 +152,14 @@ def _setup(config: Path, sets: tuple[str, ...]) -> tuple[Any, list[_Job], dict[s
         space = ParameterSpace.from_config(cfg)
         section = {**_DEFAULTS, **dict(cfg.sections.get("surrogate", {}))}
         kinds = ["peak", "modes"] if "modes" in section else ["peak"]
-        jobs = [_Job(kind, cfg, space, section) for kind in kinds]
+        if kind == "modes" and "modes" not in section:
+            raise click.ClickException(
+                "--kind modes: the config has no [surrogate.modes] section; add one "
+                "(n_modes, n_train, n_holdout)"
+            )
+        if kind != "all":
+            kinds = [kind]
+        jobs = [_Job(k, cfg, space, section) for k in kinds]
     except (ConfigError, ParameterSpaceError) as err:
         raise click.ClickException(str(err)) from err
     return cfg, jobs, section
@@ -183,6 +195,13 @@ _set_opt = click.option(
     help="Override a config key for every run, e.g. --set mesh.radial_cells=10 (repeatable).",
 )
 _progress_opt = click.option("--progress/--no-progress", default=True, help="Show progress bars.")
+_kind_opt = click.option(
+    "--kind",
+    type=click.Choice(["all", "peak", "modes"]),
+    default="all",
+    show_default=True,
+    help="Which surrogate: peak quantities (model/), unit-response modes (modes/) or both.",
+)
 
 
 @surrogate.command("train")
@@ -192,6 +211,7 @@ _progress_opt = click.option("--progress/--no-progress", default=True, help="Sho
 @_sched_opt
 @_set_opt
 @_progress_opt
+@_kind_opt
 @click.option(
     "--n-train",
     type=int,
@@ -206,6 +226,7 @@ def train(
     scheduler: str | None,
     sets: tuple[str, ...],
     progress: bool,
+    kind: str,
     n_train: int | None,
 ) -> None:
     """Run the training FEM campaigns of CONFIG on Dask and fit the GP surrogates."""
@@ -218,7 +239,7 @@ def train(
     from surrogates.persistence import save_surrogate
     from surrogates.train import fit_from_campaign
 
-    cfg, jobs, section = _setup(config, sets)
+    cfg, jobs, section = _setup(config, sets, kind)
     folder = out or Path(f"{config.stem}.surrogate")
     folder.mkdir(parents=True, exist_ok=True)
     for job in jobs:
@@ -268,6 +289,7 @@ def train(
 @_sched_opt
 @_set_opt
 @_progress_opt
+@_kind_opt
 @click.option(
     "--n-holdout",
     type=int,
@@ -289,6 +311,7 @@ def validate(
     scheduler: str | None,
     sets: tuple[str, ...],
     progress: bool,
+    kind: str,
     n_holdout: int | None,
     as_json: bool,
     plot: Path | None,
@@ -302,7 +325,7 @@ def validate(
     from surrogates.train import training_arrays
     from surrogates.validation import format_metrics_table, metrics, plot_parity
 
-    cfg, jobs, section = _setup(config, sets)
+    cfg, jobs, section = _setup(config, sets, kind)
     folder = out or Path(f"{config.stem}.surrogate")
     table: dict[str, dict[str, float]] = {}
     units: dict[str, str] = {}
