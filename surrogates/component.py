@@ -91,7 +91,7 @@ class ComponentSurrogate:
                 f"was trained over {self.space.to_dict()}"
             ) from err
         if self.kind == "modes":
-            space = space.modal()
+            space = ParameterSpace.modal_from_config(config)
         if space != self.space:
             raise MetadataMismatchError(
                 f"surrogate.parameters: the config asks for {space.to_dict()} but the saved "

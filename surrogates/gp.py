@@ -380,36 +380,43 @@ class GPSurrogate:
         return s[:, None, None] * _correlation(r, self.kernel)
 
     def _cache(self) -> None:
+        """Cache what prediction reuses: Cholesky factor, weights, inverse factor.
+
+        Computed in NumPy (its own LAPACK) and wrapped as tensors: torch's batched BLAS
+        must not run in a process that has loaded DOLFINx (see :meth:`predict`).
+        """
         self._hyper_cache = None
         ls, s, noise, c = self._read_hyper()
-        x = self._train_x
+        ls_np = ls[:, 0, :].numpy().astype(np.float64)  # (b, d)
+        s_np, noise_np, c_np = (v.numpy().astype(np.float64) for v in (s, noise, c))
+        x = self._train_x.numpy().astype(np.float64)  # (n, d)
+        y = self._train_y.numpy().astype(np.float64)  # (b, n)
         n = x.shape[0]
-        K = self._cross(x, x) + noise[:, None, None] * torch.eye(n, dtype=_DTYPE)
-        L, info = torch.linalg.cholesky_ex(K)
-        if int(info.max()) > 0:
+        xs = x[None, :, :] / ls_np[:, None, :]  # (b, n, d)
+        diff = xs[:, :, None, :] - xs[:, None, :, :]
+        r = np.sqrt(np.einsum("bijd,bijd->bij", diff, diff))
+        K = s_np[:, None, None] * _correlation_np(r, self.kernel)
+        K = K + noise_np[:, None, None] * np.eye(n)
+        try:
+            L = np.linalg.cholesky(K)
+        except np.linalg.LinAlgError as err:
             raise ConvergenceError(
                 "GPSurrogate.fit: the trained covariance matrix is not positive definite; "
                 "raise noise_floor or remove duplicate training points"
-            )
-        resid = (self._train_y - c[:, None]).unsqueeze(-1)
-        self._chol = L
-        self._alpha = torch.cholesky_solve(resid, L)  # (b, n, 1)
+            ) from err
+        eye = np.broadcast_to(np.eye(n), L.shape)
+        linv = np.linalg.solve(L, eye)  # L^-1 (triangular; n is small)
+        alpha = np.einsum("bkn,bk->bn", linv, np.einsum("bkn,bn->bk", linv, y - c_np[:, None]))
+        self._chol = torch.from_numpy(L)
+        self._alpha = torch.from_numpy(alpha[..., None].copy())  # (b, n, 1)
         self._hyper_cache = (ls, s, noise, c)
-        self._train_x_scaled = x.unsqueeze(0) / ls  # (b, n, d): reused by every prediction
-        eye = torch.eye(n, dtype=_DTYPE).expand(L.shape[0], n, n)
-        self._np_cache = (
-            ls[:, 0, :].numpy().copy(),
-            s.numpy().copy(),
-            noise.numpy().copy(),
-            c.numpy().copy(),
-            self._train_x_scaled.numpy().copy(),
-            self._alpha[..., 0].numpy().copy(),
-            torch.linalg.solve_triangular(L, eye, upper=False).numpy().copy(),  # L^-1
-        )
-        self.lengthscale_ = ls[:, 0, :].numpy().copy()
-        self.outputscale_ = s.numpy().copy()
-        self.noise_ = noise.numpy().copy()
-        self.constant_ = c.numpy().copy()
+        self._train_x_scaled = torch.from_numpy(xs.copy())  # (b, n, d)
+        self._np_cache = (ls_np.copy(), s_np.copy(), noise_np.copy(), c_np.copy(), xs.copy(),
+                          alpha.copy(), linv.copy())  # fmt: skip
+        self.lengthscale_ = ls_np.copy()
+        self.outputscale_ = s_np.copy()
+        self.noise_ = noise_np.copy()
+        self.constant_ = c_np.copy()
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "_alpha"):
@@ -451,6 +458,7 @@ class GPSurrogate:
         extrapolation: str = "raise",
         return_flags: bool = False,
         block_size: int = 16384,
+        backend: str = "auto",
     ) -> Any:
         """Predictive mean and standard deviation.
 
@@ -466,6 +474,11 @@ class GPSurrogate:
             Also return the boolean extrapolation flags ``(n,)``.
         block_size : int
             Rows per kernel block (bounds memory at ``n_outputs * block_size * n_train``).
+        backend : {"auto", "numpy", "torch"}
+            ``"auto"``: NumPy up to a few points, torch beyond. ``"numpy"`` never calls
+            torch's BLAS: use it in processes that also run DOLFINx, whose OpenBLAS
+            exports a ``cblas_dgemm_batch`` that torch's batched GEMM then calls with
+            the wrong ABI (a segmentation fault).
 
         Returns
         -------
@@ -475,8 +488,15 @@ class GPSurrogate:
             Only with ``return_flags=True``.
         """
         U, outside = self._normalise(X, extrapolation=extrapolation)
-        if U.shape[0] <= _SMALL:
-            mean_n, var_n = self._predict_small(U)
+        if backend not in ("auto", "numpy", "torch"):
+            raise ValueError(f"backend: must be 'auto', 'numpy' or 'torch' (got {backend!r})")
+        if backend == "numpy" or (backend == "auto" and U.shape[0] <= _SMALL):
+            # rows in blocks that keep the (outputs, rows, train, dims) difference array small
+            n_train, n_out = self._np_cache[4].shape[1], self._np_cache[4].shape[0]
+            rows = max(1, 4_000_000 // max(1, n_out * n_train))
+            parts = [self._predict_small(U[i : i + rows]) for i in range(0, U.shape[0], rows)]
+            mean_n = np.concatenate([m for m, _ in parts], axis=-1)
+            var_n = np.concatenate([v for _, v in parts], axis=-1)
         else:
             mean_n, var_n = self._predict_normalised(
                 torch.as_tensor(U, dtype=_DTYPE), block_size=block_size
@@ -518,15 +538,24 @@ class GPSurrogate:
     def _predict_small(
         self, U: NDArray[np.float64], *, variance: bool = True
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """NumPy path for a few points (no torch dispatch overhead): ``(b, m)`` arrays."""
+        """NumPy path (no torch dispatch, no torch BLAS): ``(b, m)`` arrays.
+
+        Squared distances as ``|z|^2 + |x|^2 - 2 z.x`` and the products as batched
+        matrix products, so NumPy's BLAS does the work.
+        """
         ls, s, noise, c, xs, alpha, linv = self._np_cache
-        diff = U[None, :, None, :] / ls[:, None, None, :] - xs[:, None, :, :]  # (b, m, n, d)
-        r = np.sqrt(np.einsum("bmnd,bmnd->bmn", diff, diff))
+        z = U[None, :, :] / ls[:, None, :]  # (b, m, d)
+        d2 = (
+            np.einsum("bmd,bmd->bm", z, z)[:, :, None]
+            + np.einsum("bnd,bnd->bn", xs, xs)[:, None, :]
+            - 2.0 * np.matmul(z, xs.transpose(0, 2, 1))
+        )
+        r = np.sqrt(np.maximum(d2, 0.0))
         Ks = s[:, None, None] * _correlation_np(r, self.kernel)  # (b, m, n)
-        mean = np.einsum("bmn,bn->bm", Ks, alpha) + c[:, None]
+        mean = np.matmul(Ks, alpha[:, :, None])[..., 0] + c[:, None]
         if not variance:
             return mean, mean
-        v = np.einsum("bkn,bmn->bmk", linv, Ks)
+        v = np.matmul(Ks, linv.transpose(0, 2, 1))  # v[b, m, k] = sum_n L^-1[b, k, n] Ks[b, m, n]
         var = s[:, None] - np.einsum("bmk,bmk->bm", v, v)
         if self.include_noise:
             var = var + noise[:, None]

@@ -155,7 +155,10 @@ class ModeSurrogate:
         Xa = self.space.as_array(X)
         if extrapolation == "raise":
             self.space.check(Xa)
-        mean, std, flags = self.surrogate.gp.predict(Xa, extrapolation="flag", return_flags=True)
+        # NumPy backend: the twin shares processes with DOLFINx (see GPSurrogate.predict)
+        mean, std, flags = self.surrogate.gp.predict(
+            Xa, extrapolation="flag", return_flags=True, backend="numpy"
+        )
         mean = np.asarray(mean, dtype=np.float64).reshape(Xa.shape[0], -1)
         std = np.asarray(std, dtype=np.float64).reshape(Xa.shape[0], -1)
         log_tau = mean[:, self._tau_cols]  # (n, O, M)

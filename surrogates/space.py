@@ -235,18 +235,49 @@ class ParameterSpace:
         }
 
     # ------------------------------------------------------------------ arrays
-    def modal(self) -> ParameterSpace:
+    def modal(self, property_temperature: Sequence[float] | None = None) -> ParameterSpace:
         """Return the sub-space that changes the unit responses of the linearised model.
 
         Hold pressure and ramp rate only scale or shape the inputs of a linear model, so
         they drop out; the hold temperature stays (it sets the property temperature).
+
+        Parameters
+        ----------
+        property_temperature : [low, high], optional
+            Range of the property temperature (degC) of the mode campaign, from
+            ``[surrogate.modes] property_temperature_degC``; replaces the hold
+            temperature's range. The twin follows the metal temperature through
+            start-ups, so its modes must cover the whole operating range, not only
+            the hold.
         """
-        keep = tuple(
+        keep = [
             p
             for p in self.parameters
             if p.name not in ("loads.hold_pressure_MPa", "loads.ramp_rate_degC_per_h")
-        )
-        return ParameterSpace(keep, hold_duration=self.hold_duration)
+        ]
+        if property_temperature is not None:
+            try:
+                lo, hi = (float(v) for v in property_temperature)
+            except (TypeError, ValueError) as err:
+                raise ParameterSpaceError(
+                    "surrogate.modes.property_temperature_degC: must be [low, high] "
+                    f"(got {property_temperature!r})"
+                ) from err
+            if not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
+                raise ParameterSpaceError(
+                    "surrogate.modes.property_temperature_degC: needs finite low < high "
+                    f"(got [{lo}, {hi}])"
+                )
+            name = "loads.hold_temperature_degC"
+            keep = [p for p in keep if p.name != name] + [Parameter(name, lo, hi)]
+        return ParameterSpace(tuple(keep), hold_duration=self.hold_duration)
+
+    @classmethod
+    def modal_from_config(cls, config: ComponentConfig) -> ParameterSpace:
+        """The mode campaign's space of a config (:meth:`from_config`, then :meth:`modal`)."""
+        section = config.sections.get("surrogate") or {}
+        modes = section.get("modes") or {}
+        return cls.from_config(config).modal(modes.get("property_temperature_degC"))
 
     def as_array(self, X: ArrayLike, *, name: str = "X") -> NDArray[np.float64]:
         """Return ``X`` as a finite float64 array ``(n, dim)`` or raise naming ``name``."""

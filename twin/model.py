@@ -114,9 +114,16 @@ class ComponentModel:
         self.observed = settings.observed()
         self.obs_output = np.full(len(self.observed), -1, dtype=np.intp)
         self.strain_temperature = np.full(len(self.observed), -1, dtype=np.intp)
-        # the frozen model's thermal-expansion coefficient (as models.mechanical freezes it)
-        Tp, d = settings.property_temperature, 0.5
-        self.alpha_frozen = float(material.thermal_strain(Tp + d, Tp - d) / (2.0 * d))
+        self.alpha_frozen = np.zeros(n_particles)
+        self.Tp = np.zeros(n_particles)  # property temperature of each particle's modes, K
+        self.last_y = np.zeros((n_particles, len(keys)))  # outputs at the last grid point
+        self._tp_cols = [keys.index(("temperature", loc)) for loc in ("bore", "outer")
+                         if ("temperature", loc) in keys]
+        self._tp_range = next(
+            ((p.low + ZERO_CELSIUS, p.high + ZERO_CELSIUS) for p in surrogate.space.parameters
+             if p.name == "loads.hold_temperature_degC"),
+            None,
+        )
         for j, s in enumerate(self.observed):
             key = {"temperature": ("temperature", s.location), "strain": ("eps_theta", s.location)}
             want = key.get(s.quantity)
@@ -170,7 +177,7 @@ class ComponentModel:
         self.eps_th0 = 0.0
         self.creep_strain = np.zeros(n_particles)
         self.out_of_range = np.zeros(n_particles, dtype=bool)
-        self._bank_inputs = np.zeros((n_particles, 0))
+        self._table = _ModeTable(surrogate, settings.property_temperature)
         self._bank_std: Any = None
         self._has_creep_gauge = any(s.quantity == "creep_strain" for s in self.observed)
 
@@ -202,7 +209,8 @@ class ComponentModel:
         wall = self.column("wall_thickness", phys) - self.damage.wall_loss
         return {"bore_htc": h, "wall_thickness": wall}
 
-    def _surrogate_inputs(self, t: float) -> NDArray[np.float64]:
+    def _base_inputs(self, t: float) -> NDArray[np.float64]:
+        """Surrogate inputs other than the property temperature, (P, d - 1) or (P, d)."""
         cur = self.current(t)
         cols = []
         for name in self.surrogate.space.names:
@@ -211,7 +219,7 @@ class ComponentModel:
             elif name == "geometry.wall_thickness_m":
                 cols.append(cur["wall_thickness"])
             elif name == "loads.hold_temperature_degC":
-                cols.append(np.full(self.n_particles, self.settings.property_temperature - ZERO_CELSIUS))
+                continue
             elif name.startswith("material."):
                 cols.append(np.ones(self.n_particles))
             else:
@@ -222,21 +230,54 @@ class ComponentModel:
                 )
         return np.column_stack(cols)
 
+    def metal_property_temperature(self) -> NDArray[np.float64]:
+        """Property temperature each particle's modes should have now, K.
+
+        The fixed ``twin.property_temperature_degC`` if given, else the mean of the
+        modelled bore and outer temperatures at the last point, clipped to the mode
+        surrogate's trained range (quasi-linear: properties follow the metal).
+        """
+        if self.settings.property_temperature is not None:
+            return np.full(self.n_particles, self.settings.property_temperature)
+        if self._tp_cols:
+            T = self.T_f0 + self.last_y[:, self._tp_cols].mean(axis=1)
+        else:
+            T = np.full(self.n_particles, self.T_f0)
+        if self._tp_range is not None:
+            T = np.clip(T, *self._tp_range)
+        return np.asarray(T, dtype=np.float64)
+
     def refresh(self, t: float, *, force: bool = False, rtol: float = 1e-3) -> bool:
-        """Re-evaluate the mode surrogate where the particles' inputs moved by > ``rtol``."""
+        """Bring every particle's modes up to date; return whether they changed.
+
+        The mode table (the surrogate at each particle's heat-transfer coefficient and
+        wall, at every property-temperature node) is rebuilt when forced (start, after a
+        resampling move) or when a particle's coefficient or wall moved by more than
+        ``rtol`` (drift, oxidation); the modes are re-interpolated from it when a
+        particle's property temperature moved by more than ``twin.property_tolerance_K``.
+        """
         from models.modal import ModalFilter
 
-        X = self._surrogate_inputs(t)
-        if (
-            not force
-            and self._bank_inputs.shape == X.shape
-            and np.all(np.abs(X - self._bank_inputs) <= rtol * np.abs(self._bank_inputs))
-        ):
+        base = self._base_inputs(t)
+        rebuild = (
+            force
+            or self._table.base.shape != base.shape
+            or not np.all(np.abs(base - self._table.base) <= rtol * np.abs(self._table.base))
+        )
+        if rebuild:
+            self._table.build(base)
+        Tp_new = self.metal_property_temperature()
+        moved_tp = np.any(np.abs(Tp_new - self.Tp) > self.settings.property_tolerance)
+        if not (rebuild or moved_tp):
             return False
-        bank, std, flags = self.surrogate.predict_bank(X, extrapolation="flag")
-        self._bank_inputs = X
+        self.Tp = Tp_new
+        bank, std = self._table.bank(self.Tp)
         self._bank_std = std
-        self.out_of_range = np.asarray(flags, dtype=bool)
+        self.out_of_range = self._table.flags.copy()
+        d = 0.5  # the frozen thermal-expansion coefficient, as models.mechanical freezes it
+        self.alpha_frozen = np.asarray(
+            (self.material.thermal_strain(self.Tp + d, self.Tp - d)) / (2.0 * d), dtype=np.float64
+        )
         if self.filter is None:
             self.filter = ModalFilter(bank)
         else:
@@ -253,6 +294,7 @@ class ComponentModel:
             self.material.thermal_strain(self.T_f0, self.reference_temperature)
         )
         self.damage = type(self.damage)(self.damage.settings, n_particles=self.n_particles, t0=t0)
+        self.last_y = np.zeros_like(self.last_y)
         self.refresh(t0, force=True)
         assert self.filter is not None
         self.filter.start(t0, fluid_temperature, pressure)
@@ -304,7 +346,7 @@ class ComponentModel:
                     # minus its frozen-coefficient thermal part)
                     yT = outputs.y[:, self.strain_temperature[j], g]
                     eps_th = self.material.thermal_strain(self.T_f0 + yT, self.reference_temperature)
-                    mech = outputs.y[:, o, g] - self.alpha_frozen * yT
+                    mech = outputs.y[:, o, g] - self.alpha_frozen[:, None] * yT
                     mu[:, sel] = eps_th + mech + b + d * tt[None, :]
                 sg2 = np.sum(self._bank_std.amplitudes[:, o, :] ** 2, axis=1)[:, None]
                 sp2 = (self._bank_std.pressure_gain[:, o] ** 2)[:, None]
@@ -331,6 +373,7 @@ class ComponentModel:
 
     def commit(self, t: NDArray[np.float64], inputs: Mapping[str, NDArray[np.float64]], outputs: BlockOutputs) -> None:
         """Account damage (and creep strain) over a finished segment."""
+        self.last_y = outputs.y[:, :, -1].copy()
         phys = self.physical()
         locs = self.settings.damage_locations
         self.damage.advance(
@@ -366,7 +409,10 @@ class ComponentModel:
         self.filter.take(index)
         self.damage.take(index)
         self.creep_strain = self.creep_strain[index]
-        self._bank_inputs = self._bank_inputs[index]
+        self._table.take(index)
+        self.Tp = self.Tp[index]
+        self.alpha_frozen = self.alpha_frozen[index]
+        self.last_y = self.last_y[index]
         self._bank_std = self._bank_std.take(index)
         self.out_of_range = self.out_of_range[index]
         self.theta = self.theta[index]
@@ -374,7 +420,7 @@ class ComponentModel:
     def set_parameters(self, theta: NDArray[np.float64]) -> None:
         """New unconstrained parameters; re-evaluate the modes (states are kept)."""
         self.theta = np.asarray(theta, dtype=np.float64).copy()
-        self.refresh(float(self.filter.state["t_last"]), force=True)
+        self.refresh(float(self.filter.state.t_last), force=True)
 
     # ------------------------------------------------------------ persistence
     def state_dict(self) -> dict[str, Any]:
@@ -387,7 +433,9 @@ class ComponentModel:
             "creep_strain": self.creep_strain.copy(),
             "filter": self.filter.state_dict() if self.filter is not None else None,
             "damage": self.damage.state_dict(),
-            "bank_inputs": self._bank_inputs.copy(),
+            "table_base": self._table.base.copy(),
+            "Tp": self.Tp.copy(),
+            "last_y": self.last_y.copy(),
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -401,10 +449,103 @@ class ComponentModel:
         self.eps_th0 = float(state["eps_th0"])
         self.creep_strain = np.asarray(state["creep_strain"], dtype=np.float64).copy()
         self.damage = DamageAccount.from_state_dict(state["damage"])
-        X = np.asarray(state["bank_inputs"], dtype=np.float64)
-        bank, std, flags = self.surrogate.predict_bank(X, extrapolation="flag")
-        self._bank_inputs = X
+        self.Tp = np.asarray(state["Tp"], dtype=np.float64).copy()
+        self.last_y = np.asarray(state["last_y"], dtype=np.float64).copy()
+        self._table.build(np.asarray(state["table_base"], dtype=np.float64))
+        bank, std = self._table.bank(self.Tp)
         self._bank_std = std
-        self.out_of_range = np.asarray(flags, dtype=bool)
+        self.out_of_range = self._table.flags.copy()
+        d = 0.5
+        self.alpha_frozen = np.asarray(
+            (self.material.thermal_strain(self.Tp + d, self.Tp - d)) / (2.0 * d), dtype=np.float64
+        )
         self.filter = ModalFilter.from_state_dict(state["filter"])
         self.filter.set_bank(bank)
+
+
+class _ModeTable:
+    """Per-particle modes at property-temperature nodes, interpolated in between.
+
+    The quasi-linear model needs each particle's modes at its current property
+    temperature, which moves through every start-up; evaluating the GP at each move
+    would cost more than the rest of the filter. The table holds the GP's modes at the
+    particle's heat-transfer coefficient and wall at nodes 50 K apart across the
+    surrogate's trained range (or the one fixed temperature); amplitudes, log time
+    constants, pressure gains and their standard deviations are interpolated linearly.
+    """
+
+    def __init__(self, surrogate: Any, fixed: float | None) -> None:
+        self.surrogate = surrogate
+        names = list(surrogate.space.names)
+        self.tp_col = names.index("loads.hold_temperature_degC") if "loads.hold_temperature_degC" in names else None
+        if self.tp_col is None:
+            self.nodes = np.zeros(1)
+        elif fixed is not None:
+            self.nodes = np.array([fixed - ZERO_CELSIUS])
+        else:
+            p = surrogate.space.parameters[self.tp_col]
+            k = max(2, int(np.ceil((p.high - p.low) / 50.0)) + 1)
+            self.nodes = np.linspace(p.low, p.high, k)
+        self.base = np.zeros((0, 0))
+        self.flags = np.zeros(0, dtype=bool)
+        self._mean: dict[str, NDArray[np.float64]] = {}
+        self._std: dict[str, NDArray[np.float64]] = {}
+        self.outputs: tuple[tuple[str, str], ...] = tuple(surrogate.keys)
+
+    def build(self, base: NDArray[np.float64]) -> None:
+        P, K = base.shape[0], self.nodes.size
+        rows = np.repeat(base, K, axis=0)
+        if self.tp_col is not None:
+            rows = np.insert(rows, self.tp_col, np.tile(self.nodes, P), axis=1)
+        mean, std, flags = self.surrogate.predict_bank(rows, extrapolation="flag")
+        self.base = base.copy()
+        self.flags = np.asarray(flags, dtype=bool).reshape(P, K).any(axis=1)
+        for store, bank in ((self._mean, mean), (self._std, std)):
+            store["amplitudes"] = bank.amplitudes.reshape(P, K, *bank.amplitudes.shape[1:])
+            tau = np.log(bank.time_constants) if store is self._mean else bank.time_constants
+            store["time_constants"] = tau.reshape(P, K, *bank.time_constants.shape[1:])
+            store["direct"] = bank.direct.reshape(P, K, -1)
+            store["pressure_gain"] = bank.pressure_gain.reshape(P, K, -1)
+
+    def take(self, index: NDArray[np.intp]) -> None:
+        self.base = self.base[index]
+        self.flags = self.flags[index]
+        for store in (self._mean, self._std):
+            for k in store:
+                store[k] = store[k][index]
+
+    def bank(self, Tp: NDArray[np.float64]) -> tuple[Any, Any]:
+        """Mean and standard-deviation banks at each particle's property temperature (K)."""
+        from models.modal import ModalBank
+
+        P = Tp.size
+        rows = np.arange(P)
+        if self.nodes.size == 1:
+            j = np.zeros(P, dtype=np.intp)
+            w = np.zeros(P)
+        else:
+            x = np.clip(Tp - ZERO_CELSIUS, self.nodes[0], self.nodes[-1])
+            j = np.clip(np.searchsorted(self.nodes, x, side="right") - 1, 0, self.nodes.size - 2)
+            w = (x - self.nodes[j]) / (self.nodes[j + 1] - self.nodes[j])
+        jn = np.minimum(j + 1, self.nodes.size - 1)
+
+        def mix(a: NDArray[np.float64]) -> NDArray[np.float64]:
+            shape = (P,) + (1,) * (a.ndim - 2)
+            return np.asarray((1.0 - w).reshape(shape) * a[rows, j] + w.reshape(shape) * a[rows, jn])
+
+        m, s = self._mean, self._std
+        mean = ModalBank(
+            outputs=self.outputs,
+            amplitudes=mix(m["amplitudes"]),
+            time_constants=np.exp(mix(m["time_constants"])),
+            direct=mix(m["direct"]),
+            pressure_gain=mix(m["pressure_gain"]),
+        )
+        std = ModalBank(
+            outputs=self.outputs,
+            amplitudes=mix(s["amplitudes"]),
+            time_constants=mix(s["time_constants"]),
+            direct=mix(s["direct"]),
+            pressure_gain=mix(s["pressure_gain"]),
+        )
+        return mean, std

@@ -7,7 +7,6 @@ Example (edge units in the key names, as everywhere in the config)::
     block_s = 60.0                    # assimilation block of plant time
     lateness_s = 5.0                  # readings up to this late are reordered
     damage_locations = ["bore", "outer"]
-    property_temperature_degC = 565.0 # where the mode surrogate freezes the properties
 
     [twin.stress_concentration]       # SCF per damage location (>= 1)
     bore = 1.0
@@ -159,6 +158,15 @@ class Prior:
         return np.full(n, self.a)
 
     @property
+    def mean(self) -> float:
+        """Mean of the prior (SI)."""
+        if self.distribution == "lognormal":
+            return float(self.a * math.exp(0.5 * self.b * self.b))
+        if self.distribution == "uniform":
+            return 0.5 * (self.a + self.b)
+        return self.a
+
+    @property
     def std(self) -> float:
         """Standard deviation of the prior (SI)."""
         if self.distribution == "normal":
@@ -276,8 +284,13 @@ class TwinSettings:
         weighted by ``min(1, dt / correlation_time)`` (``dt`` to the previous reading
         of that sensor), so correlated model error does not count as independent
         information.
-    property_temperature : float
-        Temperature at which the mode surrogate is evaluated (K).
+    property_temperature : float or None
+        Temperature at which the mode surrogate freezes the properties (K); None (the
+        default) follows each particle's modelled mean wall temperature through
+        start-ups and holds (a quasi-linear model: the modes are re-evaluated when it
+        moves by more than ``property_tolerance``).
+    property_tolerance : float
+        K.
     damage_locations : tuple of str
     stress_concentration : dict
         SCF per damage location.
@@ -298,7 +311,8 @@ class TwinSettings:
     resample_ess_fraction: float
     liu_west_a: float
     correlation_time: float
-    property_temperature: float
+    property_temperature: float | None
+    property_tolerance: float
     damage_locations: tuple[str, ...]
     stress_concentration: dict[str, float]
     model_error: dict[str, float]
@@ -441,6 +455,7 @@ _TOP_KEYS = {
     "liu_west_a",
     "correlation_time_s",
     "property_temperature_degC",
+    "property_tolerance_K",
     "damage_locations",
     "stress_concentration",
     "model_error",
@@ -456,7 +471,6 @@ def parse_twin_settings(
     *,
     catalogue: Sequence[Any],
     locations: Sequence[str],
-    default_property_temperature: float,
 ) -> TwinSettings:
     """Validate a ``[twin]`` section against the component's sensors and locations.
 
@@ -468,9 +482,6 @@ def parse_twin_settings(
         The component's sensors (id, quantity, location, radius, valid range, rate).
     locations : sequence of str
         Location names of the component config (``bore``, ``mid_wall``, ``outer``, ...).
-    default_property_temperature : float
-        K, used when ``property_temperature_degC`` is not given (the hottest fluid
-        temperature of the config's load history).
 
     Returns
     -------
@@ -501,8 +512,11 @@ def parse_twin_settings(
     tp = (
         _number(sec, "property_temperature_degC", "twin", 0.0) + ZERO_CELSIUS
         if "property_temperature_degC" in sec
-        else default_property_temperature
+        else None
     )
+    tol = _number(sec, "property_tolerance_K", "twin", 10.0)
+    if tol <= 0:
+        raise TwinConfigError(f"twin.property_tolerance_K: must be > 0 (got {tol})")
 
     locs = sec.get("damage_locations", ["bore", "outer"])
     if not isinstance(locs, list) or not locs or not all(isinstance(x, str) for x in locs):
@@ -651,6 +665,7 @@ def parse_twin_settings(
         liu_west_a=a,
         correlation_time=corr,
         property_temperature=tp,
+        property_tolerance=tol,
         damage_locations=tuple(locs),
         stress_concentration=scf,
         model_error=model_error,

@@ -146,8 +146,23 @@ class Twin:
             reference_temperature=config.mechanical.reference_temperature,
             n_particles=P,
         )
-        theta_phys = np.column_stack([p.prior.sample(rng, P) for p in settings.parameters])
-        movable = np.array([p.prior.distribution != "fixed" for p in settings.parameters])
+        # Parameters no sensor of this component informs are held at their prior median:
+        # the data cannot learn them, and as particles resampling would only collapse
+        # their spread (genealogical degeneracy). Their prior stays the uncertainty
+        # (reported as such, sampled by the forecast).
+        ident = settings.identifiable()
+        self.held = tuple(
+            p.name for p in settings.parameters if ident[p.name].startswith("not identified")
+        )
+        theta_phys = np.column_stack(
+            [
+                np.full(P, p.prior.interval(0.0)[0]) if p.name in self.held else p.prior.sample(rng, P)
+                for p in settings.parameters
+            ]
+        )
+        movable = np.array(
+            [p.prior.distribution != "fixed" and p.name not in self.held for p in settings.parameters]
+        )
         self.pf = ParticleFilter(
             self.model.unconstrained(theta_phys),
             rng=rng,
@@ -207,12 +222,10 @@ class Twin:
         from sensors.catalogue import parse_catalogue
 
         catalogue = parse_catalogue(config.to_dict())
-        tf = np.asarray(config.loads.fluid_temperature, dtype=float)
         settings = parse_twin_settings(
             config.sections.get("twin"),
             catalogue=catalogue.sensors,
             locations=[loc.name for loc in config.locations],
-            default_property_temperature=float(tf.max()),
         )
         sur, path = _load_surrogate(config, settings, surrogate, config_path)
         _check_priors(settings, sur)
@@ -457,6 +470,20 @@ class Twin:
         ident = self.settings.identifiable()
         params: dict[str, Any] = {}
         for j, p in enumerate(self.settings.parameters):
+            if p.name in self.held:
+                lo, hi = p.prior.interval(0.9)
+                params[p.name] = {
+                    "mean": p.prior.mean,
+                    "std": p.prior.std,
+                    "p05": lo,
+                    "p50": p.prior.interval(0.0)[0],
+                    "p95": hi,
+                    "unit": p.unit,
+                    "prior_std": p.prior.std,
+                    "identifiability": ident[p.name],
+                    "learned": False,
+                }
+                continue
             col = phys[:, j]
             q = weighted_quantiles(col, w, QUANTILES)
             params[p.name] = {
@@ -468,6 +495,7 @@ class Twin:
                 "unit": p.unit,
                 "prior_std": p.prior.std,
                 "identifiability": ident[p.name],
+                "learned": True,
             }
         damage: dict[str, Any] = {}
         for loc in self.settings.damage_locations:
@@ -487,7 +515,6 @@ class Twin:
         qw = weighted_quantiles(wall, w, QUANTILES)
         nis = np.where(self.nis_count > 0, self.nis_sum / np.maximum(self.nis_count, 1), np.nan)
         observed = list(self._observed)
-        alarms = self.innovations.alarms()
         return {
             "schema_version": STATE_SCHEMA_VERSION,
             "component": self.config.component.name,
@@ -516,10 +543,7 @@ class Twin:
                 "divergence": bool(np.any(nis[np.isfinite(nis)] > 9.0)),
                 "surrogate_out_of_range": float(np.sum(w * self.model.out_of_range)),
             },
-            "sensors": {
-                sid: {**flags, "innovation_alarm": alarms.get(sid)}
-                for sid, flags in self.health.flags().items()
-            },
+            "sensors": self.health.flags(self.innovations),
         }
 
     # ------------------------------------------------------------ persistence
@@ -568,7 +592,9 @@ class Twin:
         self.health = PlausibilityChecker.from_state_dict(
             state["health"], _sensor_specs(self.settings), self.health_settings
         )
-        self.innovations = InnovationMonitor.from_state_dict(state["innovations"])
+        self.innovations = InnovationMonitor.from_state_dict(
+            state["innovations"], list(self._observed), self.health_settings
+        )
         p = state["pending"]
         self._pending.set(
             np.asarray(p["time"], np.float64),
@@ -665,6 +691,8 @@ def _check_priors(settings: TwinSettings, surrogate: Any) -> None:
                 f"leaves the mode surrogate's trained range [{lo:.6g}, {hi:.6g}]; narrow the "
                 "prior or retrain the surrogate over a wider range"
             )
+    if settings.property_temperature is None:
+        return
     tp = settings.property_temperature - 273.15
     if "loads.hold_temperature_degC" in ranges:
         lo, hi = ranges["loads.hold_temperature_degC"]

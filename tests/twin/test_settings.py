@@ -22,7 +22,7 @@ LOCS = [loc.name for loc in CFG.locations]
 
 
 def parse(section):
-    return parse_twin_settings(section, catalogue=CAT, locations=LOCS, default_property_temperature=838.15)
+    return parse_twin_settings(section, catalogue=CAT, locations=LOCS)
 
 
 def test_example_section_parses_with_inputs_and_observations():
@@ -41,7 +41,7 @@ def test_example_section_parses_with_inputs_and_observations():
 def test_empty_section_takes_documented_defaults():
     s = parse(None)
     assert s.particles == 500 and s.block == 60.0
-    assert s.property_temperature == 838.15
+    assert s.property_temperature is None and s.property_tolerance == 10.0
 
 
 @pytest.mark.parametrize(

@@ -73,7 +73,7 @@ class _Job:
             self.gp = dict(section.get("gp", {}))
         else:
             msec = {**_MODE_DEFAULTS, **dict(section["modes"])}
-            self.space = space.modal()
+            self.space = space.modal(msec.get("property_temperature_degC"))
             n_modes = int(msec["n_modes"])
             keys = mode_keys_for(cfg)
             self.units = mode_output_names(keys, n_modes=n_modes)
