@@ -48,6 +48,7 @@ from numpy.typing import ArrayLike, NDArray
 from models.errors import ModelInputError
 
 if TYPE_CHECKING:
+    from models.modefit import SharedModes
     from models.responses import ModalSet
 
 __all__ = ["SCHEMA_VERSION", "ModalBank", "ModalFilter", "ModalState"]
@@ -189,6 +190,37 @@ class ModalBank:
             time_constants=taus,
             direct=np.array([[r.direct for r in thermal]]),
             pressure_gain=np.array([[r.gain for r in pressure]]),
+        )
+
+    @classmethod
+    def from_shared_modes(cls, modes: SharedModes, outputs: Sequence[tuple[str, str]]) -> ModalBank:
+        """Build a one-particle bank from a shared-time-constant fit.
+
+        Parameters
+        ----------
+        modes : SharedModes
+            Result of :func:`models.modefit.fit_shared_modes`.
+        outputs : sequence of (output, location)
+            Outputs in column order (each must be in ``modes``).
+
+        Returns
+        -------
+        ModalBank
+            ``P = 1``; every output has the shared time constants.
+        """
+        keys = [(str(o), str(loc)) for o, loc in outputs]
+        missing = [k for k in keys if k not in modes.amplitudes]
+        if missing:
+            raise ModelInputError(
+                f"outputs: {missing} are not in the fit (it has {list(modes.amplitudes)})"
+            )
+        m = modes.time_constants.size
+        return cls(
+            outputs=tuple(keys),
+            amplitudes=np.array([[modes.amplitudes[k] for k in keys]]),
+            time_constants=np.broadcast_to(modes.time_constants, (1, len(keys), m)),
+            direct=np.zeros((1, len(keys))),
+            pressure_gain=np.array([[modes.pressure_gain[k] for k in keys]]),
         )
 
     @property

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from models.config import load_config, parse_config
+from models.modefit import fit_shared_modes
 from surrogates.errors import ExtrapolationError, MetadataMismatchError, ParameterSpaceError
-from surrogates.modefit import fit_shared_modes
 from surrogates.modes import ModeSurrogate
 from surrogates.targets import MODE_KEYS, ModeResponses, modal_responses, mode_keys_for
 
