@@ -204,8 +204,9 @@ def modal_model_error(comparisons: Sequence[TransientComparison]) -> dict[str, A
     -------
     dict
         ``{"outputs": {output: {location: {"rms", "max", "peak", "rms_rel_peak",
-        "max_rel_peak", "cases": {name: {...}}}}}}``; ``rms`` pools every sample of every
-        transient, ``peak`` is the largest FEM change over them.
+        "max_rel_peak", "cases": {name: {...}}}}}}``; ``rms`` is the time-weighted
+        RMS over all transients (trapezoidal rule, so it does not depend on the sampling),
+        ``peak`` the largest FEM change over them.
     """
     from models.responses import RESPONSE_OUTPUTS
 
@@ -213,17 +214,20 @@ def modal_model_error(comparisons: Sequence[TransientComparison]) -> dict[str, A
     keys = comparisons[0].outputs
     for j, (o, loc) in enumerate(keys):
         cases = {}
+        sq_time, duration = 0.0, 0.0
         for c in comparisons:
             e = c.error[j]
-            pk = float(c.peak[j])
+            span = float(c.time[-1] - c.time[0])
+            sq = float(np.trapezoid(e**2, c.time))  # time-weighted: independent of sampling
+            sq_time, duration = sq_time + sq, duration + span
             cases[c.name] = {
-                "rms": float(np.sqrt(np.mean(e**2))),
+                "rms": float(np.sqrt(sq / span)),
                 "max": float(np.abs(e).max()),
-                "peak": pk,
+                "peak": float(c.peak[j]),
             }
-        pooled = np.concatenate([c.error[j] for c in comparisons])
         peak = max(v["peak"] for v in cases.values())
-        rms, mx = float(np.sqrt(np.mean(pooled**2))), float(np.abs(pooled).max())
+        rms = float(np.sqrt(sq_time / duration))
+        mx = max(v["max"] for v in cases.values())
         out.setdefault(o, {})[loc] = {
             "unit": RESPONSE_OUTPUTS[o],
             "rms": rms,
