@@ -18,6 +18,7 @@ from models.errors import (
 )
 from models.materials import Material, available_materials, get_material
 from models.modal import ModalBank, ModalFilter, ModalState
+from models.modefit import SharedModes, fit_shared_modes
 
 __all__ = [
     "ComponentConfig",
@@ -32,9 +33,11 @@ __all__ = [
     "ModelError",
     "ModelInputError",
     "ModelWarning",
+    "SharedModes",
     "SolverDivergedError",
     "UnknownMaterialError",
     "available_materials",
+    "fit_shared_modes",
     "get_material",
     "load_config",
     "parse_config",

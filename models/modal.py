@@ -48,6 +48,7 @@ from numpy.typing import ArrayLike, NDArray
 from models.errors import ModelInputError
 
 if TYPE_CHECKING:
+    from models.modefit import SharedModes
     from models.responses import ModalSet
 
 __all__ = ["SCHEMA_VERSION", "ModalBank", "ModalFilter", "ModalState"]
@@ -191,6 +192,37 @@ class ModalBank:
             pressure_gain=np.array([[r.gain for r in pressure]]),
         )
 
+    @classmethod
+    def from_shared_modes(cls, modes: SharedModes, outputs: Sequence[tuple[str, str]]) -> ModalBank:
+        """Build a one-particle bank from a shared-time-constant fit.
+
+        Parameters
+        ----------
+        modes : SharedModes
+            Result of :func:`models.modefit.fit_shared_modes`.
+        outputs : sequence of (output, location)
+            Outputs in column order (each must be in ``modes``).
+
+        Returns
+        -------
+        ModalBank
+            ``P = 1``; every output has the shared time constants.
+        """
+        keys = [(str(o), str(loc)) for o, loc in outputs]
+        missing = [k for k in keys if k not in modes.amplitudes]
+        if missing:
+            raise ModelInputError(
+                f"outputs: {missing} are not in the fit (it has {list(modes.amplitudes)})"
+            )
+        m = modes.time_constants.size
+        return cls(
+            outputs=tuple(keys),
+            amplitudes=np.array([[modes.amplitudes[k] for k in keys]]),
+            time_constants=np.broadcast_to(modes.time_constants, (1, len(keys), m)),
+            direct=np.zeros((1, len(keys))),
+            pressure_gain=np.array([[modes.pressure_gain[k] for k in keys]]),
+        )
+
     @property
     def n_particles(self) -> int:
         """Number of particles ``P``."""
@@ -209,7 +241,10 @@ class ModalBank:
     @property
     def static_gain(self) -> NDArray[np.float64]:
         """Steady-state thermal gain ``direct + sum_i b_i``, shape (P, O), per K."""
-        return np.asarray(self.direct + self.amplitudes.sum(axis=2), dtype=np.float64)
+        gain = np.array(self.direct)
+        for i in range(self.n_modes):  # in mode order (a reduction over a short axis is slow)
+            gain += self.amplitudes[:, :, i]
+        return gain
 
     def take(self, idx: ArrayLike) -> ModalBank:
         """Return the bank of particles ``idx`` (select, repeat or reorder; resampling)."""
@@ -299,6 +334,7 @@ class ModalFilter:
         Q = P * n_out
         self._b = np.ascontiguousarray(bank.amplitudes.reshape(Q, M).T)
         self._tau = np.ascontiguousarray(bank.time_constants.reshape(Q, M).T)
+        self._rate = -1.0 / self._tau  # -1/tau: e = exp(rate dt)
         self._gain = np.ascontiguousarray(bank.static_gain.reshape(Q))
         self._pg = np.ascontiguousarray(bank.pressure_gain.reshape(Q))
         self._cache: OrderedDict[float, tuple[NDArray[np.float64], NDArray[np.float64]]] = (
@@ -352,6 +388,7 @@ class ModalFilter:
 
         self._bank = bank.take(rows)
         self._w, self._b, self._tau = pick(self._w), pick(self._b), pick(self._tau)
+        self._rate = pick(self._rate)
         self._gain = pick(self._gain[None])[0]
         self._pg = pick(self._pg[None])[0]
         # coefficients are elementwise in tau: permuting them equals recomputing them
@@ -385,14 +422,25 @@ class ModalFilter:
         self._p_last = float(pressure)
         self._started = True
 
+    def _fill(self, dt: float, E: NDArray[np.float64], D: NDArray[np.float64]) -> None:
+        """Write ``exp(-dt/tau)`` into ``E`` and ``tau (1 - exp(-dt/tau)) / dt`` into ``D``.
+
+        The one place the coefficients are computed (same operations, same array
+        shapes), so every path gives the same bits for the same step.
+        """
+        np.multiply(self._rate, dt, out=D)  # -dt/tau, kept in D for the division
+        np.exp(D, out=E)
+        h = D.copy()
+        np.expm1(h, out=D)
+        np.divide(D, h, out=D)
+
     def _coefficients(self, dt: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         hit = self._cache.get(dt)
         if hit is not None:
             self._cache.move_to_end(dt)
             return hit
-        h = dt / self._tau
-        E = np.exp(-h)
-        D = -np.expm1(-h) / h
+        E, D = np.empty_like(self._tau), np.empty_like(self._tau)
+        self._fill(dt, E, D)
         self._cache[dt] = (E, D)
         if len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -461,22 +509,28 @@ class ModalFilter:
             )  # fmt: skip
         else:
             uniq, inv = np.unique(dt, return_inverse=True)
-            chunk = n if uniq.size <= _TABLE_LIMIT else _CHUNK
-            idx = np.empty(n, dtype=np.int64)
-            for k0 in range(0, n, chunk):
-                k1 = min(k0 + chunk, n)
-                if chunk == n:
-                    steps, idx[:] = uniq, inv
-                else:
-                    steps, local = np.unique(dt[k0:k1], return_inverse=True)
-                    idx[k0:k1] = local
-                pairs = [self._coefficients(float(s)) for s in steps]
+            if uniq.size <= _TABLE_LIMIT:  # few step lengths: cached coefficients
+                pairs = [self._coefficients(float(s)) for s in uniq]
                 E = np.stack([e for e, _ in pairs])
                 D = np.stack([d for _, d in pairs])
-                u_prev = self._u_last if k0 == 0 else float(u[k0 - 1])
                 advance_modes(
-                    idx, E, D, u, p, k0, k1, u_prev, self._w, self._b, self._gain, self._pg, y
-                )
+                    inv.astype(np.int64), E, D, u, p, 0, n, self._u_last,
+                    self._w, self._b, self._gain, self._pg, y,
+                )  # fmt: skip
+            else:  # irregular steps: coefficients per step, a chunk of steps at a time
+                E = np.empty((_CHUNK, *self._tau.shape))
+                D = np.empty_like(E)
+                idx = np.empty(n, dtype=np.int64)
+                for k0 in range(0, n, _CHUNK):
+                    k1 = min(k0 + _CHUNK, n)
+                    for k in range(k0, k1):
+                        self._fill(float(dt[k]), E[k - k0], D[k - k0])
+                    idx[k0:k1] = np.arange(k1 - k0)
+                    u_prev = self._u_last if k0 == 0 else float(u[k0 - 1])
+                    advance_modes(
+                        idx, E, D, u, p, k0, k1, u_prev,
+                        self._w, self._b, self._gain, self._pg, y,
+                    )  # fmt: skip
         self._t_last = float(tt[-1])
         self._u_last = float(u[-1])
         self._p_last = float(p[-1])

@@ -16,7 +16,7 @@ outer_hoop_strain_end          1     total hoop strain at the outer surface at t
 =============================  ====  ==========================================================
 
 Unit-response mode parameters (amplitudes per output and location, the time constants
-they share, the pressure gain; :func:`surrogates.modefit.fit_shared_modes`) are
+they share, the pressure gain; :func:`models.modefit.fit_shared_modes`) are
 produced by :class:`ModeResponses` under names ``mode.<output>.<location>.<field>``
 (:func:`mode_output_names`), for the outputs :func:`mode_keys_for` derives from a
 config: the temperature at every temperature sensor and damage location, the hoop and
@@ -224,7 +224,7 @@ def mode_output_names(
 
     Per ``(output, location)``: the amplitudes ``b1..bm`` (per K) and ``log10_tau1..m``
     (time constants in log10 s, sorted ascending; the campaign fits one set shared by
-    all outputs of a point, :func:`surrogates.modefit.fit_shared_modes`) of the
+    all outputs of a point, :func:`models.modefit.fit_shared_modes`) of the
     fluid-temperature step response :math:`g(t) = \sum_i b_i (1 - e^{-t/\tau_i})`, and,
     except for the temperature, the pressure gain ``pressure_gain`` (per Pa). Returns
     ``{name: unit}`` in column order.
@@ -251,7 +251,7 @@ class ModeResponses:
     it (else at the FEM's default); load-shape parameters do not change the unit
     responses of the linear model. One FEM run gives every output at every location;
     the modes of ``keys`` are fitted with shared time constants
-    (:func:`surrogates.modefit.fit_shared_modes`).
+    (:func:`models.modefit.fit_shared_modes`).
 
     Attributes
     ----------
@@ -275,8 +275,8 @@ class ModeResponses:
         """Compute the unit responses at ``point`` and return the mode parameters."""
         import math
 
+        from models.modefit import fit_shared_modes
         from models.responses import unit_responses
-        from surrogates.modefit import fit_shared_modes
 
         run, material = _run_setup(self.config, self.space, self.overrides, point)
         hold = point.get("loads.hold_temperature_degC")

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from models.config import load_config, parse_config
+from models.modefit import fit_shared_modes
 from surrogates.errors import ExtrapolationError, MetadataMismatchError, ParameterSpaceError
-from surrogates.modefit import fit_shared_modes
 from surrogates.modes import ModeSurrogate
 from surrogates.targets import MODE_KEYS, ModeResponses, modal_responses, mode_keys_for
 
@@ -71,6 +71,9 @@ def test_shared_mode_fit_recovers_known_time_constants_and_amplitudes() -> None:
     for (name, loc), b in zip(keys, amps.values(), strict=True):
         np.testing.assert_allclose(fit.amplitudes[(name, loc)], b, rtol=1e-6)
         assert fit.fit_error[(name, loc)] < 1e-8
+        # the static gain is pinned to the settled end of the step response
+        g_end = ds[name].sel(input="fluid_temperature", location=loc).values[-1]
+        assert fit.amplitudes[(name, loc)].sum() == pytest.approx(g_end, rel=1e-12)
         assert fit.pressure_gain[(name, loc)] == 2.5
 
 

@@ -10,7 +10,9 @@ hoop stress came out as :math:`\mp 6.5 \times 10^9` Pa/K at 28.0 s and 28.0 s fo
 response peaking at :math:`6 \times 10^5` Pa/K), which no GP can learn across a
 parameter box. Here the time constants are shared by all outputs of a point and
 fitted once by variable projection over all of them (each normalised by its peak);
-the amplitudes are then linear least-squares projections, smooth in the parameters.
+the amplitudes are then linear least-squares projections, smooth in the parameters,
+constrained so that their sum (the static gain) equals the settled end of the FEM step
+response: at a steady hold the modal model reads the exact steady state.
 
 Outputs that are numerically zero (the radial stress at a free surface: a traction
 boundary condition sampled from a finite-element stress) are weighted by a floor of
@@ -107,10 +109,18 @@ def fit_shared_modes(
     def basis(theta: NDArray[np.float64]) -> NDArray[np.float64]:
         return np.asarray(1.0 - np.exp(-t[:, None] / np.exp(theta)[None, :]), dtype=np.float64)
 
+    Y_end = Y[-1]  # the response has settled (>= 14 slowest time constants): static gain
+
+    def amplitudes(Phi: NDArray[np.float64]) -> NDArray[np.float64]:
+        # least squares with sum_i b_i = g(t_end) exactly (eliminate the last amplitude),
+        # so a hold reads the exact steady state (a thermocouple bias is not absorbed)
+        last = Phi[:, -1:]
+        first, *_ = np.linalg.lstsq(Phi[:, :-1] - last, Y - last * Y_end, rcond=None)
+        return np.vstack([first, Y_end - first.sum(axis=0)])
+
     def resid(theta: NDArray[np.float64]) -> NDArray[np.float64]:
         Phi = basis(theta)
-        coef, *_ = np.linalg.lstsq(Phi, Y, rcond=None)
-        return np.asarray((Phi @ coef - Y).ravel(), dtype=np.float64)
+        return np.asarray((Phi @ amplitudes(Phi) - Y).ravel(), dtype=np.float64)
 
     def fit(m: int) -> tuple[NDArray[np.float64], float]:
         best = None
@@ -128,7 +138,7 @@ def fit_shared_modes(
         m -= 1
         theta, _ = fit(m)
     Phi = basis(theta)
-    coef, *_ = np.linalg.lstsq(Phi, Y, rcond=None)
+    coef = amplitudes(Phi)
     misfit = (Phi @ coef - Y) * weight[None, :] / np.maximum(peak, 1e-300)[None, :]
     amps = coef * weight[None, :]  # (m, outputs)
     taus = np.exp(theta)
