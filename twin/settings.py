@@ -291,6 +291,8 @@ class TwinSettings:
         moves by more than ``property_tolerance``).
     property_tolerance : float
         K.
+    history_interval : float
+        Plant time between two rows of the state history, s (``history_s``).
     damage_locations : tuple of str
     stress_concentration : dict
         SCF per damage location.
@@ -313,6 +315,7 @@ class TwinSettings:
     correlation_time: float
     property_temperature: float | None
     property_tolerance: float
+    history_interval: float
     damage_locations: tuple[str, ...]
     stress_concentration: dict[str, float]
     model_error: dict[str, float]
@@ -456,6 +459,7 @@ _TOP_KEYS = {
     "correlation_time_s",
     "property_temperature_degC",
     "property_tolerance_K",
+    "history_s",
     "damage_locations",
     "stress_concentration",
     "model_error",
@@ -497,7 +501,7 @@ def parse_twin_settings(
     block = _number(sec, "block_s", "twin", 60.0)
     lateness = _number(sec, "lateness_s", "twin", 5.0)
     ess = _number(sec, "resample_ess_fraction", "twin", 0.5)
-    a = _number(sec, "liu_west_a", "twin", 0.98)
+    a = _number(sec, "liu_west_a", "twin", 0.9)
     corr = _number(sec, "correlation_time_s", "twin", 30.0)
     if block <= 0:
         raise TwinConfigError(f"twin.block_s: must be > 0 (got {block})")
@@ -514,6 +518,9 @@ def parse_twin_settings(
         if "property_temperature_degC" in sec
         else None
     )
+    hist = _number(sec, "history_s", "twin", 600.0)
+    if hist <= 0:
+        raise TwinConfigError(f"twin.history_s: must be > 0 (got {hist})")
     tol = _number(sec, "property_tolerance_K", "twin", 10.0)
     if tol <= 0:
         raise TwinConfigError(f"twin.property_tolerance_K: must be > 0 (got {tol})")
@@ -666,6 +673,7 @@ def parse_twin_settings(
         correlation_time=corr,
         property_temperature=tp,
         property_tolerance=tol,
+        history_interval=hist,
         damage_locations=tuple(locs),
         stress_concentration=scf,
         model_error=model_error,

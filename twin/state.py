@@ -192,6 +192,9 @@ class Twin:
         self.nis_sum = np.zeros(len(self._observed))
         self.nis_count = np.zeros(len(self._observed), dtype=np.int64)
         self.history: list[dict[str, Any]] = []
+        self._next_record = -math.inf
+        self._resampled_since = 0
+        self._obs_since = 0
 
     # ------------------------------------------------------------ construction
     @classmethod
@@ -432,7 +435,13 @@ class Twin:
             np.add.at(self.nis_sum, o_j, result.innovation**2)
             np.add.at(self.nis_count, o_j, 1)
             self.innovations.update(o_j.astype(np.intp), o_t, result.innovation)
-        self.history.append(self._record(block_end, len(obs), result.resampled))
+        self._resampled_since += result.resampled
+        self._obs_since += len(obs)
+        H = self.settings.history_interval
+        if not self.history or block_end >= self._next_record:
+            self.history.append(self._record(block_end, self._obs_since, self._resampled_since))
+            self._next_record = (math.floor(block_end / H) + 1) * H
+            self._resampled_since = self._obs_since = 0
         return len(obs)
 
     # ------------------------------------------------------------ state
@@ -576,6 +585,7 @@ class Twin:
             "block_ess_min": self._block_ess_min,
             "nis_sum": self.nis_sum.copy(),
             "nis_count": self.nis_count.copy(),
+            "history_bookkeeping": [self._next_record, self._resampled_since, self._obs_since],
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -620,6 +630,8 @@ class Twin:
         self._block_ess_min = float(state["block_ess_min"])
         self.nis_sum = np.asarray(state["nis_sum"], np.float64).copy()
         self.nis_count = np.asarray(state["nis_count"], np.int64).copy()
+        nxt, rs, ob = state["history_bookkeeping"]
+        self._next_record, self._resampled_since, self._obs_since = float(nxt), int(rs), int(ob)
 
     def checkpoint(self, path: str | pathlib.Path) -> pathlib.Path:
         """Write a versioned checkpoint (NumPy arrays + JSON, atomically; never pickle)."""
