@@ -28,16 +28,19 @@ def equivalent_strain(
     scf: float,
     xp: np.ndarray,
     fp: np.ndarray,
-    vm: np.ndarray,
+    slope: np.ndarray,
+    creep_scale: np.ndarray,
     eps: np.ndarray,
-    t_range: np.ndarray,
+    sc: np.ndarray,
+    ext: np.ndarray,
 ) -> None:
-    """Von Mises stress and signed equivalent strain of each sample.
+    """Signed equivalent strain and creep stress of each sample, with row extremes.
 
-    ``vm = sqrt(((s_r - s_t)^2 + (s_t - s_z)^2 + (s_z - s_r)^2) / 2)`` and
-    ``eps = sign(s_t) * scf * vm / E(T)``, E interpolated linearly on ``(xp, fp)``
-    (the material table; ``numpy.interp``'s formula, out-of-table temperatures use the
-    end segments and are refused by the caller from ``t_range``).
+    ``vm = sqrt(((s_r - s_t)^2 + (s_t - s_z)^2 + (s_z - s_r)^2) / 2)``,
+    ``eps = sign(s_t) * scf * vm / E(T)`` with E interpolated linearly on the table
+    ``(xp, fp)`` (``numpy.interp``'s formula; temperatures off the table use the end
+    segments and are refused by the caller from ``ext``), and the creep stress
+    ``sc = vm * (scf * creep_scale[p])``.
 
     Parameters
     ----------
@@ -47,12 +50,15 @@ def equivalent_strain(
         Metal temperature (K).
     scf : float
         Stress concentration factor.
-    xp, fp : float64 arrays, shape (m,)
-        Modulus table: temperatures (K, increasing) and E (Pa).
-    vm, eps : float64 arrays, shape (P, n)
-        Outputs: von Mises stress (Pa), equivalent strain.
-    t_range : float64 array, shape (P, 2)
-        Output: smallest and largest temperature of each row (NaN if one is not finite).
+    xp, fp, slope : float64 arrays, shapes (m,), (m,), (m - 1,)
+        Modulus table: temperatures (K, increasing), E (Pa) and segment slopes.
+    creep_scale : float64 array, shape (P,)
+        Per-row factor on the creep stress (1 / (K' * creep-strength factor)).
+    eps, sc : float64 arrays, shape (P, n)
+        Outputs: equivalent strain, creep stress (Pa).
+    ext : float64 array, shape (P, 4)
+        Output per row: smallest and largest temperature, smallest and largest creep
+        stress; NaN where a temperature or a stress is not finite.
     """
     P, _, n = s.shape
     m = xp.shape[0]
@@ -60,17 +66,25 @@ def equivalent_strain(
         j = 0
         tmin = math.inf
         tmax = -math.inf
-        bad = False
+        smin = math.inf
+        smax = -math.inf
+        bad_t = False
+        bad_s = False
+        f = scf * creep_scale[p]
         for k in range(n):
             a = s[p, 0, k]
             b = s[p, 1, k]
             c = s[p, 2, k]
-            q = 0.5 * ((a - b) * (a - b) + (b - c) * (b - c) + (c - a) * (c - a))
-            v = math.sqrt(q)
-            vm[p, k] = v
+            v = math.sqrt(0.5 * ((a - b) * (a - b) + (b - c) * (b - c) + (c - a) * (c - a)))
+            if not v < math.inf:
+                bad_s = True
+            q = v * f
+            sc[p, k] = q
+            smin = min(smin, q)
+            smax = max(smax, q)
             t = T[p, k]
             if not (t > -math.inf and t < math.inf):
-                bad = True
+                bad_t = True
                 eps[p, k] = math.nan
                 continue
             tmin = min(tmin, t)
@@ -79,18 +93,12 @@ def equivalent_strain(
                 j -= 1
             while j < m - 2 and t >= xp[j + 1]:
                 j += 1
-            if t == xp[j]:
-                E = fp[j]
-            else:
-                E = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j]) * (t - xp[j]) + fp[j]
-            e = scf * v / E
-            eps[p, k] = math.copysign(e, b)
-        if bad:
-            t_range[p, 0] = math.nan
-            t_range[p, 1] = math.nan
-        else:
-            t_range[p, 0] = tmin
-            t_range[p, 1] = tmax
+            E = fp[j] if t == xp[j] else slope[j] * (t - xp[j]) + fp[j]
+            eps[p, k] = math.copysign(scf * v / E, b)
+        ext[p, 0] = math.nan if bad_t else tmin
+        ext[p, 1] = math.nan if bad_t else tmax
+        ext[p, 2] = math.nan if bad_s else smin
+        ext[p, 3] = math.nan if bad_s else smax
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -221,9 +229,22 @@ def rainflow_push(
         else:
             if d >= D:
                 return nc, p
-            d, nc = _push(p, x[p, 0], T[p, 0], d, stack_v, stack_t, origin,
-                          cyc_row, cyc_range, cyc_temp, cyc_count, nc, row_offset + p,
-                          min_range)  # fmt: skip
+            d, nc = _push(
+                p,
+                x[p, 0],
+                T[p, 0],
+                d,
+                stack_v,
+                stack_t,
+                origin,
+                cyc_row,
+                cyc_range,
+                cyc_temp,
+                cyc_count,
+                nc,
+                row_offset + p,
+                min_range,
+            )
             prev = x[p, 0]
             prev_t = T[p, 0]
             k0 = 1
@@ -236,9 +257,22 @@ def rainflow_push(
                 if dirn != 0 and sgn != dirn:
                     if d >= D:
                         return nc, p
-                    d, nc = _push(p, prev, prev_t, d, stack_v, stack_t, origin,
-                                  cyc_row, cyc_range, cyc_temp, cyc_count, nc, row_offset + p,
-                          min_range)  # fmt: skip
+                    d, nc = _push(
+                        p,
+                        prev,
+                        prev_t,
+                        d,
+                        stack_v,
+                        stack_t,
+                        origin,
+                        cyc_row,
+                        cyc_range,
+                        cyc_temp,
+                        cyc_count,
+                        nc,
+                        row_offset + p,
+                        min_range,
+                    )
                 dirn = sgn
             prev = v
             prev_t = T[p, k]

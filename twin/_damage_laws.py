@@ -62,12 +62,13 @@ class Modulus:
         self.range = table.range
         xp = np.asarray(table.temperature, dtype=np.float64)
         fp = np.asarray(table.values, dtype=np.float64)
-        #: The table's knots (K) and values (Pa), for the compiled interpolation.
-        self.table = (xp, fp)
+        #: The table's knots (K), values (Pa) and segment slopes, for the compiled
+        #: interpolation (``numpy.interp``'s slopes and formula).
+        self.table = (xp, fp, np.diff(fp) / np.diff(xp))
 
     def __call__(self, T: F64) -> F64:
         """Return E at the temperatures ``T`` (K), which must lie in :attr:`range`."""
-        return np.asarray(np.interp(T, *self.table), dtype=np.float64)
+        return np.asarray(np.interp(T, *self.table[:2]), dtype=np.float64)
 
     def refuse(self, T: F64, *, field: str, offset: int = 0) -> None:
         """Raise for the first temperature that is not finite, not > 0 or off the table."""
@@ -75,9 +76,12 @@ class Modulus:
         checks = (
             (~np.isfinite(T), "must be finite"),
             (T <= 0.0, "must be > 0 (K)"),
-            ((T < lo) | (T > hi), f"is outside the modulus table {lo:.2f}-{hi:.2f} K of the "
-             "material; check the metal temperature (K, not degC)"),
-        )  # fmt: skip
+            (
+                (T < lo) | (T > hi),
+                f"is outside the modulus table {lo:.2f}-{hi:.2f} K of the "
+                "material; check the metal temperature (K, not degC)",
+            ),
+        )
         for bad, rule in checks:
             if bad.any():
                 idx = first_bad(bad)
@@ -126,11 +130,17 @@ class RuptureRate:
         if self._quadratic:
             c = dict(zip(curve.powers, curve.coefficients, strict=True))
             a2, a1, a0 = c[2], c[1], c[0]
-            # Falling branch of log10(s) = a2 P^2 + a1 P + a0 (a2 < 0): the larger root.
+            # Falling branch of log10(s/MPa) = a2 P^2 + a1 P + a0 (a2 < 0), the larger
+            # root: P = Pv + sqrt(K0 + K1 x) / (2|a2|), x = log10(s/MPa), which is
+            # P = Pv + sqrt((ln s_v - ln s) |K1| / ln 10) / (2|a2|), s_v the vertex stress.
             self._Pv = -a1 / (2.0 * a2)
             self._K0 = a1 * a1 - 4.0 * a2 * a0
             self._K1 = 4.0 * a2
             self._inv = 1.0 / (2.0 * abs(a2))
+            self._ln_sv = (6.0 - self._K0 / self._K1) * _LN10
+            self._k_sqrt = _LN10 * self._inv * math.sqrt(abs(self._K1) / _LN10)
+            if not self.s_cap < math.exp(self._ln_sv):  # pragma: no cover - bracket checked
+                raise ValueError("parameter_bracket reaches the vertex of the rupture curve")
 
     def parameter(self, s: F64) -> F64:
         """Return the Larson-Miller parameter at stresses ``s`` (Pa, inside the curve)."""
@@ -151,6 +161,7 @@ class RuptureRate:
         sigma: F64,
         T: F64,
         *,
+        smin: float,
         smax: float,
         tmin: float,
         tmax: float,
@@ -159,8 +170,8 @@ class RuptureRate:
     ) -> F64 | None:
         """Return the rupture rate (1/s) at creep stresses ``sigma`` (Pa) and ``T`` (K).
 
-        ``smax``, ``tmin`` and ``tmax`` are the extremes of ``sigma`` and ``T`` (finite).
-        ``sigma`` is overwritten. Returns None when no sample is hot (all rates 0).
+        ``smin``, ``smax``, ``tmin`` and ``tmax`` are the extremes of ``sigma`` and ``T``
+        (finite). ``sigma`` is overwritten. Returns None when no sample is hot.
 
         Raises
         ------
@@ -175,20 +186,16 @@ class RuptureRate:
         if smax > limit or (not self.extrapolate and tmax > self.T_hi):
             live = (T >= self.cutoff) & ((sigma >= self.s_lo) if zero_rule else (sigma > 0.0))
             self._refuse(sigma, T, live, limit, field, offset)
-        smin = float(sigma.min())
         dead: NDArray[np.bool_] | None = None
         if tmin < self.cutoff or not (smin >= self.s_lo if zero_rule else smin > 0.0):
             dead = (T < self.cutoff) | ((sigma < self.s_lo) if zero_rule else (sigma <= 0.0))
         r = np.clip(sigma, self.s_lo, limit, out=sigma)
         if self._quadratic:
-            # ln10 P = ln10 Pv + ln10 sqrt(K0 + K1 (log10 s - 6)) / (2 |a2|)
-            np.log10(r, out=r)
-            r *= self._K1
-            r += self._K0 - 6.0 * self._K1
-            np.maximum(r, 0.0, out=r)
+            np.log(r, out=r)
+            np.subtract(self._ln_sv, r, out=r)
             np.sqrt(r, out=r)
-            r *= _LN10 * self._inv
-            r += _LN10 * self._Pv
+            r *= self._k_sqrt
+            r += _LN10 * self._Pv  # ln10 * P
         else:
             r = _LN10 * self.parameter(r)
         r /= T
@@ -337,9 +344,7 @@ class OxidationRate:
         self.extrapolate = bool(extrapolate)
         self.T_hi = law.temperature_range[1]
 
-    def rate(
-        self, T: F64, *, tmin: float, tmax: float, field: str, offset: int = 0
-    ) -> F64 | None:
+    def rate(self, T: F64, *, tmin: float, tmax: float, field: str, offset: int = 0) -> F64 | None:
         """Return :math:`k_p` (m^2/s) at ``T`` (K), 0 below the cut-off; None if all 0."""
         if not self.extrapolate and tmax > self.T_hi:
             idx = first_bad(T > self.T_hi)

@@ -203,9 +203,23 @@ def count(
         direction = state.direction.copy()
         origin = np.empty((R, D), dtype=np.int64)
         nc, overflow = rainflow_push(
-            x, temp, state.started, last, last_t, direction, values, tvals, depth, origin,
-            buf.rows, buf.ranges, buf.temperatures, buf.counts, 0, float(min_range),
-        )  # fmt: skip
+            x,
+            temp,
+            state.started,
+            last,
+            last_t,
+            direction,
+            values,
+            tvals,
+            depth,
+            origin,
+            buf.rows,
+            buf.ranges,
+            buf.temperatures,
+            buf.counts,
+            0,
+            float(min_range),
+        )
         if overflow < 0:
             break
         D = 2 * D  # a row outgrew the residue arrays: widen them and count again

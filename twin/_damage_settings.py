@@ -151,7 +151,9 @@ class DamageSettings:
             raise TwinConfigError(f"damage.material: {msg}") from err
         resolved = {
             "creep_cutoff": self._cutoff(
-                "creep_cutoff_temperature", self.creep_cutoff_temperature, curve.temperature_range[0]
+                "creep_cutoff_temperature",
+                self.creep_cutoff_temperature,
+                curve.temperature_range[0],
             )
         }
         if ox is not None:

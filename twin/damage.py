@@ -110,8 +110,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from twin._damage_laws import FatigueLaw, Modulus, OxidationRate, RuptureRate, first_bad, where
 from twin._damage_kernel import equivalent_strain
+from twin._damage_laws import FatigueLaw, Modulus, OxidationRate, RuptureRate, first_bad, where
 from twin._damage_rainflow import CycleBuffer, PushResult, RainflowState, count, residue_terms
 from twin._damage_settings import DamageSettings
 from twin.errors import TwinConfigError, TwinInputError
@@ -363,27 +363,33 @@ class DamageAccount:
             S_all, T_all = arrays[loc]
             scf = st.stress_concentration[loc]
             rows = slice(k * P, (k + 1) * P)
-            vm = np.empty((P, n))
-            t_range = np.empty((P, 2))
-            equivalent_strain(S_all, T_all, scf, *self._modulus.table, vm, eps[rows], t_range)
-            if not (float(t_range[:, 0].min()) >= max(E_lo, 0.0) and float(t_range[:, 1].max()) <= E_hi):
+            sc = np.empty((P, n))
+            ext = np.empty((P, 4))
+            equivalent_strain(
+                S_all, T_all, scf, *self._modulus.table, creep_scale, eps[rows], sc, ext
+            )
+            if not (float(ext[:, 0].min()) >= max(E_lo, 0.0) and float(ext[:, 1].max()) <= E_hi):
                 self._modulus.refuse(T_all, field=f"temperature[{loc!r}]")
+            if not math.isfinite(float(ext[:, 3].max())):
+                _refuse_stress(S_all, f"stress[{loc!r}]", 0)
             metal[rows] = T_all
             oxidise = self._oxidation is not None and loc == st.oxidation_location
             for p0 in range(0, P, B):
                 p1 = min(P, p0 + B)
                 brows = slice(k * P + p0, k * P + p1)
                 T = T_all[p0:p1]
-                tmin, tmax = float(t_range[p0:p1, 0].min()), float(t_range[p0:p1, 1].max())
-                sc = vm[p0:p1]
-                sc *= (scf * creep_scale[p0:p1])[:, None]  # creep stress, Pa
-                smax = float(sc.max())
-                if not math.isfinite(smax):
-                    _refuse_stress(S_all[p0:p1], f"stress[{loc!r}]", p0)
+                e = ext[p0:p1]
+                tmin, tmax = float(e[:, 0].min()), float(e[:, 1].max())
                 f = self._rupture.rate(
-                    sc, T, smax=smax, tmin=tmin, tmax=tmax,
-                    field=f"stress[{loc!r}] (creep stress)", offset=p0,
-                )  # fmt: skip
+                    sc[p0:p1],
+                    T,
+                    smin=float(e[:, 2].min()),
+                    smax=float(e[:, 3].max()),
+                    tmin=tmin,
+                    tmax=tmax,
+                    field=f"stress[{loc!r}] (creep stress)",
+                    offset=p0,
+                )
                 inc = h0 * self._creep_rate[brows]
                 if f is not None:
                     inc = f @ w + inc
@@ -398,7 +404,9 @@ class DamageAccount:
                     if g is not None:
                         ox_inc[p0:p1] = g @ w + ox_inc[p0:p1]
                         ox_rate[p0:p1] = g[:, -1]
-        res = count(self._rf, eps, metal, min_range=self._fatigue_law.min_range, buffer=self._cycles)
+        res = count(
+            self._rf, eps, metal, min_range=self._fatigue_law.min_range, buffer=self._cycles
+        )
         fatigue = self._count(res)
         oxide_sq = self._oxide_sq + of * ox_inc if self._oxidation is not None else self._oxide_sq
         # commit (nothing above changed the account)
@@ -412,7 +420,9 @@ class DamageAccount:
         law = self._fatigue_law
         R = self._R
         d_cyc = law.damage(res.ranges, res.temperatures, field="equivalent strain (closed cycle)")
-        closed = self._fatigue_closed + np.bincount(res.rows, weights=res.counts * d_cyc, minlength=R)
+        closed = self._fatigue_closed + np.bincount(
+            res.rows, weights=res.counts * d_cyc, minlength=R
+        )
         new = res.state
         D = new.values.shape[1]
         pair = np.zeros((R, D))
@@ -428,7 +438,9 @@ class DamageAccount:
                 tmp = np.maximum(new.temperatures[ri, rj], new.temperatures[ri, rj + 1])
                 pair[ri, rj] = law.damage(rng, tmp, field="equivalent strain (residue)")
         terms = residue_terms(new)
-        tail = law.damage(terms.tail_range, terms.tail_temperature, field="equivalent strain (residue)")
+        tail = law.damage(
+            terms.tail_range, terms.tail_temperature, field="equivalent strain (residue)"
+        )
         residue = _row_sum(pair * terms.closing) + 0.5 * (_row_sum(pair * terms.half) + tail)
         return new, pair, closed, residue
 
@@ -563,7 +575,8 @@ def _refuse_stress(s: F64, field: str, offset: int) -> None:
     if bad.any():
         p, c, k = first_bad(bad)
         raise TwinInputError(
-            f"{where(field, (p, k), offset)} component {c}: must be finite; got {float(s[p, c, k])!r}."
+            f"{where(field, (p, k), offset)} component {c}: must be finite; got "
+            f"{float(s[p, c, k])!r}."
         )
 
 
@@ -573,7 +586,9 @@ def _times(t: ArrayLike, last: float, *, first: bool) -> F64:
     except (TypeError, ValueError) as err:
         raise TwinInputError(f"t: must be numeric times (s); got {t!r}.") from err
     if tt.ndim != 1 or tt.shape[0] < 1:
-        raise TwinInputError(f"t: must be a non-empty 1-D array of times (s); got shape {tt.shape}.")
+        raise TwinInputError(
+            f"t: must be a non-empty 1-D array of times (s); got shape {tt.shape}."
+        )
     if not np.isfinite(tt).all():
         i = first_bad(~np.isfinite(tt))[0]
         raise TwinInputError(f"t[{i}]: must be finite; got {float(tt[i])!r}.")
@@ -586,8 +601,8 @@ def _times(t: ArrayLike, last: float, *, first: bool) -> F64:
     if (tt[0] < last) if first else (tt[0] <= last):
         rule = "at or after t0" if first else "after the last time seen"
         raise TwinInputError(
-            f"t[0]: the batch must start {rule} ({last!r} s); got {float(tt[0])!r}. Pass consecutive "
-            "batches in time order."
+            f"t[0]: the batch must start {rule} ({last!r} s); got {float(tt[0])!r}. Pass "
+            "consecutive batches in time order."
         )
     return tt
 
@@ -605,7 +620,9 @@ def _by_location(name: str, value: Any, locations: tuple[str, ...]) -> Mapping[s
         )
     missing = [k for k in locations if k not in value]
     if missing:
-        raise TwinInputError(f"{name}: missing location {missing[0]!r}; pass every one of {list(locations)}.")
+        raise TwinInputError(
+            f"{name}: missing location {missing[0]!r}; pass every one of {list(locations)}."
+        )
     return value
 
 

@@ -82,7 +82,12 @@ def duty_history(
     their thermal-stress factor and temperature offset; a little white noise makes
     minor cycles (``noise`` Pa, standard deviation).
     """
-    seg = [(3 * 3600, 330.0, 0.0), (2 * 3600, 873.0, 17e6), (8 * 3600, 873.0, 17e6), (2 * 3600, 330.0, 0.0)]
+    seg = [
+        (3 * 3600, 330.0, 0.0),
+        (2 * 3600, 873.0, 17e6),
+        (8 * 3600, 873.0, 17e6),
+        (2 * 3600, 330.0, 0.0),
+    ]
     times = [0.0]
     Tf = [330.0]
     p = [0.0]
@@ -246,7 +251,9 @@ def histories_and_cuts(draw: st.DrawFn) -> tuple[np.ndarray, list[int]]:
 
 @settings(max_examples=300, deadline=None)
 @given(histories_and_cuts())
-def test_streaming_rows_count_the_cycles_of_count_cycles(data: tuple[np.ndarray, list[int]]) -> None:
+def test_streaming_rows_count_the_cycles_of_count_cycles(
+    data: tuple[np.ndarray, list[int]],
+) -> None:
     # Reference: models.life.count_cycles (the rainflow package, ASTM E1049-85 5.4.4) on
     # each whole row; the cycle "temperature" is the sample index, so the reversal
     # positions (plateau: its last sample) are checked too.
@@ -320,12 +327,23 @@ def test_residue_is_reported_but_stays_open() -> None:
     # the offline damage of the longer history (the residue was not closed).
     n = T_H.shape[0]
     half = n // 2
-    acc = stream(SET_H, T_H[:half], {k: v[..., :half] for k, v in S_H.items()},
-                 {k: v[..., :half] for k, v in TEMP_H.items()}, CF_H, OF_H, [])  # fmt: skip
+    acc = stream(
+        SET_H,
+        T_H[:half],
+        {k: v[..., :half] for k, v in S_H.items()},
+        {k: v[..., :half] for k, v in TEMP_H.items()},
+        CF_H,
+        OF_H,
+        [],
+    )
     assert np.all(acc.fatigue("bore", include_residue=False) < acc.fatigue("bore"))
-    acc.advance(T_H[half:], {k: v[..., half:] for k, v in S_H.items()},
-                {k: v[..., half:] for k, v in TEMP_H.items()}, creep_factor=CF_H,
-                oxidation_factor=OF_H)  # fmt: skip
+    acc.advance(
+        T_H[half:],
+        {k: v[..., half:] for k, v in S_H.items()},
+        {k: v[..., half:] for k, v in TEMP_H.items()},
+        creep_factor=CF_H,
+        oxidation_factor=OF_H,
+    )
     _compare(acc, REF_H, 1e-9)
 
 
@@ -334,15 +352,33 @@ def test_take_then_advance_equals_the_selected_particles_from_the_start() -> Non
     n = T_H.shape[0]
     cut = n // 3
     idx = np.array([4, 0, 0, 2, 4])
-    acc = stream(SET_H, T_H[:cut], {k: v[..., :cut] for k, v in S_H.items()},
-                 {k: v[..., :cut] for k, v in TEMP_H.items()}, CF_H, OF_H, [40, 41])  # fmt: skip
+    acc = stream(
+        SET_H,
+        T_H[:cut],
+        {k: v[..., :cut] for k, v in S_H.items()},
+        {k: v[..., :cut] for k, v in TEMP_H.items()},
+        CF_H,
+        OF_H,
+        [40, 41],
+    )
     acc.take(idx)
-    acc.advance(T_H[cut:], {k: v[idx][..., cut:] for k, v in S_H.items()},
-                {k: v[idx][..., cut:] for k, v in TEMP_H.items()}, creep_factor=CF_H[idx],
-                oxidation_factor=OF_H[idx])  # fmt: skip
+    acc.advance(
+        T_H[cut:],
+        {k: v[idx][..., cut:] for k, v in S_H.items()},
+        {k: v[idx][..., cut:] for k, v in TEMP_H.items()},
+        creep_factor=CF_H[idx],
+        oxidation_factor=OF_H[idx],
+    )
     # The genealogy: each new particle's whole history is its ancestor's, then its own.
-    ref = stream(SET_H, T_H, {k: v[idx] for k, v in S_H.items()},
-                 {k: v[idx] for k, v in TEMP_H.items()}, CF_H[idx], OF_H[idx], [40, 41, cut])  # fmt: skip
+    ref = stream(
+        SET_H,
+        T_H,
+        {k: v[idx] for k, v in S_H.items()},
+        {k: v[idx] for k, v in TEMP_H.items()},
+        CF_H[idx],
+        OF_H[idx],
+        [40, 41, cut],
+    )
     for loc in SET_H.locations:
         assert_close(acc.fatigue(loc), ref.fatigue(loc), 1e-12)
         assert_close(acc.creep(loc), ref.creep(loc), 1e-12)
@@ -351,8 +387,15 @@ def test_take_then_advance_equals_the_selected_particles_from_the_start() -> Non
 
 
 def test_take_can_change_the_particle_count() -> None:
-    acc = stream(SET_H, T_H[:300], {k: v[..., :300] for k, v in S_H.items()},
-                 {k: v[..., :300] for k, v in TEMP_H.items()}, CF_H, OF_H, [])  # fmt: skip
+    acc = stream(
+        SET_H,
+        T_H[:300],
+        {k: v[..., :300] for k, v in S_H.items()},
+        {k: v[..., :300] for k, v in TEMP_H.items()},
+        CF_H,
+        OF_H,
+        [],
+    )
     before = acc.creep("bore")
     acc.take(np.array([3, 1]))
     np.testing.assert_array_equal(acc.creep("bore"), before[[3, 1]])
@@ -379,9 +422,13 @@ def test_state_round_trip_continues_byte_identically() -> None:
     parts = list(zip([0, *cuts], [*cuts, n], strict=True))
 
     def step(acc: DamageAccount, a: int, b: int) -> None:
-        acc.advance(T_H[a:b], {k: v[..., a:b] for k, v in S_H.items()},
-                    {k: v[..., a:b] for k, v in TEMP_H.items()}, creep_factor=CF_H,
-                    oxidation_factor=OF_H)  # fmt: skip
+        acc.advance(
+            T_H[a:b],
+            {k: v[..., a:b] for k, v in S_H.items()},
+            {k: v[..., a:b] for k, v in TEMP_H.items()},
+            creep_factor=CF_H,
+            oxidation_factor=OF_H,
+        )
 
     straight = DamageAccount(SET_H, n_particles=P_HIST, t0=0.0)
     restored = DamageAccount(SET_H, n_particles=P_HIST, t0=0.0)
@@ -401,8 +448,15 @@ def test_state_round_trip_continues_byte_identically() -> None:
 
 
 def test_state_dict_holds_only_arrays_and_json_values() -> None:
-    acc = stream(SET_H, T_H[:50], {k: v[..., :50] for k, v in S_H.items()},
-                 {k: v[..., :50] for k, v in TEMP_H.items()}, CF_H, OF_H, [])  # fmt: skip
+    acc = stream(
+        SET_H,
+        T_H[:50],
+        {k: v[..., :50] for k, v in S_H.items()},
+        {k: v[..., :50] for k, v in TEMP_H.items()},
+        CF_H,
+        OF_H,
+        [],
+    )
     d = acc.state_dict()
     rest = {k: v for k, v in d.items() if not isinstance(v, np.ndarray)}
     assert json.loads(json.dumps(rest)) == rest
@@ -471,9 +525,13 @@ def test_constant_hold_gives_duration_over_rupture_time() -> None:
     t = np.linspace(0.0, 1000 * 3600.0, n)
     cf = np.array([1.0, 1.2])
     acc = DamageAccount(s, n_particles=P, t0=0.0)
-    acc.advance(t, {"bore": _hoop_only(np.full((P, n), 60e6), P), "outer": np.zeros((P, 3, n))},
-                {"bore": np.full((P, n), 873.15), "outer": np.full((P, n), 700.0)},
-                creep_factor=cf, oxidation_factor=np.ones(P))  # fmt: skip
+    acc.advance(
+        t,
+        {"bore": _hoop_only(np.full((P, n), 60e6), P), "outer": np.zeros((P, 3, n))},
+        {"bore": np.full((P, n), 873.15), "outer": np.full((P, n), 700.0)},
+        creep_factor=cf,
+        oxidation_factor=np.ones(P),
+    )
     expected = [1000.0 / _lm_rupture_hours(1.3 * 60e6 / (0.9 * f), 873.15) for f in cf]
     assert_close(acc.creep("bore"), np.array(expected), 1e-9)
     assert expected[0] > 1e-3  # a hold that matters
@@ -490,9 +548,13 @@ def test_one_full_cycle_of_known_strain_range_gives_one_over_cycles_to_failure()
     hist = np.concatenate([-S, S, -S], axis=1)
     P = 2
     acc = DamageAccount(s, n_particles=P, t0=0.0)
-    acc.advance(np.array([1.0, 2.0, 3.0]), {"bore": _hoop_only(hist, P), "outer": np.zeros((P, 3, 3))},
-                {"bore": np.full((P, 3), 700.0), "outer": np.full((P, 3), 700.0)},
-                creep_factor=np.ones(P), oxidation_factor=np.ones(P))  # fmt: skip
+    acc.advance(
+        np.array([1.0, 2.0, 3.0]),
+        {"bore": _hoop_only(hist, P), "outer": np.zeros((P, 3, 3))},
+        {"bore": np.full((P, 3), 700.0), "outer": np.full((P, 3), 700.0)},
+        creep_factor=np.ones(P),
+        oxidation_factor=np.ones(P),
+    )
     expected = np.array([1.0 / _strain_life_cycles(a) for a in (0.0016, 0.004)])
     assert_close(acc.fatigue("bore"), expected, 1e-9)
     # Both half cycles are still the open residue: nothing is closed yet.
@@ -508,9 +570,13 @@ def test_oxide_at_constant_temperature_is_the_parabolic_closed_form() -> None:
     t = np.linspace(100.0, 100.0 + 1e7, n)
     of = np.array([0.5, 1.0, 1.7])
     acc = DamageAccount(s, n_particles=P, t0=100.0)
-    acc.advance(t, {"bore": np.zeros((P, 3, n)), "outer": np.zeros((P, 3, n))},
-                {"bore": np.full((P, n), 873.15), "outer": np.full((P, n), 873.15)},
-                creep_factor=np.ones(P), oxidation_factor=of)  # fmt: skip
+    acc.advance(
+        t,
+        {"bore": np.zeros((P, 3, n)), "outer": np.zeros((P, 3, n))},
+        {"bore": np.full((P, n), 873.15), "outer": np.full((P, n), 873.15)},
+        creep_factor=np.ones(P),
+        oxidation_factor=of,
+    )
     law = oxidation_law(MAT)
     x = law.oxide_thickness(np.array([[1e7]]) * of[:, None], 873.15, initial_thickness=x0)
     assert_close(acc.oxide_thickness, x, 1e-12)
@@ -523,9 +589,13 @@ def test_oxide_at_constant_temperature_is_the_parabolic_closed_form() -> None:
 def test_no_oxide_grows_below_the_cut_off_and_none_without_an_oxidation_location() -> None:
     s = make_settings()
     acc = DamageAccount(s, n_particles=1, t0=0.0)
-    acc.advance(np.array([1.0, 1e6]), {"bore": np.zeros((1, 3, 2)), "outer": np.zeros((1, 3, 2))},
-                {"bore": np.full((1, 2), 700.0), "outer": np.full((1, 2), 700.0)},
-                creep_factor=np.ones(1), oxidation_factor=np.ones(1))  # fmt: skip
+    acc.advance(
+        np.array([1.0, 1e6]),
+        {"bore": np.zeros((1, 3, 2)), "outer": np.zeros((1, 3, 2))},
+        {"bore": np.full((1, 2), 700.0), "outer": np.full((1, 2), 700.0)},
+        creep_factor=np.ones(1),
+        oxidation_factor=np.ones(1),
+    )
     np.testing.assert_array_equal(acc.wall_loss, 0.0)
     none = DamageAccount(make_settings(oxidation_location=None), n_particles=2, t0=0.0)
     np.testing.assert_array_equal(none.wall_loss, 0.0)
@@ -535,9 +605,13 @@ def test_no_oxide_grows_below_the_cut_off_and_none_without_an_oxidation_location
 def _hold(s: DamageSettings, stress: float, T: float, hours: float = 10.0) -> DamageAccount:
     acc = DamageAccount(s, n_particles=1, t0=0.0)
     t = np.array([0.0, hours * 3600.0])
-    acc.advance(t, {"bore": _hoop_only(np.full((1, 2), stress), 1), "outer": np.zeros((1, 3, 2))},
-                {"bore": np.full((1, 2), T), "outer": np.full((1, 2), 800.0)},
-                creep_factor=np.ones(1), oxidation_factor=np.ones(1))  # fmt: skip
+    acc.advance(
+        t,
+        {"bore": _hoop_only(np.full((1, 2), stress), 1), "outer": np.zeros((1, 3, 2))},
+        {"bore": np.full((1, 2), T), "outer": np.full((1, 2), 800.0)},
+        creep_factor=np.ones(1),
+        oxidation_factor=np.ones(1),
+    )
     return acc
 
 
@@ -579,15 +653,21 @@ def test_strain_beyond_the_strain_life_range_raises_unless_extrapolating() -> No
     def run(s: DamageSettings) -> DamageAccount:
         acc = DamageAccount(s, n_particles=1, t0=0.0)
         hist = np.array([[-S, S, -S, S]])
-        acc.advance(np.arange(4.0), {"bore": _hoop_only(hist, 1), "outer": np.zeros((1, 3, 4))},
-                    {"bore": np.full((1, 4), 700.0), "outer": np.full((1, 4), 700.0)},
-                    creep_factor=np.ones(1), oxidation_factor=np.ones(1))  # fmt: skip
+        acc.advance(
+            np.arange(4.0),
+            {"bore": _hoop_only(hist, 1), "outer": np.zeros((1, 3, 4))},
+            {"bore": np.full((1, 4), 700.0), "outer": np.full((1, 4), 700.0)},
+            creep_factor=np.ones(1),
+            oxidation_factor=np.ones(1),
+        )
         return acc
 
     with pytest.raises(TwinInputError, match="strain range 0.024"):
         run(make_settings())
     acc = run(make_settings(extrapolate=True))
-    nf = cycles_to_failure(0.012, constants=strain_life(MAT, 700.0, extrapolate=True), extrapolate=True)
+    nf = cycles_to_failure(
+        0.012, constants=strain_life(MAT, 700.0, extrapolate=True), extrapolate=True
+    )
     # one closed full cycle (-S, S, -S) ... and the residue (S, -S, S -> half cycles)
     assert_close(acc.fatigue("bore"), np.array([1.5 / float(nf)]), 1e-9)
 
@@ -601,7 +681,7 @@ def test_the_rupture_rate_matches_the_curve_on_its_whole_range() -> None:
         Tlo, Thi = curve.temperature_range
         s, T = np.meshgrid(np.geomspace(lo, hi, 60), np.linspace(Tlo, Thi, 40))
         rate = RuptureRate(curve, cutoff=Tlo, below_range="limit", extrapolate=False)
-        got = rate.rate(s.copy(), T, smax=hi, tmin=Tlo, tmax=Thi, field="x")
+        got = rate.rate(s.copy(), T, smin=lo, smax=hi, tmin=Tlo, tmax=Thi, field="x")
         assert got is not None
         assert_close(got, 1.0 / curve.rupture_time(s, T), 1e-11)
 
@@ -633,8 +713,15 @@ def test_margin_is_the_envelope_margin_positive_inside_negative_outside() -> Non
 
 
 def test_summary_lists_every_location_and_the_oxide() -> None:
-    acc = stream(SET_H, T_H[:100], {k: v[..., :100] for k, v in S_H.items()},
-                 {k: v[..., :100] for k, v in TEMP_H.items()}, CF_H, OF_H, [])  # fmt: skip
+    acc = stream(
+        SET_H,
+        T_H[:100],
+        {k: v[..., :100] for k, v in S_H.items()},
+        {k: v[..., :100] for k, v in TEMP_H.items()},
+        CF_H,
+        OF_H,
+        [],
+    )
     s = acc.summary()
     assert set(s["locations"]) == {"bore", "outer"}
     for loc in ("bore", "outer"):
@@ -656,24 +743,59 @@ def _batch(P: int = 2, n: int = 4, t0: float = 1.0) -> dict:
 
 
 def _advance(acc: DamageAccount, b: dict) -> None:
-    acc.advance(b["t"], b["stress"], b["temperature"], creep_factor=b["creep_factor"],
-                oxidation_factor=b["oxidation_factor"])  # fmt: skip
+    acc.advance(
+        b["t"],
+        b["stress"],
+        b["temperature"],
+        creep_factor=b["creep_factor"],
+        oxidation_factor=b["oxidation_factor"],
+    )
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda b: b["stress"].__setitem__("bore", np.zeros((2, 3, 3))), r"stress\['bore'\]: must have shape \(2, 3, 4\); got \(2, 3, 3\)"),
-        (lambda b: b["temperature"].__setitem__("outer", np.zeros((3, 4)) + 700), r"temperature\['outer'\]: must have shape \(2, 4\)"),
-        (lambda b: b["stress"].__setitem__("mid", np.zeros((2, 3, 4))), r"stress: unknown location 'mid'"),
+        (
+            lambda b: b["stress"].__setitem__("bore", np.zeros((2, 3, 3))),
+            r"stress\['bore'\]: must have shape \(2, 3, 4\); got \(2, 3, 3\)",
+        ),
+        (
+            lambda b: b["temperature"].__setitem__("outer", np.zeros((3, 4)) + 700),
+            r"temperature\['outer'\]: must have shape \(2, 4\)",
+        ),
+        (
+            lambda b: b["stress"].__setitem__("mid", np.zeros((2, 3, 4))),
+            r"stress: unknown location 'mid'",
+        ),
         (lambda b: b["temperature"].pop("outer"), r"temperature: missing location 'outer'"),
-        (lambda b: b.__setitem__("t", np.array([1.0, 2.0, 2.0, 3.0])), r"t\[2\]: times must increase strictly; got 2.0 after 2.0"),
-        (lambda b: b.__setitem__("t", np.array([0.5, 2.0, 3.0, 4.0])), r"t\[0\]: the batch must start at or after t0 \(1.0 s\); got 0.5"),
-        (lambda b: b["temperature"]["bore"].__setitem__((1, 2), np.nan), r"temperature\['bore'\]\[particle 1, sample 2\]: nan K must be finite"),
-        (lambda b: b["temperature"]["bore"].__setitem__((0, 1), -3.0), r"temperature\['bore'\]\[particle 0, sample 1\]: -3.0 K must be > 0"),
-        (lambda b: b.__setitem__("creep_factor", np.array([1.0, 0.0])), r"creep_factor\[1\]: must be > 0; got 0.0"),
-        (lambda b: b.__setitem__("oxidation_factor", np.ones(3)), r"oxidation_factor: must have shape \(2,\)"),
-        (lambda b: b["temperature"]["bore"].__setitem__((0, 0), 2000.0), r"outside the modulus table"),
+        (
+            lambda b: b.__setitem__("t", np.array([1.0, 2.0, 2.0, 3.0])),
+            r"t\[2\]: times must increase strictly; got 2.0 after 2.0",
+        ),
+        (
+            lambda b: b.__setitem__("t", np.array([0.5, 2.0, 3.0, 4.0])),
+            r"t\[0\]: the batch must start at or after t0 \(1.0 s\); got 0.5",
+        ),
+        (
+            lambda b: b["temperature"]["bore"].__setitem__((1, 2), np.nan),
+            r"temperature\['bore'\]\[particle 1, sample 2\]: nan K must be finite",
+        ),
+        (
+            lambda b: b["temperature"]["bore"].__setitem__((0, 1), -3.0),
+            r"temperature\['bore'\]\[particle 0, sample 1\]: -3.0 K must be > 0",
+        ),
+        (
+            lambda b: b.__setitem__("creep_factor", np.array([1.0, 0.0])),
+            r"creep_factor\[1\]: must be > 0; got 0.0",
+        ),
+        (
+            lambda b: b.__setitem__("oxidation_factor", np.ones(3)),
+            r"oxidation_factor: must have shape \(2,\)",
+        ),
+        (
+            lambda b: b["temperature"]["bore"].__setitem__((0, 0), 2000.0),
+            r"outside the modulus table",
+        ),
     ],
 )
 def test_bad_input_names_the_field_and_the_value(change, message) -> None:  # type: ignore[no-untyped-def]
@@ -689,16 +811,21 @@ def test_a_later_batch_must_start_after_the_last_time_and_a_refused_batch_change
     acc = DamageAccount(make_settings(), n_particles=2, t0=1.0)
     _advance(acc, _batch())
     before = acc.state_dict()
-    with pytest.raises(TwinInputError, match=r"t\[0\]: the batch must start after the last time seen \(4.0 s\); got 4.0"):
+    with pytest.raises(
+        TwinInputError,
+        match=r"t\[0\]: the batch must start after the last time seen \(4.0 s\); got 4.0",
+    ):
         _advance(acc, _batch(t0=4.0))
     b = _batch(t0=10.0)
     b["temperature"]["bore"][:] = 873.15
     b["stress"]["bore"][1, 1, -1] = 500e6  # the last sample of particle 1 is out of range
-    with pytest.raises(TwinInputError, match=r"stress\['bore'\] \(creep stress\)\[particle 1, sample 3\]"):
+    with pytest.raises(
+        TwinInputError, match=r"stress\['bore'\] \(creep stress\)\[particle 1, sample 3\]"
+    ):
         _advance(acc, b)
     after = acc.state_dict()
     for k, v in before.items():
-        assert (np.array_equal(v, after[k]) if isinstance(v, np.ndarray) else v == after[k]), k
+        assert np.array_equal(v, after[k]) if isinstance(v, np.ndarray) else v == after[k], k
 
 
 def test_bad_queries_and_resampling_indices_are_refused() -> None:
@@ -714,7 +841,10 @@ def test_bad_queries_and_resampling_indices_are_refused() -> None:
 @pytest.mark.parametrize(
     ("kw", "message"),
     [
-        ({"stress_concentration": {"bore": 0.9, "outer": 1.0}}, r"stress_concentration.bore: must be >= 1; got 0.9"),
+        (
+            {"stress_concentration": {"bore": 0.9, "outer": 1.0}},
+            r"stress_concentration.bore: must be >= 1; got 0.9",
+        ),
         ({"stress_concentration": {"bore": 1.0}}, r"missing \['outer'\]"),
         ({"stress_concentration": {"bore": 1.0, "outer": 1.0, "mid": 2.0}}, r"unknown \['mid'\]"),
         ({"locations": ("bore", "bore")}, "must be unique"),
@@ -734,7 +864,9 @@ def test_bad_settings_name_the_field_and_the_value(kw, message) -> None:  # type
 
 
 def test_settings_round_trip_through_json() -> None:
-    s = make_settings(creep_stress_factor=0.9, creep_below_range="zero", initial_oxide_thickness=1e-6)
+    s = make_settings(
+        creep_stress_factor=0.9, creep_below_range="zero", initial_oxide_thickness=1e-6
+    )
     back = DamageSettings.from_dict(json.loads(json.dumps(s.to_dict())))
     assert back == s
     with pytest.raises(TwinConfigError, match="unknown keys"):
@@ -753,5 +885,8 @@ def test_particle_blocks_do_not_change_the_result(monkeypatch, block_samples) ->
     b = _batch(P=5, n=4)
     b["temperature"]["bore"][:] = 873.15
     b["stress"]["outer"][3, 1, 2] = np.inf
-    with pytest.raises(TwinInputError, match=r"stress\['outer'\]\[particle 3, sample 2\] component 1: must be finite; got inf"):
+    with pytest.raises(
+        TwinInputError,
+        match=r"stress\['outer'\]\[particle 3, sample 2\] component 1: must be finite; got inf",
+    ):
         _advance(DamageAccount(make_settings(), n_particles=5, t0=1.0), b)
