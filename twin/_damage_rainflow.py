@@ -223,6 +223,9 @@ def count(
         if overflow < 0:
             break
         D = 2 * D  # a row outgrew the residue arrays: widen them and count again
+    stale = np.arange(D)[None, :] >= depth[:, None]  # entries the loop removed
+    values[stale] = 0.0
+    tvals[stale] = 0.0
     new = RainflowState(values, tvals, depth, last, last_t, direction, True)
     return PushResult(
         new, origin, buf.rows[:nc], buf.ranges[:nc], buf.temperatures[:nc], buf.counts[:nc]

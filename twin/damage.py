@@ -110,8 +110,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from twin._damage_input import (
+    by_location,
+    refuse_stress,
+    row_sum,
+    shaped,
+    times,
+    vector,
+)
 from twin._damage_kernel import equivalent_strain
-from twin._damage_laws import FatigueLaw, Modulus, OxidationRate, RuptureRate, first_bad, where
+from twin._damage_laws import FatigueLaw, Modulus, OxidationRate, RuptureRate
 from twin._damage_rainflow import CycleBuffer, PushResult, RainflowState, count, residue_terms
 from twin._damage_settings import DamageSettings
 from twin.errors import TwinConfigError, TwinInputError
@@ -141,9 +149,10 @@ class DamageAccount:
     Notes
     -----
     :meth:`advance` with consecutive batches equals one call with their concatenation
-    to round-off. Per call the work is NumPy over all particles and samples, plus a
-    Python stack loop only for the few rows that the vectorised rainflow rounds leave
-    unfinished. Rows are ``location index * P + particle``.
+    to round-off. There is no Python loop over particles or samples: the equivalent
+    strain and the rainflow stack run as compiled per-row loops
+    (:mod:`twin._damage_kernel`), the creep and oxidation rates as NumPy on blocks of
+    particles that fit in cache. Rows are ``location index * P + particle``.
     """
 
     def __init__(self, settings: DamageSettings, *, n_particles: int, t0: float) -> None:
@@ -329,16 +338,16 @@ class DamageAccount:
         st = self._settings
         P, locs = self._P, st.locations
         started = self._rf.started
-        tt = _times(t, self._time, first=not started)
+        tt = times(t, self._time, first=not started)
         n = tt.shape[0]
-        sig = _by_location("stress", stress, locs)
-        tem = _by_location("temperature", temperature, locs)
-        cf = _vector("creep_factor", creep_factor, P, strict=True)
-        of = _vector("oxidation_factor", oxidation_factor, P, strict=False)
+        sig = by_location("stress", stress, locs)
+        tem = by_location("temperature", temperature, locs)
+        cf = vector("creep_factor", creep_factor, P, strict=True)
+        of = vector("oxidation_factor", oxidation_factor, P, strict=False)
         arrays = {
             loc: (
-                _shaped(f"stress[{loc!r}]", sig[loc], (P, 3, n)),
-                _shaped(f"temperature[{loc!r}]", tem[loc], (P, n)),
+                shaped(f"stress[{loc!r}]", sig[loc], (P, 3, n)),
+                shaped(f"temperature[{loc!r}]", tem[loc], (P, n)),
             )
             for loc in locs
         }
@@ -371,7 +380,7 @@ class DamageAccount:
             if not (float(ext[:, 0].min()) >= max(E_lo, 0.0) and float(ext[:, 1].max()) <= E_hi):
                 self._modulus.refuse(T_all, field=f"temperature[{loc!r}]")
             if not math.isfinite(float(ext[:, 3].max())):
-                _refuse_stress(S_all, f"stress[{loc!r}]", 0)
+                refuse_stress(S_all, f"stress[{loc!r}]", 0)
             metal[rows] = T_all
             oxidise = self._oxidation is not None and loc == st.oxidation_location
             for p0 in range(0, P, B):
@@ -441,7 +450,7 @@ class DamageAccount:
         tail = law.damage(
             terms.tail_range, terms.tail_temperature, field="equivalent strain (residue)"
         )
-        residue = _row_sum(pair * terms.closing) + 0.5 * (_row_sum(pair * terms.half) + tail)
+        residue = row_sum(pair * terms.closing) + 0.5 * (row_sum(pair * terms.half) + tail)
         return new, pair, closed, residue
 
     # ------------------------------------------------------------------ resampling
@@ -561,89 +570,3 @@ class DamageAccount:
                 f"state.rainflow_depth: exceeds the stored residue width {D}; the state is corrupt."
             )
         return obj
-
-
-def _row_sum(a: F64) -> F64:
-    """Row sums accumulated left to right (independent of trailing zero padding)."""
-    if a.shape[1] == 0:
-        return np.zeros(a.shape[0])
-    return np.asarray(np.cumsum(a, axis=1)[:, -1])
-
-
-def _refuse_stress(s: F64, field: str, offset: int) -> None:
-    bad = ~np.isfinite(s)
-    if bad.any():
-        p, c, k = first_bad(bad)
-        raise TwinInputError(
-            f"{where(field, (p, k), offset)} component {c}: must be finite; got "
-            f"{float(s[p, c, k])!r}."
-        )
-
-
-def _times(t: ArrayLike, last: float, *, first: bool) -> F64:
-    try:
-        tt = np.asarray(t, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TwinInputError(f"t: must be numeric times (s); got {t!r}.") from err
-    if tt.ndim != 1 or tt.shape[0] < 1:
-        raise TwinInputError(
-            f"t: must be a non-empty 1-D array of times (s); got shape {tt.shape}."
-        )
-    if not np.isfinite(tt).all():
-        i = first_bad(~np.isfinite(tt))[0]
-        raise TwinInputError(f"t[{i}]: must be finite; got {float(tt[i])!r}.")
-    if tt.shape[0] > 1 and not (np.diff(tt) > 0).all():
-        i = int(np.argmax(np.diff(tt) <= 0))
-        raise TwinInputError(
-            f"t[{i + 1}]: times must increase strictly; got {float(tt[i + 1])!r} after "
-            f"{float(tt[i])!r}."
-        )
-    if (tt[0] < last) if first else (tt[0] <= last):
-        rule = "at or after t0" if first else "after the last time seen"
-        raise TwinInputError(
-            f"t[0]: the batch must start {rule} ({last!r} s); got {float(tt[0])!r}. Pass "
-            "consecutive batches in time order."
-        )
-    return tt
-
-
-def _by_location(name: str, value: Any, locations: tuple[str, ...]) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise TwinInputError(
-            f"{name}: must map each location {list(locations)} to an array; got "
-            f"{type(value).__name__}."
-        )
-    unknown = [k for k in value if k not in locations]
-    if unknown:
-        raise TwinInputError(
-            f"{name}: unknown location {unknown[0]!r}; the damage locations are {list(locations)}."
-        )
-    missing = [k for k in locations if k not in value]
-    if missing:
-        raise TwinInputError(
-            f"{name}: missing location {missing[0]!r}; pass every one of {list(locations)}."
-        )
-    return value
-
-
-def _shaped(name: str, value: Any, shape: tuple[int, ...]) -> F64:
-    try:
-        a = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TwinInputError(f"{name}: must be numeric; got {type(value).__name__}.") from err
-    if a.shape != shape:
-        raise TwinInputError(f"{name}: must have shape {shape}; got {a.shape}.")
-    return np.ascontiguousarray(a)
-
-
-def _vector(name: str, value: Any, n: int, *, strict: bool) -> F64:
-    a = _shaped(name, value, (n,))
-    if not np.isfinite(a).all():
-        i = first_bad(~np.isfinite(a))[0]
-        raise TwinInputError(f"{name}[{i}]: must be finite; got {float(a[i])!r}.")
-    bad = a <= 0.0 if strict else a < 0.0
-    if bad.any():
-        i = first_bad(bad)[0]
-        rule = "> 0" if strict else ">= 0"
-        raise TwinInputError(f"{name}[{i}]: must be {rule}; got {float(a[i])!r}.")
-    return a
