@@ -30,6 +30,7 @@ def equivalent_strain(
     fp: np.ndarray,
     slope: np.ndarray,
     creep_scale: np.ndarray,
+    creep_cutoff: float,
     eps: np.ndarray,
     sc: np.ndarray,
     ext: np.ndarray,
@@ -40,7 +41,7 @@ def equivalent_strain(
     ``eps = sign(s_t) * scf * vm / E(T)`` with E interpolated linearly on the table
     ``(xp, fp)`` (``numpy.interp``'s formula; temperatures off the table use the end
     segments and are refused by the caller from ``ext``), and the creep stress
-    ``sc = vm * (scf * creep_scale[p])``.
+    ``sc = vm * (scf * creep_scale[p])``, 0 where ``T < creep_cutoff`` (no creep).
 
     Parameters
     ----------
@@ -54,6 +55,8 @@ def equivalent_strain(
         Modulus table: temperatures (K, increasing), E (Pa) and segment slopes.
     creep_scale : float64 array, shape (P,)
         Per-row factor on the creep stress (1 / (K' * creep-strength factor)).
+    creep_cutoff : float
+        Metal temperature (K) below which the creep stress is set to 0.
     eps, sc : float64 arrays, shape (P, n)
         Outputs: equivalent strain, creep stress (Pa).
     ext : float64 array, shape (P, 4)
@@ -78,11 +81,11 @@ def equivalent_strain(
             v = math.sqrt(0.5 * ((a - b) * (a - b) + (b - c) * (b - c) + (c - a) * (c - a)))
             if not v < math.inf:
                 bad_s = True
-            q = v * f
+            t = T[p, k]
+            q = v * f if t >= creep_cutoff else 0.0
             sc[p, k] = q
             smin = min(smin, q)
             smax = max(smax, q)
-            t = T[p, k]
             if not (t > -math.inf and t < math.inf):
                 bad_t = True
                 eps[p, k] = math.nan

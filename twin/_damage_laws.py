@@ -171,7 +171,8 @@ class RuptureRate:
         """Return the rupture rate (1/s) at creep stresses ``sigma`` (Pa) and ``T`` (K).
 
         ``smin``, ``smax``, ``tmin`` and ``tmax`` are the extremes of ``sigma`` and ``T``
-        (finite). ``sigma`` is overwritten. Returns None when no sample is hot.
+        (finite); ``sigma`` must be 0 where ``T`` is below the cut-off (the strain
+        kernel does that) and is overwritten. Returns None when no sample is hot.
 
         Raises
         ------
@@ -187,9 +188,9 @@ class RuptureRate:
             live = (T >= self.cutoff) & ((sigma >= self.s_lo) if zero_rule else (sigma > 0.0))
             self._refuse(sigma, T, live, limit, field, offset)
         dead: NDArray[np.bool_] | None = None
-        if tmin < self.cutoff or not (smin >= self.s_lo if zero_rule else smin > 0.0):
-            dead = (T < self.cutoff) | ((sigma < self.s_lo) if zero_rule else (sigma <= 0.0))
-        r = np.clip(sigma, self.s_lo, limit, out=sigma)
+        if not (smin >= self.s_lo if zero_rule else smin > 0.0):  # cold samples have 0
+            dead = (sigma < self.s_lo) if zero_rule else (sigma <= 0.0)
+        r = np.maximum(sigma, self.s_lo, out=sigma)
         if self._quadratic:
             np.log(r, out=r)
             np.subtract(self._ln_sv, r, out=r)

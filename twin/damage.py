@@ -375,8 +375,9 @@ class DamageAccount:
             sc = np.empty((P, n))
             ext = np.empty((P, 4))
             equivalent_strain(
-                S_all, T_all, scf, *self._modulus.table, creep_scale, eps[rows], sc, ext
-            )
+                S_all, T_all, scf, *self._modulus.table, creep_scale, st.creep_cutoff,
+                eps[rows], sc, ext,
+            )  # fmt: skip
             if not (float(ext[:, 0].min()) >= max(E_lo, 0.0) and float(ext[:, 1].max()) <= E_hi):
                 self._modulus.refuse(T_all, field=f"temperature[{loc!r}]")
             if not math.isfinite(float(ext[:, 3].max())):
