@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from models.errors import LawInputError, MaterialRangeError
+from models.errors import LawInputError
 from models.life import (
     LarsonMillerCurve,
     ParabolicOxidation,
@@ -28,7 +28,7 @@ from models.life import (
 from models.life.creep import GAS_CONSTANT
 from twin.errors import TwinInputError
 
-__all__ = ["FatigueLaw", "Modulus", "OxidationRate", "RuptureRate", "first_bad"]
+__all__ = ["FatigueLaw", "Modulus", "OxidationRate", "RuptureRate", "first_bad", "where"]
 
 F64 = NDArray[np.float64]
 _LN10 = math.log(10.0)
@@ -41,34 +41,51 @@ def first_bad(mask: NDArray[np.bool_]) -> tuple[int, ...]:
     return tuple(int(i) for i in np.unravel_index(flat, mask.shape))
 
 
-def _where(field: str, index: tuple[int, ...]) -> str:
+def where(field: str, index: tuple[int, ...], offset: int = 0) -> str:
+    """Format ``field[particle i, sample k]`` for an index (particle shifted by ``offset``)."""
     if len(index) == 2:
-        return f"{field}[particle {index[0]}, sample {index[1]}]"
+        return f"{field}[particle {index[0] + offset}, sample {index[1]}]"
     return f"{field}[{', '.join(str(i) for i in index)}]"
 
 
 class Modulus:
-    """Young's modulus E(T) of a material (Pa), as :mod:`models.materials` tabulates it."""
+    """Young's modulus E(T) of a material (Pa), as :mod:`models.materials` tabulates it.
+
+    The table's own piecewise-linear interpolation (``numpy.interp`` on the same knots,
+    or the same formula compiled); the range check is the caller's.
+    """
 
     def __init__(self, material: str) -> None:
         from models.materials import get_material
 
-        self._table = get_material(material).tables["E"]
-        self.range = self._table.range
+        table = get_material(material).tables["E"]
+        self.range = table.range
+        xp = np.asarray(table.temperature, dtype=np.float64)
+        fp = np.asarray(table.values, dtype=np.float64)
+        #: The table's knots (K), values (Pa) and segment slopes, for the compiled
+        #: interpolation (``numpy.interp``'s slopes and formula).
+        self.table = (xp, fp, np.diff(fp) / np.diff(xp))
 
-    def __call__(self, T: F64, *, field: str) -> F64:
-        """Return E at the temperatures ``T`` (K); out of the table raises, naming ``field``."""
+    def __call__(self, T: F64) -> F64:
+        """Return E at the temperatures ``T`` (K), which must lie in :attr:`range`."""
+        return np.asarray(np.interp(T, *self.table[:2]), dtype=np.float64)
+
+    def refuse(self, T: F64, *, field: str, offset: int = 0) -> None:
+        """Raise for the first temperature that is not finite, not > 0 or off the table."""
         lo, hi = self.range
-        if not (float(T.min()) >= lo and float(T.max()) <= hi):
-            idx = first_bad((T < lo) | (T > hi))
-            raise TwinInputError(
-                f"{_where(field, idx)}: {float(T[idx]):.2f} K is outside the modulus table "
-                f"{lo:.2f}-{hi:.2f} K of the material; check the metal temperature (K, not degC)."
-            )
-        try:
-            return np.asarray(self._table(T), dtype=np.float64)
-        except MaterialRangeError as err:  # pragma: no cover - checked above
-            raise TwinInputError(f"{field}: {err}") from err
+        checks = (
+            (~np.isfinite(T), "must be finite"),
+            (T <= 0.0, "must be > 0 (K)"),
+            (
+                (T < lo) | (T > hi),
+                f"is outside the modulus table {lo:.2f}-{hi:.2f} K of the "
+                "material; check the metal temperature (K, not degC)",
+            ),
+        )
+        for bad, rule in checks:
+            if bad.any():
+                idx = first_bad(bad)
+                raise TwinInputError(f"{where(field, idx, offset)}: {float(T[idx])!r} K {rule}.")
 
 
 class RuptureRate:
@@ -113,11 +130,17 @@ class RuptureRate:
         if self._quadratic:
             c = dict(zip(curve.powers, curve.coefficients, strict=True))
             a2, a1, a0 = c[2], c[1], c[0]
-            # Falling branch of log10(s) = a2 P^2 + a1 P + a0 (a2 < 0): the larger root.
+            # Falling branch of log10(s/MPa) = a2 P^2 + a1 P + a0 (a2 < 0), the larger
+            # root: P = Pv + sqrt(K0 + K1 x) / (2|a2|), x = log10(s/MPa), which is
+            # P = Pv + sqrt((ln s_v - ln s) |K1| / ln 10) / (2|a2|), s_v the vertex stress.
             self._Pv = -a1 / (2.0 * a2)
             self._K0 = a1 * a1 - 4.0 * a2 * a0
             self._K1 = 4.0 * a2
             self._inv = 1.0 / (2.0 * abs(a2))
+            self._ln_sv = (6.0 - self._K0 / self._K1) * _LN10
+            self._k_sqrt = _LN10 * self._inv * math.sqrt(abs(self._K1) / _LN10)
+            if not self.s_cap < math.exp(self._ln_sv):  # pragma: no cover - bracket checked
+                raise ValueError("parameter_bracket reaches the vertex of the rupture curve")
 
     def parameter(self, s: F64) -> F64:
         """Return the Larson-Miller parameter at stresses ``s`` (Pa, inside the curve)."""
@@ -133,8 +156,23 @@ class RuptureRate:
             return p
         return self.curve.parameter(s, extrapolate=True)  # pragma: no cover - no such data yet
 
-    def __call__(self, sigma: F64, T: F64, *, field: str) -> F64:
+    def rate(
+        self,
+        sigma: F64,
+        T: F64,
+        *,
+        smin: float,
+        smax: float,
+        tmin: float,
+        tmax: float,
+        field: str,
+        offset: int = 0,
+    ) -> F64 | None:
         """Return the rupture rate (1/s) at creep stresses ``sigma`` (Pa) and ``T`` (K).
+
+        ``smin``, ``smax``, ``tmin`` and ``tmax`` are the extremes of ``sigma`` and ``T``
+        (finite); ``sigma`` must be 0 where ``T`` is below the cut-off (the strain
+        kernel does that) and is overwritten. Returns None when no sample is hot.
 
         Raises
         ------
@@ -142,35 +180,58 @@ class RuptureRate:
             If a loaded, hot sample lies above the curve's calibrated stress or
             temperature (without ``extrapolate``), or beyond the curve's reach.
         """
-        hot = T >= self.cutoff
-        loaded = sigma > 0.0 if self.below_range == "limit" else sigma >= self.s_lo
-        live = hot & loaded
-        out = np.zeros(sigma.shape)
-        if not live.any():
-            return out
-        s_max = float(np.max(sigma, where=live, initial=0.0))
+        if tmax < self.cutoff:
+            return None
         limit = self.s_cap if self.extrapolate else min(self.s_hi, self.s_cap)
-        if s_max > limit:
-            idx = first_bad(live & (sigma > limit))
+        zero_rule = self.below_range == "zero"
+        if smax > limit or (not self.extrapolate and tmax > self.T_hi):
+            live = (T >= self.cutoff) & ((sigma >= self.s_lo) if zero_rule else (sigma > 0.0))
+            self._refuse(sigma, T, live, limit, field, offset)
+        dead: NDArray[np.bool_] | None = None
+        if not (smin >= self.s_lo if zero_rule else smin > 0.0):  # cold samples have 0
+            dead = (sigma < self.s_lo) if zero_rule else (sigma <= 0.0)
+        r = np.maximum(sigma, self.s_lo, out=sigma)
+        if self._quadratic:
+            np.log(r, out=r)
+            np.subtract(self._ln_sv, r, out=r)
+            np.sqrt(r, out=r)
+            r *= self._k_sqrt
+            r += _LN10 * self._Pv  # ln10 * P
+        else:
+            r = _LN10 * self.parameter(r)
+        r /= T
+        np.subtract(_LN10 * self.curve.C - _LN_HOUR, r, out=r)
+        if dead is not None:
+            np.copyto(r, -np.inf, where=dead)
+        return np.exp(r, out=r)
+
+    def _refuse(
+        self,
+        sigma: F64,
+        T: F64,
+        live: NDArray[np.bool_],
+        limit: float,
+        field: str,
+        offset: int,
+    ) -> None:
+        high = live & (sigma > limit)
+        if high.any():
+            idx = first_bad(high)
             what = "the curve's reach" if limit == self.s_cap else "its calibrated range"
             raise TwinInputError(
-                f"{_where(field, idx)}: creep stress {float(sigma[idx]) / 1e6:.4g} MPa at "
-                f"{float(T[idx]):.2f} K is above {what} ({limit / 1e6:.4g} MPa) of the "
+                f"{where(field, idx, offset)}: creep stress {float(sigma[idx]) / 1e6:.4g} MPa "
+                f"at {float(T[idx]):.2f} K is above {what} ({limit / 1e6:.4g} MPa) of the "
                 f"{self.curve.name} rupture curve; check the stress (Pa) and the SCF, or set "
                 "extrapolate=True to use the curve above its calibrated range."
             )
-        if not self.extrapolate and float(np.max(T, where=live, initial=0.0)) > self.T_hi:
-            idx = first_bad(live & (T > self.T_hi))
+        hot = live & (T > self.T_hi)
+        if not self.extrapolate and hot.any():
+            idx = first_bad(hot)
             raise TwinInputError(
-                f"{_where(field, idx)}: metal temperature {float(T[idx]):.2f} K is above the "
-                f"calibrated range (<= {self.T_hi:.2f} K) of the {self.curve.name} rupture "
-                "curve; check the temperature or set extrapolate=True."
+                f"{where(field, idx, offset)}: metal temperature {float(T[idx]):.2f} K is above "
+                f"the calibrated range (<= {self.T_hi:.2f} K) of the {self.curve.name} "
+                "rupture curve; check the temperature or set extrapolate=True."
             )
-        s = np.clip(sigma, self.s_lo, min(limit, self.s_cap))
-        P = self.parameter(s)
-        log_rate = (_LN10 * self.curve.C - _LN_HOUR) - (_LN10 / T) * P
-        np.exp(log_rate, out=out, where=live)
-        return out
 
 
 class FatigueLaw:
@@ -206,6 +267,11 @@ class FatigueLaw:
             self.amplitude_range = self._single.strain_amplitude_range
         else:
             self.amplitude_range = strain_life(material, self.table_T[0]).strain_amplitude_range
+
+    @property
+    def min_range(self) -> float:
+        """Smallest strain range that can do damage (0 unless below-range is "endurance")."""
+        return 2.0 * self.amplitude_range[0] if self.below_range == "endurance" else 0.0
 
     def constants(self, T: F64) -> StrainLifeConstants:
         """Return the constants at cycle temperatures ``T`` (K)."""
@@ -279,18 +345,20 @@ class OxidationRate:
         self.extrapolate = bool(extrapolate)
         self.T_hi = law.temperature_range[1]
 
-    def __call__(self, T: F64, *, field: str) -> F64:
-        """Return :math:`k_p` at ``T`` (K), 0 below the cut-off."""
-        if not self.extrapolate and float(T.max()) > self.T_hi:
+    def rate(self, T: F64, *, tmin: float, tmax: float, field: str, offset: int = 0) -> F64 | None:
+        """Return :math:`k_p` (m^2/s) at ``T`` (K), 0 below the cut-off; None if all 0."""
+        if not self.extrapolate and tmax > self.T_hi:
             idx = first_bad(T > self.T_hi)
             raise TwinInputError(
-                f"{_where(field, idx)}: metal temperature {float(T[idx]):.2f} K is above the "
-                f"calibrated range (<= {self.T_hi:.2f} K) of the oxidation constants; check "
-                "the temperature or set extrapolate=True."
+                f"{where(field, idx, offset)}: metal temperature {float(T[idx]):.2f} K is above "
+                f"the calibrated range (<= {self.T_hi:.2f} K) of the oxidation constants; "
+                "check the temperature or set extrapolate=True."
             )
-        out = np.zeros(T.shape)
-        hot = T >= self.cutoff
-        if hot.any():
-            # The expression of ParabolicOxidation.rate_constant (same rounding).
-            np.multiply(self.law.k0, np.exp(-self.law.Q / (GAS_CONSTANT * T)), out=out, where=hot)
-        return out
+        if tmax < self.cutoff:
+            return None
+        g = np.divide(-self.law.Q / GAS_CONSTANT, T)
+        np.exp(g, out=g)
+        g *= self.law.k0
+        if tmin < self.cutoff:
+            np.copyto(g, 0.0, where=T < self.cutoff)
+        return g

@@ -147,10 +147,13 @@ class DamageSettings:
             strain_life(self.material, 800.0, extrapolate=True)
             get_material(self.material)
         except UnknownMaterialError as err:
-            raise TwinConfigError(f"damage.material: {err}") from err
+            msg = str(err).removeprefix("material: ")
+            raise TwinConfigError(f"damage.material: {msg}") from err
         resolved = {
             "creep_cutoff": self._cutoff(
-                "creep_cutoff_temperature", self.creep_cutoff_temperature, curve.temperature_range[0]
+                "creep_cutoff_temperature",
+                self.creep_cutoff_temperature,
+                curve.temperature_range[0],
             )
         }
         if ox is not None:

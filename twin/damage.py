@@ -110,8 +110,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from twin._damage_laws import FatigueLaw, Modulus, OxidationRate, RuptureRate, first_bad
-from twin._damage_rainflow import RainflowState, push, residue_terms
+from twin._damage_input import (
+    by_location,
+    refuse_stress,
+    row_sum,
+    shaped,
+    times,
+    vector,
+)
+from twin._damage_kernel import equivalent_strain
+from twin._damage_laws import FatigueLaw, Modulus, OxidationRate, RuptureRate
+from twin._damage_rainflow import CycleBuffer, PushResult, RainflowState, count, residue_terms
 from twin._damage_settings import DamageSettings
 from twin.errors import TwinConfigError, TwinInputError
 
@@ -119,6 +128,9 @@ __all__ = ["DamageAccount", "DamageSettings"]
 
 SCHEMA_VERSION = 1
 F64 = NDArray[np.float64]
+#: Samples per block of particles in the per-sample work (a few hundred kB per array,
+#: so the temporaries stay in cache).
+_BLOCK_SAMPLES = 65536
 
 
 class DamageAccount:
@@ -137,9 +149,10 @@ class DamageAccount:
     Notes
     -----
     :meth:`advance` with consecutive batches equals one call with their concatenation
-    to round-off. Per call the work is NumPy over all particles and samples, plus a
-    Python stack loop only for the few rows that the vectorised rainflow rounds leave
-    unfinished. Rows are ``location index * P + particle``.
+    to round-off. There is no Python loop over particles or samples: the equivalent
+    strain and the rainflow stack run as compiled per-row loops
+    (:mod:`twin._damage_kernel`), the creep and oxidation rates as NumPy on blocks of
+    particles that fit in cache. Rows are ``location index * P + particle``.
     """
 
     def __init__(self, settings: DamageSettings, *, n_particles: int, t0: float) -> None:
@@ -171,6 +184,7 @@ class DamageAccount:
         from models.life import creep_fatigue_envelope, larson_miller, oxidation_law
 
         self._settings = settings
+        self._cycles = CycleBuffer()  # scratch, not state
         self._P = n_particles
         self._R = n_particles * len(settings.locations)
         self._modulus = Modulus(settings.material)
@@ -324,12 +338,19 @@ class DamageAccount:
         st = self._settings
         P, locs = self._P, st.locations
         started = self._rf.started
-        tt = _times(t, self._time, first=not started)
+        tt = times(t, self._time, first=not started)
         n = tt.shape[0]
-        sig = _by_location("stress", stress, locs)
-        tem = _by_location("temperature", temperature, locs)
-        cf = _vector("creep_factor", creep_factor, P, strict=True)
-        of = _vector("oxidation_factor", oxidation_factor, P, strict=False)
+        sig = by_location("stress", stress, locs)
+        tem = by_location("temperature", temperature, locs)
+        cf = vector("creep_factor", creep_factor, P, strict=True)
+        of = vector("oxidation_factor", oxidation_factor, P, strict=False)
+        arrays = {
+            loc: (
+                shaped(f"stress[{loc!r}]", sig[loc], (P, 3, n)),
+                shaped(f"temperature[{loc!r}]", tem[loc], (P, n)),
+            )
+            for loc in locs
+        }
         w = np.zeros(n)
         if n > 1:
             half = 0.5 * np.diff(tt)
@@ -337,48 +358,81 @@ class DamageAccount:
             w[1:] += half
         h0 = 0.5 * (tt[0] - self._time) if started else 0.0
         w[0] += h0
-        eps = np.empty((self._R, n))
-        metal = np.empty((self._R, n))
+        R = self._R
         creep = self._creep.copy()
-        creep_rate = np.empty(self._R)
+        creep_rate = np.zeros(R)
+        ox_inc = np.zeros(P)
+        ox_rate = np.zeros(P)
+        eps = np.empty((R, n))
+        metal = np.empty((R, n))
         creep_scale = 1.0 / (st.creep_stress_factor * cf)
+        E_lo, E_hi = self._modulus.range
+        B = max(1, min(P, _BLOCK_SAMPLES // n))
         for k, loc in enumerate(locs):
+            S_all, T_all = arrays[loc]
+            scf = st.stress_concentration[loc]
             rows = slice(k * P, (k + 1) * P)
-            s = _array(f"stress[{loc!r}]", sig[loc], (P, 3, n))
-            T = _array(f"temperature[{loc!r}]", tem[loc], (P, n), positive=True)
-            vm = _von_mises(s)
-            e = np.divide(vm, self._modulus(T, field=f"temperature[{loc!r}]"))
-            e *= st.stress_concentration[loc]
-            np.copysign(e, s[:, 1], out=eps[rows])
-            metal[rows] = T
-            vm *= st.stress_concentration[loc]
-            vm *= creep_scale[:, None]
-            f = self._rupture(vm, T, field=f"stress[{loc!r}] (creep stress)")
-            creep[rows] += f @ w + h0 * self._creep_rate[rows]
-            creep_rate[rows] = f[:, -1]
-        fatigue = self._count(eps, metal)
-        oxide_sq, ox_rate = self._oxide_sq, self._oxidation_rate
-        if self._oxidation is not None:
-            assert st.oxidation_location is not None
-            k = locs.index(st.oxidation_location)
-            g = self._oxidation(
-                metal[k * P : (k + 1) * P], field=f"temperature[{st.oxidation_location!r}]"
-            )
-            oxide_sq = oxide_sq + of * (g @ w + h0 * ox_rate)
-            ox_rate = g[:, -1].copy()
+            sc = np.empty((P, n))
+            ext = np.empty((P, 4))
+            equivalent_strain(
+                S_all, T_all, scf, *self._modulus.table, creep_scale, st.creep_cutoff,
+                eps[rows], sc, ext,
+            )  # fmt: skip
+            if not (float(ext[:, 0].min()) >= max(E_lo, 0.0) and float(ext[:, 1].max()) <= E_hi):
+                self._modulus.refuse(T_all, field=f"temperature[{loc!r}]")
+            if not math.isfinite(float(ext[:, 3].max())):
+                refuse_stress(S_all, f"stress[{loc!r}]", 0)
+            metal[rows] = T_all
+            oxidise = self._oxidation is not None and loc == st.oxidation_location
+            for p0 in range(0, P, B):
+                p1 = min(P, p0 + B)
+                brows = slice(k * P + p0, k * P + p1)
+                T = T_all[p0:p1]
+                e = ext[p0:p1]
+                tmin, tmax = float(e[:, 0].min()), float(e[:, 1].max())
+                f = self._rupture.rate(
+                    sc[p0:p1],
+                    T,
+                    smin=float(e[:, 2].min()),
+                    smax=float(e[:, 3].max()),
+                    tmin=tmin,
+                    tmax=tmax,
+                    field=f"stress[{loc!r}] (creep stress)",
+                    offset=p0,
+                )
+                inc = h0 * self._creep_rate[brows]
+                if f is not None:
+                    inc = f @ w + inc
+                    creep_rate[brows] = f[:, -1]
+                creep[brows] += inc
+                if oxidise:
+                    assert self._oxidation is not None
+                    g = self._oxidation.rate(
+                        T, tmin=tmin, tmax=tmax, field=f"temperature[{loc!r}]", offset=p0
+                    )
+                    ox_inc[p0:p1] = h0 * self._oxidation_rate[p0:p1]
+                    if g is not None:
+                        ox_inc[p0:p1] = g @ w + ox_inc[p0:p1]
+                        ox_rate[p0:p1] = g[:, -1]
+        res = count(
+            self._rf, eps, metal, min_range=self._fatigue_law.min_range, buffer=self._cycles
+        )
+        fatigue = self._count(res)
+        oxide_sq = self._oxide_sq + of * ox_inc if self._oxidation is not None else self._oxide_sq
         # commit (nothing above changed the account)
         self._rf, self._cycle_damage, self._fatigue_closed, self._fatigue_residue = fatigue
         self._creep, self._creep_rate = creep, creep_rate
         self._oxide_sq, self._oxidation_rate = oxide_sq, ox_rate
         self._time = float(tt[-1])
 
-    def _count(self, eps: F64, metal: F64) -> tuple[RainflowState, F64, F64, F64]:
-        """Rainflow the batch; return the new state, pair damages, closed and residue damage."""
+    def _count(self, res: PushResult) -> tuple[RainflowState, F64, F64, F64]:
+        """Damage of a rainflow push: new state, residue pair damages, closed and residue damage."""
         law = self._fatigue_law
-        res = push(self._rf, eps, metal)
         R = self._R
         d_cyc = law.damage(res.ranges, res.temperatures, field="equivalent strain (closed cycle)")
-        closed = self._fatigue_closed + np.bincount(res.rows, weights=res.counts * d_cyc, minlength=R)
+        closed = self._fatigue_closed + np.bincount(
+            res.rows, weights=res.counts * d_cyc, minlength=R
+        )
         new = res.state
         D = new.values.shape[1]
         pair = np.zeros((R, D))
@@ -394,8 +448,10 @@ class DamageAccount:
                 tmp = np.maximum(new.temperatures[ri, rj], new.temperatures[ri, rj + 1])
                 pair[ri, rj] = law.damage(rng, tmp, field="equivalent strain (residue)")
         terms = residue_terms(new)
-        tail = law.damage(terms.tail_range, terms.tail_temperature, field="equivalent strain (residue)")
-        residue = _row_sum(pair * terms.closing) + 0.5 * (_row_sum(pair * terms.half) + tail)
+        tail = law.damage(
+            terms.tail_range, terms.tail_temperature, field="equivalent strain (residue)"
+        )
+        residue = row_sum(pair * terms.closing) + 0.5 * (row_sum(pair * terms.half) + tail)
         return new, pair, closed, residue
 
     # ------------------------------------------------------------------ resampling
@@ -515,92 +571,3 @@ class DamageAccount:
                 f"state.rainflow_depth: exceeds the stored residue width {D}; the state is corrupt."
             )
         return obj
-
-
-def _row_sum(a: F64) -> F64:
-    """Row sums accumulated left to right (independent of trailing zero padding)."""
-    if a.shape[1] == 0:
-        return np.zeros(a.shape[0])
-    return np.asarray(np.cumsum(a, axis=1)[:, -1])
-
-
-def _von_mises(s: F64) -> F64:
-    """Von Mises stress (P, n) of principal components ``s[:, 0:3]`` (Pa)."""
-    a, b, c = s[:, 0], s[:, 1], s[:, 2]
-    q = a - b
-    q *= q
-    r = b - c
-    r *= r
-    q += r
-    np.subtract(c, a, out=r)
-    r *= r
-    q += r
-    q *= 0.5
-    return np.sqrt(q, out=q)
-
-
-def _times(t: ArrayLike, last: float, *, first: bool) -> F64:
-    try:
-        tt = np.asarray(t, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TwinInputError(f"t: must be numeric times (s); got {t!r}.") from err
-    if tt.ndim != 1 or tt.shape[0] < 1:
-        raise TwinInputError(f"t: must be a non-empty 1-D array of times (s); got shape {tt.shape}.")
-    if not np.isfinite(tt).all():
-        i = first_bad(~np.isfinite(tt))[0]
-        raise TwinInputError(f"t[{i}]: must be finite; got {tt[i]!r}.")
-    if tt.shape[0] > 1 and not (np.diff(tt) > 0).all():
-        i = int(np.argmax(np.diff(tt) <= 0))
-        raise TwinInputError(
-            f"t[{i + 1}]: times must increase strictly; got {tt[i + 1]!r} after {tt[i]!r}."
-        )
-    if (tt[0] < last) if first else (tt[0] <= last):
-        rule = "at or after t0" if first else "after the last time seen"
-        raise TwinInputError(
-            f"t[0]: the batch must start {rule} ({last!r} s); got {tt[0]!r}. Pass consecutive "
-            "batches in time order."
-        )
-    return tt
-
-
-def _by_location(name: str, value: Any, locations: tuple[str, ...]) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise TwinInputError(
-            f"{name}: must map each location {list(locations)} to an array; got "
-            f"{type(value).__name__}."
-        )
-    unknown = [k for k in value if k not in locations]
-    if unknown:
-        raise TwinInputError(
-            f"{name}: unknown location {unknown[0]!r}; the damage locations are {list(locations)}."
-        )
-    missing = [k for k in locations if k not in value]
-    if missing:
-        raise TwinInputError(f"{name}: missing location {missing[0]!r}; pass every one of {list(locations)}.")
-    return value
-
-
-def _array(name: str, value: Any, shape: tuple[int, ...], *, positive: bool = False) -> F64:
-    try:
-        a = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TwinInputError(f"{name}: must be numeric; got {type(value).__name__}.") from err
-    if a.shape != shape:
-        raise TwinInputError(f"{name}: must have shape {shape}; got {a.shape}.")
-    if not math.isfinite(float(np.sum(a))) and not np.isfinite(a).all():
-        idx = first_bad(~np.isfinite(a))
-        raise TwinInputError(f"{name}{list(idx)}: must be finite; got {float(a[idx])!r}.")
-    if positive and not float(a.min()) > 0.0:
-        idx = first_bad(a <= 0.0)
-        raise TwinInputError(f"{name}{list(idx)}: must be > 0 (K); got {float(a[idx])!r}.")
-    return a
-
-
-def _vector(name: str, value: Any, n: int, *, strict: bool) -> F64:
-    a = _array(name, value, (n,))
-    bad = a <= 0.0 if strict else a < 0.0
-    if bad.any():
-        i = first_bad(bad)[0]
-        rule = "> 0" if strict else ">= 0"
-        raise TwinInputError(f"{name}[{i}]: must be {rule}; got {float(a[i])!r}.")
-    return a
