@@ -5,9 +5,9 @@ wall, sensor biases, ...); each carries a deterministic dynamic state (the modal
 filter's mode states and the damage accumulators) that the model advances. The filter
 is sequential importance resampling (Gordon, Salmond and Smith 1993) with
 
-- log-weights, updated observation by observation
-  :math:`\log w_i \mathrel{+}= \lambda_j \log p(z_j \mid \theta_i)`, where
-  :math:`\lambda_j \le 1` tempers correlated observations;
+- log-weights, updated observation by observation with the model's predictive
+  density :math:`\log w_i \mathrel{+}= \log p(z_j \mid z_{<j}, \theta_i)` (the model
+  may temper correlated readings by inflating their variance);
 - systematic resampling (Kitagawa 1996) as soon as the effective sample size
   :math:`1 / \sum_i \bar w_i^2` falls below a fraction of the particle count; the
   model's dynamic state follows the resampled particles;
@@ -130,7 +130,9 @@ class Observations:
     value : numpy.ndarray, shape (k,)
         Measured value, SI.
     weight : numpy.ndarray, shape (k,)
-        Likelihood tempering factor in (0, 1].
+        Tempering factor in (0, 1] for the model to apply (a reading of weight ``w``
+        counts as one with its variance divided by ``w``); the filter itself uses the
+        predictive mean and variance the model returns.
     """
 
     index: NDArray[np.intp]
@@ -323,7 +325,7 @@ class ParticleFilter:
             resid = obs.value[:, None] - muT
             cum = np.empty((len(obs) + 1, self.n_particles))
             cum[0] = self.logw
-            cum[1:] = (-0.5 * obs.weight)[:, None] * (resid * resid / varT + np.log(2.0 * np.pi * varT))
+            cum[1:] = -0.5 * (resid * resid / varT + np.log(2.0 * np.pi * varT))
             np.add.accumulate(cum, axis=0, out=cum)
             e = np.exp(cum - cum.max(axis=1, keepdims=True))
             s1 = e.sum(axis=1)

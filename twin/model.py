@@ -45,6 +45,7 @@ from numpy.typing import NDArray
 
 from twin.errors import TwinConfigError
 from twin.filter import Observations
+from twin.linear import YEAR
 from twin.settings import ZERO_CELSIUS, TwinSettings
 
 __all__ = ["BlockOutputs", "ComponentModel"]
@@ -108,8 +109,20 @@ class ComponentModel:
         self.reference_temperature = float(reference_temperature)
         keys = list(surrogate.keys)
         self.keys = keys
-        self.names = settings.parameter_names
+        self.names = tuple(p.name for p in settings.sampled)
         self._prior = {p.name: p.prior for p in settings.parameters}
+        # sensor offsets/drifts: (offset, drift per year) per observed sensor, analytic
+        from twin.linear import YEAR, LinearTerms
+
+        pm = np.zeros((len(settings.observed()), 2))
+        ps = np.zeros((len(settings.observed()), 2))
+        for j, sen in enumerate(settings.observed()):
+            for k, pre in enumerate(("bias" if sen.quantity == "temperature" else "offset", "drift")):
+                spec = self._prior.get(f"{pre}.{sen.id}")
+                if spec is not None:
+                    scale = YEAR if pre == "drift" else 1.0
+                    pm[j, k], ps[j, k] = spec.a * scale, spec.b * scale
+        self.linear = LinearTerms(pm, ps, n_particles=n_particles)
         # outputs each observed sensor reads
         self.observed = settings.observed()
         self.obs_output = np.full(len(self.observed), -1, dtype=np.intp)
@@ -332,14 +345,11 @@ class ComponentModel:
             if sel.size == 0:
                 continue
             g = observations.index[sel]
-            tt = outputs.t[g] - self.t0
+            w = observations.weight[sel][None, :]
             if s.quantity in ("temperature", "strain"):
                 o = int(self.obs_output[j])
-                pre = "bias" if s.quantity == "temperature" else "offset"
-                b = self.column(f"{pre}.{s.id}", phys)[:, None]
-                d = self.column(f"drift.{s.id}", phys)[:, None]
                 if s.quantity == "temperature":
-                    mu[:, sel] = self.T_f0 + outputs.y[:, o, g] + b + d * tt[None, :]
+                    base = self.T_f0 + outputs.y[:, o, g]
                 else:
                     # total hoop strain = the exact (secant) thermal strain at the modelled
                     # metal temperature + the modal mechanical strain (the modal strain
@@ -347,18 +357,23 @@ class ComponentModel:
                     yT = outputs.y[:, self.strain_temperature[j], g]
                     eps_th = self.material.thermal_strain(self.T_f0 + yT, self.reference_temperature)
                     mech = outputs.y[:, o, g] - self.alpha_frozen[:, None] * yT
-                    mu[:, sel] = eps_th + mech + b + d * tt[None, :]
+                    base = eps_th + mech
                 sg2 = np.sum(self._bank_std.amplitudes[:, o, :] ** 2, axis=1)[:, None]
                 sp2 = (self._bank_std.pressure_gain[:, o] ** 2)[:, None]
                 gp_var = sg2 * outputs.u[g][None, :] ** 2 + sp2 * outputs.p[g][None, :] ** 2
-                var[:, sel] = self.noise_var[j] + self.model_var[j] + gp_var
+                # tempering: a reading of weight w counts as one with variance R / w
+                R = (self.noise_var[j] + self.model_var[j] + gp_var) / w
+                tau = (outputs.t[g] - self.t0) / YEAR
+                off, v = self.linear.predict(j, g, tau, observations.value[sel][None, :] - base, R)
+                mu[:, sel] = base + off
+                var[:, sel] = v
             elif s.quantity == "wall_thickness":
                 wall = self.column("wall_thickness", phys) - self.damage.wall_loss
                 mu[:, sel] = wall[:, None]
-                var[:, sel] = self.noise_var[j]
+                var[:, sel] = self.noise_var[j] / w
             elif s.quantity == "creep_strain":
                 mu[:, sel] = self.creep_strain[:, None]
-                var[:, sel] = self.noise_var[j] + (0.1 * self.creep_strain[:, None]) ** 2
+                var[:, sel] = (self.noise_var[j] + (0.1 * self.creep_strain[:, None]) ** 2) / w
             else:  # pragma: no cover - settings refuse other quantities
                 raise TwinConfigError(f"sensor {s.id!r}: cannot assimilate {s.quantity!r}")
         return mu, var
@@ -373,6 +388,7 @@ class ComponentModel:
 
     def commit(self, t: NDArray[np.float64], inputs: Mapping[str, NDArray[np.float64]], outputs: BlockOutputs) -> None:
         """Account damage (and creep strain) over a finished segment."""
+        self.linear.commit(t.size)
         self.last_y = outputs.y[:, :, -1].copy()
         phys = self.physical()
         locs = self.settings.damage_locations
@@ -408,6 +424,7 @@ class ComponentModel:
         """Keep the particles ``index``."""
         self.filter.take(index)
         self.damage.take(index)
+        self.linear.take(index)
         self.creep_strain = self.creep_strain[index]
         self._table.take(index)
         self.Tp = self.Tp[index]
@@ -434,6 +451,7 @@ class ComponentModel:
             "filter": self.filter.state_dict() if self.filter is not None else None,
             "damage": self.damage.state_dict(),
             "table_base": self._table.base.copy(),
+            "linear": self.linear.state_dict(),
             "Tp": self.Tp.copy(),
             "last_y": self.last_y.copy(),
         }
@@ -449,6 +467,7 @@ class ComponentModel:
         self.eps_th0 = float(state["eps_th0"])
         self.creep_strain = np.asarray(state["creep_strain"], dtype=np.float64).copy()
         self.damage = DamageAccount.from_state_dict(state["damage"])
+        self.linear.load_state_dict(state["linear"])
         self.Tp = np.asarray(state["Tp"], dtype=np.float64).copy()
         self.last_y = np.asarray(state["last_y"], dtype=np.float64).copy()
         self._table.build(np.asarray(state["table_base"], dtype=np.float64))

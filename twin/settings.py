@@ -46,6 +46,7 @@ __all__ = [
     "DEFAULT_SENSOR",
     "ParameterSpec",
     "Prior",
+    "is_linear",
     "SensorModel",
     "TwinSettings",
     "parse_twin_settings",
@@ -330,6 +331,16 @@ class TwinSettings:
         """Names of the parameters, in column order."""
         return tuple(p.name for p in self.parameters)
 
+    @property
+    def sampled(self) -> tuple[ParameterSpec, ...]:
+        """Parameters carried as particle columns (the nonlinear ones)."""
+        return tuple(p for p in self.parameters if not is_linear(p.name))
+
+    @property
+    def linear(self) -> tuple[ParameterSpec, ...]:
+        """Sensor offsets and drifts, marginalised analytically (:mod:`twin.linear`)."""
+        return tuple(p for p in self.parameters if is_linear(p.name))
+
     def index(self, name: str) -> int:
         """Column of a parameter."""
         return self.parameter_names.index(name)
@@ -385,6 +396,11 @@ class TwinSettings:
     def is_identifiable(self, name: str) -> bool:
         """True when :meth:`identifiable` says the sensors identify ``name``."""
         return self.identifiable()[name].startswith("identified")
+
+
+def is_linear(name: str) -> bool:
+    """Whether a parameter enters its sensor's readings linearly (bias, offset, drift)."""
+    return name.startswith(("bias.", "offset.", "drift."))
 
 
 def _number(table: Mapping[str, Any], key: str, where: str, default: float) -> float:
@@ -651,6 +667,12 @@ def parse_twin_settings(
         for pname, (edge, factor, default) in spec["params"].items():
             key = f"{pname}_{edge}"
             prior = _prior(raw.get(key, default), f"{where}.{key}", factor)
+            if prior.distribution != "normal":
+                raise TwinConfigError(
+                    f"{where}.{key}: must be a normal prior (got {prior.distribution!r}); a "
+                    "sensor's offset and drift enter its readings linearly and are "
+                    "marginalised analytically"
+                )
             params.append(
                 ParameterSpec(
                     f"{pname}.{s.id}",

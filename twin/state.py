@@ -157,11 +157,11 @@ class Twin:
         theta_phys = np.column_stack(
             [
                 np.full(P, p.prior.interval(0.0)[0]) if p.name in self.held else p.prior.sample(rng, P)
-                for p in settings.parameters
+                for p in settings.sampled
             ]
         )
         movable = np.array(
-            [p.prior.distribution != "fixed" and p.name not in self.held for p in settings.parameters]
+            [p.prior.distribution != "fixed" and p.name not in self.held for p in settings.sampled]
         )
         self.pf = ParticleFilter(
             self.model.unconstrained(theta_phys),
@@ -455,10 +455,10 @@ class Twin:
             "ess_min": self._block_ess_min,
             "resampled": resampled,
         }
-        for j, name in enumerate(self.settings.parameter_names):
-            col = phys[:, j]
-            rec[f"{name}.mean"] = float(np.sum(w * col))
-            rec[f"{name}.q"] = weighted_quantiles(col, w, QUANTILES)
+        for name in self.settings.parameter_names:
+            mean, _, q = self._summary(name, w, phys)
+            rec[f"{name}.mean"] = mean
+            rec[f"{name}.q"] = q
         cur = self.model.current(self.time)
         for name, col in cur.items():
             rec[f"{name}_now.mean"] = float(np.sum(w * col))
@@ -471,6 +471,36 @@ class Twin:
         rec["out_of_range"] = float(np.sum(w * self.model.out_of_range))
         return rec
 
+    def _summary(
+        self, name: str, w: NDArray[np.float64], phys: NDArray[np.float64]
+    ) -> tuple[float, float, NDArray[np.float64]]:
+        """Posterior mean, standard deviation and 5/50/95 % quantiles of a parameter (SI).
+
+        Sampled parameters: the weighted particles. Sensor offsets and drifts: the
+        mixture of the particles' Gaussian posteriors (:mod:`twin.linear`). Parameters
+        held at the prior (not identifiable): the prior itself.
+        """
+        from twin.linear import YEAR, mixture_quantiles
+
+        spec = next(p for p in self.settings.parameters if p.name == name)
+        if name in self.held:
+            lo, hi = spec.prior.interval(0.9)
+            return spec.prior.mean, spec.prior.std, np.array([lo, spec.prior.interval(0.0)[0], hi])
+        if name in self.model.names:
+            col = phys[:, self.model.names.index(name)]
+            mean = float(np.sum(w * col))
+            std = float(np.sqrt(max(np.sum(w * col * col) - mean * mean, 0.0)))
+            return mean, std, weighted_quantiles(col, w, QUANTILES)
+        kind, _, sid = name.partition(".")
+        j = list(self._observed).index(sid)
+        k = 1 if kind == "drift" else 0
+        scale = 1.0 / YEAR if kind == "drift" else 1.0
+        m, cov = self.model.linear.posterior(j)
+        mi, si = m[:, k] * scale, np.sqrt(cov[:, k, k]) * scale
+        mean = float(np.sum(w * mi))
+        std = float(np.sqrt(max(np.sum(w * (si * si + mi * mi)) - mean * mean, 0.0)))
+        return mean, std, mixture_quantiles(mi, si, w, QUANTILES)
+
     @property
     def state(self) -> dict[str, Any]:
         """The twin's current state as plain values (JSON-able), SI with units named."""
@@ -478,33 +508,18 @@ class Twin:
         phys = self.model.physical(self.pf.theta)
         ident = self.settings.identifiable()
         params: dict[str, Any] = {}
-        for j, p in enumerate(self.settings.parameters):
-            if p.name in self.held:
-                lo, hi = p.prior.interval(0.9)
-                params[p.name] = {
-                    "mean": p.prior.mean,
-                    "std": p.prior.std,
-                    "p05": lo,
-                    "p50": p.prior.interval(0.0)[0],
-                    "p95": hi,
-                    "unit": p.unit,
-                    "prior_std": p.prior.std,
-                    "identifiability": ident[p.name],
-                    "learned": False,
-                }
-                continue
-            col = phys[:, j]
-            q = weighted_quantiles(col, w, QUANTILES)
+        for p in self.settings.parameters:
+            mean, std, q = self._summary(p.name, w, phys)
             params[p.name] = {
-                "mean": float(np.sum(w * col)),
-                "std": float(np.sqrt(max(np.sum(w * col * col) - np.sum(w * col) ** 2, 0.0))),
+                "mean": mean,
+                "std": std,
                 "p05": float(q[0]),
                 "p50": float(q[1]),
                 "p95": float(q[2]),
                 "unit": p.unit,
                 "prior_std": p.prior.std,
                 "identifiability": ident[p.name],
-                "learned": True,
+                "learned": p.name not in self.held,
             }
         damage: dict[str, Any] = {}
         for loc in self.settings.damage_locations:
@@ -520,7 +535,11 @@ class Twin:
                     "p95": float(q[2]),
                 }
         started = self.started
-        wall = self.model.current(self.time)["wall_thickness"] if started else phys[:, self.settings.index("wall_thickness")]
+        wall = (
+            self.model.current(self.time)["wall_thickness"]
+            if started
+            else phys[:, self.model.names.index("wall_thickness")]
+        )
         qw = weighted_quantiles(wall, w, QUANTILES)
         nis = np.where(self.nis_count > 0, self.nis_sum / np.maximum(self.nis_count, 1), np.nan)
         observed = list(self._observed)
