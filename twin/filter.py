@@ -237,6 +237,7 @@ class ParticleFilter:
             np.ones(theta.shape[1], dtype=bool) if movable is None else np.asarray(movable, bool)
         )
         self.resamplings = 0
+        self.log_evidence = 0.0  # log p(all readings so far), for model comparison
 
     @property
     def n_particles(self) -> int:
@@ -335,10 +336,14 @@ class ParticleFilter:
             m = np.einsum("ij,ij->i", wprev, muT)
             v = np.einsum("ij,ij->i", wprev, varT + muT * muT) - m * m
             nu = (obs.value - m) / np.sqrt(np.maximum(v, 1e-300))
+            # log marginal likelihood of the readings (model evidence), row by row
+            cmax = cum.max(axis=1)
+            lse = cmax + np.log(s1)
             below = np.flatnonzero(ess[1:] < thr)
             if below.size == 0:
                 ess_out[done:] = ess[1:]
                 nu_out[done:] = nu
+                self.log_evidence += float(lse[-1] - lse[0])
                 self.logw = cum[-1] - np.max(cum[-1])
                 model.commit(seg_t, seg_in, outputs)
                 break
@@ -351,6 +356,7 @@ class ParticleFilter:
             head_t = seg_t[: g + 1]
             head_in = {name: v[: g + 1] for name, v in seg_in.items()}
             model.commit(head_t, head_in, model.advance(head_t, head_in))
+            self.log_evidence += float(lse[j + 1] - lse[0])
             self.logw = cum[j + 1].copy()
             idx = self.resample()
             model.take(idx)
@@ -370,6 +376,7 @@ class ParticleFilter:
             "ess_fraction": self.ess_fraction,
             "liu_west_a": self.a,
             "resamplings": self.resamplings,
+            "log_evidence": self.log_evidence,
             "rng_state": _jsonable(self.rng.bit_generator.state),
             "rng_kind": type(self.rng.bit_generator).__name__,
         }
@@ -393,6 +400,7 @@ class ParticleFilter:
         )
         pf.logw = np.asarray(state["logw"], dtype=np.float64).copy()
         pf.resamplings = int(state["resamplings"])
+        pf.log_evidence = float(state["log_evidence"])
         return pf
 
 

@@ -361,8 +361,13 @@ class ComponentModel:
                 sg2 = np.sum(self._bank_std.amplitudes[:, o, :] ** 2, axis=1)[:, None]
                 sp2 = (self._bank_std.pressure_gain[:, o] ** 2)[:, None]
                 gp_var = sg2 * outputs.u[g][None, :] ** 2 + sp2 * outputs.p[g][None, :] ** 2
-                # tempering: a reading of weight w counts as one with variance R / w
-                R = (self.noise_var[j] + self.model_var[j] + gp_var) / w
+                # tempering: a reading of weight w counts as one with variance R / w. R is
+                # the same for every particle (the surrogate's variance averaged over the
+                # cloud): a particle-dependent variance would let the log-determinant of
+                # the inflated likelihood favour where the GP is most confident.
+                R = np.broadcast_to(
+                    (self.noise_var[j] + self.model_var[j] + gp_var.mean(axis=0)) / w[0], base.shape
+                )
                 tau = (outputs.t[g] - self.t0) / YEAR
                 off, v = self.linear.predict(j, g, tau, observations.value[sel][None, :] - base, R)
                 mu[:, sel] = base + off
@@ -373,7 +378,8 @@ class ComponentModel:
                 var[:, sel] = self.noise_var[j] / w
             elif s.quantity == "creep_strain":
                 mu[:, sel] = self.creep_strain[:, None]
-                var[:, sel] = (self.noise_var[j] + (0.1 * self.creep_strain[:, None]) ** 2) / w
+                spread = (0.1 * float(np.mean(self.creep_strain))) ** 2  # same for all particles
+                var[:, sel] = (self.noise_var[j] + spread) / w
             else:  # pragma: no cover - settings refuse other quantities
                 raise TwinConfigError(f"sensor {s.id!r}: cannot assimilate {s.quantity!r}")
         return mu, var

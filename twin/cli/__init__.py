@@ -22,6 +22,9 @@ _SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "publish": ("twin.cli.sensors", "publish", "Publish readings from a recording to MQTT."),
     "archive": ("twin.cli.sensors", "archive", "Inspect a sensor archive."),
     "surrogate": ("twin.cli.surrogate", "surrogate", "Train and validate FEM surrogates."),
+    # scenarios drives the twin from outside (DESIGN.md): its commands are registered by
+    # module name, so twin/ does not import scenarios.
+    "scenario": ("scenarios.cli", "scenario", "Virtual plant: record archives from the FEM truth."),
     "assimilate": (
         "twin.cli.assimilate",
         "assimilate",
