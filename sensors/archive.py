@@ -32,6 +32,7 @@ import numpy.typing as npt
 
 from sensors.catalogue import Catalogue
 from sensors.errors import ArchiveError
+from sensors.lock import DirectoryLock
 from sensors.reader import COMMIT_FILE, CommittedReadings, read_commit, read_rows
 
 __all__ = [
@@ -139,7 +140,12 @@ def _write_commit(path: pathlib.Path, counts: dict[str, int]) -> None:
 
 
 class Archive:
-    """Writer of one component's sensor archive (one writer at a time).
+    """Writer of one component's sensor archive (one writer at a time, enforced).
+
+    The writer holds an exclusive OS lock on the store (:mod:`sensors.lock`) from
+    construction until :meth:`close` (or the end of its process, however it ends);
+    a second writer is refused with :class:`~sensors.errors.LockedError`. Readers
+    (:class:`~sensors.reader.ArchiveReader`, :func:`open_archive`) take no lock.
 
     Parameters
     ----------
@@ -153,6 +159,13 @@ class Archive:
     clock : callable, optional
         Returns the time (epoch s) stamped as ``received`` on each commit; the plant
         clock when time is accelerated or replayed.
+
+    Raises
+    ------
+    LockedError
+        If another writer holds the archive.
+    ArchiveError
+        If the store belongs to another component or a sensor changed its quantity.
     """
 
     def __init__(
@@ -168,6 +181,15 @@ class Archive:
         self.path = pathlib.Path(path)
         self.catalogue = catalogue
         self.clock = clock
+        self._lock = DirectoryLock(self.path, role="archive writer").acquire()
+        try:
+            self._open(zarr, catalogue, reasons)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _open(self, zarr: Any, catalogue: Catalogue, reasons: tuple[str, ...]) -> None:
+        path = self.path
         if (self.path / _COMMIT).exists():
             self._group: Any = zarr.open_group(self.path, mode="r+", zarr_format=3)
             attrs: dict[str, Any] = dict(self._group.attrs)
@@ -201,8 +223,9 @@ class Archive:
             self._letters: Any = self._group["deadletter"]
             self._truncate_uncommitted()
         else:
-            self.path.mkdir(parents=True, exist_ok=True)
-            self._group = zarr.open_group(self.path, mode="w", zarr_format=3)
+            # mode "a", not "w": "w" would delete the lock file held above. A store
+            # without a commit marker is a creation that crashed: its arrays are replaced.
+            self._group = zarr.open_group(self.path, mode="a", zarr_format=3)
             self._group.attrs.update(
                 {
                     "schema_version": ARCHIVE_SCHEMA_VERSION,
@@ -221,13 +244,19 @@ class Archive:
                     chunks=(_CHUNK_ROWS,),
                     dtype=dtype,
                     dimension_names=["reading"],
+                    overwrite=True,
                 )
                 arr.attrs.update(var_attrs)
-            self._letters = self._group.create_group("deadletter")
+            self._letters = self._group.create_group("deadletter", overwrite=True)
             self._letters.attrs["reasons"] = list(reasons)
             for name, (dtype, var_attrs) in _LETTER_VARS.items():
                 arr = self._letters.create_array(
-                    name, shape=(0,), chunks=(65_536,), dtype=dtype, dimension_names=["letter"]
+                    name,
+                    shape=(0,),
+                    chunks=(65_536,),
+                    dtype=dtype,
+                    dimension_names=["letter"],
+                    overwrite=True,
                 )
                 arr.attrs.update(var_attrs)
             self._counts = {"readings": 0, "deadletter": 0, "flushes": 0}
@@ -244,6 +273,16 @@ class Archive:
             arr = self._letters[name]
             if arr.shape[0] != self._counts["deadletter"]:
                 arr.resize((self._counts["deadletter"],))
+
+    def close(self) -> None:
+        """Give up the writer role (release the lock); the object cannot append after it."""
+        self._lock.release()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def sensor_index(self, sensor_id: str) -> int:
         """Return the archive index of a sensor (-1 if unknown)."""
@@ -314,6 +353,10 @@ class Archive:
         float
             Commit time, epoch seconds (the readings' ``received`` stamp).
         """
+        if not self._lock.held:
+            raise ArchiveError(
+                f"archive: {str(self.path)!r} was closed by this writer; open a new Archive"
+            )
         now = float(self.clock())
         counts = dict(self._counts)
         if readings is not None and len(readings):

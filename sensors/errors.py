@@ -11,8 +11,10 @@ __all__ = [
     "BrokerError",
     "CatalogueError",
     "DurableHookError",
+    "LockedError",
     "PayloadError",
     "SensorsError",
+    "StorageError",
     "UnitError",
 ]
 
@@ -64,3 +66,15 @@ class DurableHookError(SensorsError, RuntimeError):
 
     start: int = 0
     stop: int = 0
+
+
+class LockedError(SensorsError, RuntimeError):
+    """Another writer holds the exclusive lock of an archive (or a state directory)."""
+
+
+class StorageError(ArchiveError, OSError):
+    """The archive cannot be written (disk full, read-only, no permission).
+
+    Everything committed before it is durable; messages not yet acknowledged stay
+    at the broker and arrive again after a restart.
+    """

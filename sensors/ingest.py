@@ -194,16 +194,20 @@ class Ingester:
         self.on_durable = on_durable
         self.stop_on_hook_error = stop_on_hook_error
         self.archive = Archive(archive_path, catalogue, reasons=REASONS, clock=clock)
-        self.validator = Validator(
-            catalogue,
-            self.archive.sensor_index,
-            prefix=prefix,
-            max_payload_bytes=max_payload_bytes,
-            future_tolerance=future_tolerance,
-            backwards_tolerance=backwards_tolerance,
-            clock=clock,
-        )
-        self.validator.restore(self.archive.committed(tail=dedupe_rows))
+        try:
+            self.validator = Validator(
+                catalogue,
+                self.archive.sensor_index,
+                prefix=prefix,
+                max_payload_bytes=max_payload_bytes,
+                future_tolerance=future_tolerance,
+                backwards_tolerance=backwards_tolerance,
+                clock=clock,
+            )
+            self.validator.restore(self.archive.committed(tail=dedupe_rows))
+        except BaseException:
+            self.archive.close()
+            raise
         self.stats = IngestStats()
         self.connected = threading.Event()
         self.subscribed = threading.Event()
@@ -217,6 +221,7 @@ class Ingester:
         self._generation = 0
         self._client: Any = None
         self._hook_failure: DurableHookError | None = None
+        self._closed = False
 
     # -- paho callbacks (network thread) -------------------------------------------------
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
@@ -373,6 +378,8 @@ class Ingester:
 
     def start(self) -> None:
         """Connect (asynchronously; paho retries with back-off) and start the network thread."""
+        if self._closed:
+            raise BrokerError("ingester: stopped and its archive released; make a new Ingester")
         client, properties = make_client(
             self.broker,
             client_id=self.client_id,
@@ -393,14 +400,21 @@ class Ingester:
         client.loop_start()
 
     def stop(self) -> None:
-        """Flush what is buffered, acknowledge it, disconnect and stop the network thread."""
+        """Flush what is buffered, acknowledge it, disconnect, and release the archive."""
         client = self._client
-        if client is None:
-            return
-        client.loop_stop()  # no more messages arrive; buffered ones are archived below
-        self.flush()  # with the loop stopped, paho writes the acknowledgements directly
-        client.disconnect()
-        self._client = None
+        if client is not None:
+            client.loop_stop()  # no more messages arrive; buffered ones are archived below
+            try:
+                self.flush()  # with the loop stopped, paho writes the acknowledgements directly
+            finally:
+                client.disconnect()
+                self._client = None
+        self.close()
+
+    def close(self) -> None:
+        """Release the archive's writer lock without flushing (:meth:`stop` calls it)."""
+        self._closed = True
+        self.archive.close()
 
     def serve(
         self,

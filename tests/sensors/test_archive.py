@@ -45,6 +45,7 @@ def test_uncommitted_tail_is_invisible_and_cut_by_the_next_writer(tmp_path: path
     group["value"].append(np.arange(7.0))
     ds = open_archive(path)  # a reader sees the committed rows only
     assert ds.sizes["reading"] == 100
+    arch.close()  # the crashed writer's lock is gone (the kernel drops it with the process)
     arch2 = Archive(path, cat, reasons=REASONS)
     assert arch2.n_readings == 100 and zarr.open_group(path)["time"].shape == (100,)
     arch2.append(_batch(1, np.arange(5), 1.7e9, 1.0))

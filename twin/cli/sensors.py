@@ -6,15 +6,54 @@ zarr, xarray) is imported inside the command bodies.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
+import sys
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import click
 
-__all__ = ["archive", "ingest", "publish"]
+__all__ = [
+    "EXIT_BROKER",
+    "EXIT_FAILURE",
+    "EXIT_LOCKED",
+    "EXIT_STORAGE",
+    "archive",
+    "ingest",
+    "publish",
+]
+
+#: Exit codes (sysexits.h), so a supervisor can tell what to do.
+EXIT_FAILURE = 1  # a clear error in the input or the archive: fix and rerun
+EXIT_BROKER = 69  # EX_UNAVAILABLE: the broker refused us or cannot be reached
+EXIT_STORAGE = 74  # EX_IOERR: the archive cannot be written (disk full, read-only)
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another writer holds the archive
+
+
+@contextlib.contextmanager
+def _cli_errors(command: str, *, verbose: bool = False) -> Iterator[None]:
+    """Turn the package errors into one line on stderr and a distinct exit code."""
+    from sensors.errors import ArchiveError, BrokerError, LockedError, SensorsError, StorageError
+
+    try:
+        yield
+    except (LockedError, StorageError, ArchiveError, BrokerError, SensorsError) as err:
+        if verbose:
+            logging.getLogger(__name__).exception("twin %s failed", command)
+        code = EXIT_FAILURE
+        if isinstance(err, LockedError):
+            code = EXIT_LOCKED
+        elif isinstance(err, StorageError):
+            code = EXIT_STORAGE
+        elif isinstance(err, BrokerError):
+            code = EXIT_BROKER
+        click.echo(f"twin {command}: error: {err}", err=True)
+        sys.exit(code)
+
 
 _broker_help = (
     "Broker URL mqtt[s]://[user[:password]@]host[:port][?protocol=3.1.1]. "
@@ -145,25 +184,26 @@ def ingest(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    ingester = Ingester(
-        catalogue,
-        archive_path,
-        broker=settings,
-        client_id=client_id,
-        prefix=prefix,
-        qos=qos,
-        flush_interval=flush_interval,
-        flush_rows=flush_rows,
-        receive_maximum=receive_maximum,
-        dedupe_rows=dedupe_rows,
-    )
-    click.echo(
-        f"ingesting {ingester.topic} -> {archive_path} "
-        f"({ingester.archive.n_readings} readings already archived)",
-        err=True,
-    )
     try:
-        stats = ingester.serve(stop=stop, duration=duration, status_every=10.0)
+        with _cli_errors("ingest"):
+            ingester = Ingester(
+                catalogue,
+                archive_path,
+                broker=settings,
+                client_id=client_id,
+                prefix=prefix,
+                qos=qos,
+                flush_interval=flush_interval,
+                flush_rows=flush_rows,
+                receive_maximum=receive_maximum,
+                dedupe_rows=dedupe_rows,
+            )
+            click.echo(
+                f"ingesting {ingester.topic} -> {archive_path} "
+                f"({ingester.archive.n_readings} readings already archived)",
+                err=True,
+            )
+            stats = ingester.serve(stop=stop, duration=duration, status_every=10.0)
     finally:
         if embedded is not None:
             embedded.stop()
