@@ -466,7 +466,10 @@ def archive_info(path: str | pathlib.Path, *, gap_factor: float = 3.0) -> dict[s
                     "gaps": int(gaps.size),
                     "gap_total_s": float(gaps.sum()),
                     "largest_gap_s": float(gaps.max()) if gaps.size else 0.0,
-                    "missing_sequences": int(s[-1] - s[0] + 1 - s.size),
+                    # Python ints: an archive of an older release may hold 2**63 - 1.
+                    "missing_sequences": int(s[-1]) - int(s[0]) + 1 - int(s.size),
+                    "first_sequence": int(s[0]),
+                    "last_sequence": int(s[-1]),
                     "duplicate_sequences": int(n - s.size),
                 }
             )

@@ -381,16 +381,25 @@ def info(path: str, as_json: bool, gap_factor: float) -> None:
         f"{summary['readings']} readings in {summary['flushes']} flushes, "
         f"{stamp(summary['first_time'])} .. {stamp(summary['last_time'])}"
     )
-    click.echo(
-        f"{'sensor':<16}{'unit':>6}{'readings':>10}{'gaps':>6}{'largest gap s':>15}"
-        f"{'missing seq':>13}"
-    )
-    for sid, entry in summary["sensors"].items():
-        click.echo(
-            f"{sid:<16}{entry['unit'] or '-':>6}{entry['readings']:>10}"
-            f"{entry.get('gaps', 0):>6}{entry.get('largest_gap_s', 0.0):>15.1f}"
-            f"{entry.get('missing_sequences', 0):>13}"
+    header = ("sensor", "unit", "readings", "gaps", "largest gap s", "missing seq")
+    rows = [
+        (
+            sid,
+            entry["unit"] or "-",
+            str(entry["readings"]),
+            str(entry.get("gaps", 0)),
+            f"{entry.get('largest_gap_s', 0.0):.1f}",
+            str(entry.get("missing_sequences", 0)),
         )
+        for sid, entry in summary["sensors"].items()
+    ]
+    # Columns as wide as their widest cell, two spaces apart: never run together.
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        cells = [r[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)
+        ]
+        click.echo("  ".join(cells).rstrip())
     if summary["dead_letters"]:
         click.echo("dead letters:")
         for reason, c in summary["dead_letters"].items():
