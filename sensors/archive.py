@@ -114,7 +114,7 @@ class DeadLetterBatch:
     received : numpy.ndarray of float64
         Receive time, epoch seconds.
     reason : numpy.ndarray of int16
-        Index into :data:`sensors.validation.REASONS`.
+        Index into the archive's reason list (:meth:`Archive.reason_index`).
     sensor : numpy.ndarray of int32
         Sensor index, -1 when the sensor is unknown.
     readings : numpy.ndarray of int64
@@ -155,7 +155,9 @@ class Archive:
         The component's sensors. An existing archive must belong to the same
         component; sensors new to it are added to its sensor list.
     reasons : sequence of str
-        Dead-letter reason codes (stored so readers can decode them).
+        Dead-letter reason codes (stored so readers can decode them). An existing
+        archive keeps its stored list and appends reasons new to it, so the indices
+        of letters already written keep their meaning (:meth:`reason_index`).
     clock : callable, optional
         Returns the time (epoch s) stamped as ``received`` on each commit; the plant
         clock when time is accelerated or replayed.
@@ -211,16 +213,19 @@ class Archive:
                         f"says a {s.quantity} ({s.si_unit!r}); give the sensor a new id"
                     )
                 units[s.id], rates[s.id] = s.si_unit, s.rate
+            stored = [str(r) for r in attrs.get("reasons", [])]
+            stored += [r for r in reasons if r not in stored]
             self._group.attrs.update(
                 {
                     "sensors": ids,
                     "sensor_units": units,
                     "sensor_rate_Hz": rates,
-                    "reasons": list(reasons),
+                    "reasons": stored,
                 }
             )
             self._counts = read_commit(self.path)
             self._letters: Any = self._group["deadletter"]
+            self._letters.attrs["reasons"] = stored
             self._truncate_uncommitted()
         else:
             # mode "a", not "w": "w" would delete the lock file held above. A store
@@ -263,6 +268,8 @@ class Archive:
             _write_commit(self.path, self._counts)
         self.sensor_ids: tuple[str, ...] = tuple(self._group.attrs["sensors"])
         self._index = {sid: i for i, sid in enumerate(self.sensor_ids)}
+        self.reasons: tuple[str, ...] = tuple(self._group.attrs["reasons"])
+        self._reason_index = {r: i for i, r in enumerate(self.reasons)}
 
     def _truncate_uncommitted(self) -> None:
         for name in _READING_VARS:
@@ -283,6 +290,15 @@ class Archive:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def reason_index(self, reason: str) -> int:
+        """Return the index this archive stores for a dead-letter reason code."""
+        try:
+            return self._reason_index[reason]
+        except KeyError as err:
+            raise ArchiveError(
+                f"reason: {reason!r} is not one of this archive's reasons {list(self.reasons)}"
+            ) from err
 
     def sensor_index(self, sensor_id: str) -> int:
         """Return the archive index of a sensor (-1 if unknown)."""

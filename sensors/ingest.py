@@ -46,7 +46,7 @@ from sensors.catalogue import Catalogue
 from sensors.errors import BrokerError, DurableHookError
 from sensors.mqtt import BrokerSettings, make_client
 from sensors.reader import CommittedReadings
-from sensors.validation import REASONS, DeadLetter, Outcome, Validator
+from sensors.validation import DEFAULT_EARLIEST_TIME, REASONS, DeadLetter, Outcome, Validator
 
 __all__ = ["IngestStats", "Ingester", "deadletter_topic"]
 
@@ -133,7 +133,7 @@ class Ingester:
         MQTT 5 Receive Maximum (unacknowledged deliveries in flight).
     session_expiry : int, optional
         MQTT 5 session expiry interval, s.
-    max_payload_bytes, future_tolerance, backwards_tolerance
+    max_payload_bytes, future_tolerance, backwards_tolerance, earliest_time
         Passed to :class:`~sensors.validation.Validator`.
     dedupe_rows : int or None, optional
         Rebuild the seen-sequence set from only the last this many archived rows
@@ -171,6 +171,7 @@ class Ingester:
         future_tolerance: float = 300.0,
         backwards_tolerance: float = 86_400.0,
         dedupe_rows: int | None = None,
+        earliest_time: float = DEFAULT_EARLIEST_TIME,
         on_durable: Callable[[CommittedReadings], object] | None = None,
         stop_on_hook_error: bool = False,
         clock: Callable[[], float] = time.time,
@@ -202,6 +203,7 @@ class Ingester:
                 max_payload_bytes=max_payload_bytes,
                 future_tolerance=future_tolerance,
                 backwards_tolerance=backwards_tolerance,
+                earliest_time=earliest_time,
                 clock=clock,
             )
             self.validator.restore(self.archive.committed(tail=dedupe_rows))
@@ -309,7 +311,7 @@ class Ingester:
         if letters:
             letter_batch = DeadLetterBatch(
                 np.array([dl.received for dl in letters], dtype=np.float64),
-                np.array([dl.reason_index for dl in letters], dtype=np.int16),
+                np.array([self.archive.reason_index(dl.reason) for dl in letters], dtype=np.int16),
                 np.array(
                     [self.archive.sensor_index(dl.sensor or "") for dl in letters], dtype=np.int32
                 ),

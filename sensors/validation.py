@@ -10,7 +10,9 @@ Checks, in order: size (``oversized``), JSON (``malformed_json``), schema versio
 (``unsupported_version``), fields (``schema``), topic (``bad_topic``), sensor
 (``unknown_sensor``), unit (``unknown_unit``, ``unit_mismatch``); then per reading:
 duplicate, ``non_finite`` value or time, ``out_of_range`` (the sensor's valid range,
-SI), ``time_in_future`` (beyond ``future_tolerance`` after the receive time) and
+SI), ``time_before_start`` (before ``earliest_time``, by default 2000-01-01 UTC: a
+clock that was never set reports 1970), ``time_in_future`` (beyond
+``future_tolerance`` after the receive time) and
 ``time_backwards`` (more than ``backwards_tolerance`` before the latest accepted
 time of that sensor).
 """
@@ -33,7 +35,14 @@ from sensors.errors import PayloadError, UnitError
 from sensors.schema import decode_payload
 from sensors.units import ALLOWED_UNITS, si_coefficients
 
-__all__ = ["REASONS", "DeadLetter", "Outcome", "SeenSequences", "Validator"]
+__all__ = [
+    "DEFAULT_EARLIEST_TIME",
+    "REASONS",
+    "DeadLetter",
+    "Outcome",
+    "SeenSequences",
+    "Validator",
+]
 
 #: Dead-letter reason codes (sorted; the archive stores their index).
 REASONS: tuple[str, ...] = (
@@ -45,6 +54,7 @@ REASONS: tuple[str, ...] = (
     "oversized",
     "schema",
     "time_backwards",
+    "time_before_start",
     "time_in_future",
     "unit_mismatch",
     "unknown_sensor",
@@ -52,6 +62,9 @@ REASONS: tuple[str, ...] = (
     "unsupported_version",
 )
 _REASON_INDEX = {r: i for i, r in enumerate(REASONS)}
+
+#: Default lower bound of reading times: 2000-01-01T00:00:00Z, epoch s.
+DEFAULT_EARLIEST_TIME = 946_684_800.0
 _KNOWN_UNITS = frozenset(u for units in ALLOWED_UNITS.values() for u in units)
 
 
@@ -197,6 +210,9 @@ class Validator:
         How far after the receive time a reading time may lie, s.
     backwards_tolerance : float
         How far before the latest accepted time of its sensor a reading may lie, s.
+    earliest_time : float, optional
+        Earliest reading time accepted, epoch s (e.g. the component's commissioning
+        date); earlier readings are dead-lettered as ``time_before_start``.
     clock : callable, optional
         Returns "now", epoch s: the receive time when :meth:`check` is given none,
         and so the reference of ``time_in_future``. Pass the plant clock when time
@@ -212,10 +228,12 @@ class Validator:
         max_payload_bytes: int = 1_000_000,
         future_tolerance: float = 300.0,
         backwards_tolerance: float = 86_400.0,
+        earliest_time: float = DEFAULT_EARLIEST_TIME,
         clock: Callable[[], float] = _time.time,
     ) -> None:
         self.catalogue = catalogue
         self.clock = clock
+        self.earliest_time = float(earliest_time)
         self._sensor_index = sensor_index
         self._topic_head = f"{prefix}/{catalogue.site}/{catalogue.component}/"
         self.max_payload_bytes = max_payload_bytes
@@ -358,6 +376,7 @@ class Validator:
 
         reject(keep & ~(np.isfinite(value) & np.isfinite(t)), "non_finite")
         reject(keep & ((value < sensor.valid_min) | (value > sensor.valid_max)), "out_of_range")
+        reject(keep & (t < self.earliest_time), "time_before_start")
         reject(keep & (t > received + self.future_tolerance), "time_in_future")
         if keep.any():
             latest = self._latest.get(index, -np.inf)
@@ -401,6 +420,8 @@ class Validator:
             reason = "non_finite"
         elif not sensor.valid_min <= value <= sensor.valid_max:
             reason = "out_of_range"
+        elif t < self.earliest_time:
+            reason = "time_before_start"
         elif t > received + self.future_tolerance:
             reason = "time_in_future"
         elif t < latest - self.backwards_tolerance:
@@ -441,6 +462,8 @@ class Validator:
             return (
                 f"value: must lie in [{sensor.valid_min:g}, {sensor.valid_max:g}] {sensor.si_unit}"
             )
+        if reason == "time_before_start":
+            return f"time: at or after the earliest time {self.earliest_time:.0f} (epoch s)"
         if reason == "time_in_future":
             return (
                 f"time: at most {self.future_tolerance:g} s after the receive time {received:.3f}"

@@ -105,6 +105,26 @@ def _settings(url: str, **tls: Any) -> Any:
         raise click.BadParameter(str(err), param_hint="--broker") from err
 
 
+def _epoch(text: str, option: str) -> float:
+    """Parse an ISO 8601 date/time (UTC unless it says otherwise) or epoch seconds."""
+    import datetime as dt
+
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError as err:
+        raise click.BadParameter(
+            f"must be an ISO date/time such as 2015-03-01 or epoch seconds, got {text!r}",
+            param_hint=option,
+        ) from err
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.timestamp()
+
+
 def _catalogue(config: str) -> Any:
     from sensors.catalogue import load_catalogue
     from sensors.errors import CatalogueError
@@ -148,6 +168,13 @@ def _catalogue(config: str) -> Any:
     default=None,
     help="Rebuild the dedupe set from only the last N archived rows (default: all).",
 )
+@click.option(
+    "--earliest-time",
+    default="2000-01-01",
+    show_default=True,
+    help="Earliest reading time accepted (ISO date/time, UTC, or epoch s), e.g. the "
+    "commissioning date; earlier readings are dead-lettered as time_before_start.",
+)
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
 @_tls_options
 def ingest(
@@ -162,6 +189,7 @@ def ingest(
     flush_rows: int,
     receive_maximum: int,
     dedupe_rows: int | None,
+    earliest_time: str,
     duration: float | None,
     **tls: Any,
 ) -> None:
@@ -175,6 +203,7 @@ def ingest(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     catalogue = _catalogue(config)
+    earliest = _epoch(earliest_time, "--earliest-time")
     embedded = None
     if broker is None:
         embedded = EmbeddedBroker(port=embedded_port).start()
@@ -197,6 +226,7 @@ def ingest(
                 flush_rows=flush_rows,
                 receive_maximum=receive_maximum,
                 dedupe_rows=dedupe_rows,
+                earliest_time=earliest,
             )
             click.echo(
                 f"ingesting {ingester.topic} -> {archive_path} "
