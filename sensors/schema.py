@@ -251,7 +251,9 @@ def _parse_json(payload: bytes) -> Any:
     return doc
 
 
-def decode_payload(payload: bytes, *, max_bytes: int = 4_000_000) -> Readings:
+def decode_payload(
+    payload: bytes, *, max_bytes: int = 4_000_000, max_readings: int = MAX_BATCH_READINGS
+) -> Readings:
     """Decode a single or batched reading payload.
 
     Parameters
@@ -260,6 +262,8 @@ def decode_payload(payload: bytes, *, max_bytes: int = 4_000_000) -> Readings:
         The MQTT message payload.
     max_bytes : int, optional
         Largest payload accepted, bytes.
+    max_readings : int, optional
+        Most readings a batch may carry (``oversized`` beyond it).
 
     Returns
     -------
@@ -294,8 +298,13 @@ def decode_payload(payload: bytes, *, max_bytes: int = 4_000_000) -> Readings:
     t, v, s = doc["time"], doc["value"], doc["sequence"]
     if isinstance(t, list):
         n = len(t)
-        if not 1 <= n <= MAX_BATCH_READINGS:
-            raise _schema_error("time", f"a batch holds 1 to {MAX_BATCH_READINGS} readings", n)
+        if n > max_readings:
+            raise PayloadError(
+                "oversized",
+                f"time: a batch holds at most {max_readings} readings, got {n}; split the batch",
+            )
+        if n < 1:
+            raise _schema_error("time", "a batch holds at least 1 reading", n)
         if not isinstance(v, list) or len(v) != n:
             raise _schema_error("value", f"must be an array of {n} numbers like 'time'", v)
         time = _numbers(t, "time", allow_null=False)
