@@ -28,9 +28,9 @@ import numpy.typing as npt
 
 __all__ = ["DEFAULT_MAX_INTERVALS", "SeenSequences"]
 
-#: Default cap on the intervals held per sensor (2**20: 16 MiB of arrays), enough
-#: for a day of a 10 Hz sensor whose every reading leaves a hole.
-DEFAULT_MAX_INTERVALS = 2**20
+#: Default cap on the intervals held per sensor (2**18: 4 MiB of arrays): seven hours
+#: of a 10 Hz sensor whose every reading leaves a hole, three days at 1 Hz.
+DEFAULT_MAX_INTERVALS = 2**18
 
 _MIN_PENDING = 1024
 
@@ -177,7 +177,7 @@ class SeenSequences:
             self._forget()
 
     def _grow(self, need: int) -> None:
-        size = max(need, 2 * self._start.size)
+        size = max(need, min(2 * self._start.size, self.max_intervals + 1))
         for name in ("_start", "_end"):
             old = getattr(self, name)
             new = np.empty(size, dtype=np.int64)
@@ -206,7 +206,8 @@ class SeenSequences:
         merged_start = starts[new]
         merged_end = np.full(merged_start.size, np.iinfo(np.int64).min, dtype=np.int64)
         np.maximum.at(merged_end, group, ends)
-        self._start = np.empty(max(16, 2 * merged_start.size), dtype=np.int64)
+        size = max(merged_start.size, min(2 * merged_start.size, self.max_intervals + 1), 16)
+        self._start = np.empty(size, dtype=np.int64)
         self._end = np.empty_like(self._start)
         self._n = merged_start.size
         self._start[: self._n] = merged_start
@@ -219,9 +220,14 @@ class SeenSequences:
         keep = (3 * self.max_intervals) // 4
         drop = self._n - keep
         self._floor = int(self._start[drop])
-        self._start[:keep] = self._start[drop : self._n]
-        self._end[:keep] = self._end[drop : self._n]
-        self._n = keep
+        size = self.max_intervals + 1
+        if self._start.size > size:  # a large batch grew the arrays: give the memory back
+            start, end = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
+        else:
+            start, end = self._start, self._end
+        start[:keep] = self._start[drop : self._n]
+        end[:keep] = self._end[drop : self._n]
+        self._start, self._end, self._n = start, end, keep
         if self._pending:
             self._pending = {s for s in self._pending if s >= self._floor}
             self._pending_sorted = None
