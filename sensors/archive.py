@@ -4,7 +4,11 @@ Layout of one store (a directory)::
 
     <store>/zarr.json             group attrs: component, site, sensor ids, units, rates
     <store>/{time,sensor,value,quality,sequence,received}   1-D arrays, dim "reading"
-    <store>/deadletter/...        1-D arrays, dim "letter": received, reason, sensor, readings
+    <store>/deadletter/...        1-D arrays, dim "letter": received, reason, sensor,
+                                  readings, data_offset, topic_bytes, payload_bytes
+    <store>/deadletter/data       uint8, dim "byte": each dead letter's topic and whole
+                                  payload (letters of one message share one copy)
+    <store>/requeue/{letter,time} letters requeued by ``twin archive requeue``
     <store>/_commit.json          committed lengths, replaced atomically after each append
 
 Rows are appended in whole flushes (thousands of readings), never rewritten: zarr
@@ -34,6 +38,7 @@ from sensors.catalogue import Catalogue
 from sensors.errors import ArchiveError
 from sensors.lock import DirectoryLock
 from sensors.reader import COMMIT_FILE, CommittedReadings, read_commit, read_rows
+from sensors.summary import archive_info, open_archive
 
 __all__ = [
     "ARCHIVE_SCHEMA_VERSION",
@@ -64,6 +69,14 @@ _LETTER_VARS: dict[str, tuple[str, dict[str, str]]] = {
     "reason": ("i2", {"long_name": "index into attrs['reasons']"}),
     "sensor": ("i4", {"long_name": "index into the root attrs['sensors'], -1 if unknown"}),
     "readings": ("i8", {"long_name": "number of readings the dead letter stands for"}),
+    "data_offset": ("i8", {"long_name": "offset of topic + payload in data, -1 if not kept"}),
+    "topic_bytes": ("i4", {"long_name": "length of the UTF-8 topic in data"}),
+    "payload_bytes": ("i4", {"long_name": "length of the whole payload in data"}),
+}
+_DATA_CHUNK = 2**20
+_REQUEUE_VARS: dict[str, tuple[str, dict[str, str]]] = {
+    "letter": ("i8", {"long_name": "index of a dead letter whose readings were requeued"}),
+    "time": ("f8", {"units": "s", "long_name": "requeue time, seconds since 1970-01-01 UTC"}),
 }
 
 
@@ -119,12 +132,18 @@ class DeadLetterBatch:
         Sensor index, -1 when the sensor is unknown.
     readings : numpy.ndarray of int64
         Readings each record stands for.
+    topic, payload : tuple of bytes or None
+        The topic (UTF-8) and whole payload of each record's message, kept in the
+        archive so that ``twin archive requeue`` can archive them later; equal
+        (topic, payload) pairs in one append are stored once. None: not kept.
     """
 
     received: npt.NDArray[np.float64]
     reason: npt.NDArray[np.int16]
     sensor: npt.NDArray[np.int32]
     readings: npt.NDArray[np.int64]
+    topic: tuple[bytes, ...] | None = None
+    payload: tuple[bytes, ...] | None = None
 
     def __len__(self) -> int:
         return int(self.received.shape[0])
@@ -226,6 +245,9 @@ class Archive:
             self._counts = read_commit(self.path)
             self._letters: Any = self._group["deadletter"]
             self._letters.attrs["reasons"] = stored
+            self._counts.setdefault("deadletter_bytes", 0)
+            self._counts.setdefault("requeued", 0)
+            self._create_missing(zarr)
             self._truncate_uncommitted()
         else:
             # mode "a", not "w": "w" would delete the lock file held above. A store
@@ -254,22 +276,47 @@ class Archive:
                 arr.attrs.update(var_attrs)
             self._letters = self._group.create_group("deadletter", overwrite=True)
             self._letters.attrs["reasons"] = list(reasons)
-            for name, (dtype, var_attrs) in _LETTER_VARS.items():
-                arr = self._letters.create_array(
-                    name,
-                    shape=(0,),
-                    chunks=(65_536,),
-                    dtype=dtype,
-                    dimension_names=["letter"],
-                    overwrite=True,
-                )
-                arr.attrs.update(var_attrs)
-            self._counts = {"readings": 0, "deadletter": 0, "flushes": 0}
+            self._counts = {
+                "readings": 0,
+                "deadletter": 0,
+                "flushes": 0,
+                "deadletter_bytes": 0,
+                "requeued": 0,
+            }
+            self._create_missing(zarr)
             _write_commit(self.path, self._counts)
         self.sensor_ids: tuple[str, ...] = tuple(self._group.attrs["sensors"])
         self._index = {sid: i for i, sid in enumerate(self.sensor_ids)}
         self.reasons: tuple[str, ...] = tuple(self._group.attrs["reasons"])
         self._reason_index = {r: i for i, r in enumerate(self.reasons)}
+
+    def _create_missing(self, zarr: Any) -> None:
+        """Create the dead-letter and requeue arrays an archive lacks (older layouts)."""
+        m = self._counts["deadletter"]
+        fill = {"data_offset": -1, "topic_bytes": 0, "payload_bytes": 0}
+        for name, (dtype, var_attrs) in _LETTER_VARS.items():
+            if name not in self._letters:
+                arr = self._letters.create_array(
+                    name,
+                    shape=(m,),
+                    chunks=(65_536,),
+                    dtype=dtype,
+                    dimension_names=["letter"],
+                    fill_value=fill.get(name, 0),
+                )
+                arr.attrs.update(var_attrs)
+        if "data" not in self._letters:
+            arr = self._letters.create_array(
+                "data", shape=(0,), chunks=(_DATA_CHUNK,), dtype="u1", dimension_names=["byte"]
+            )
+            arr.attrs["long_name"] = "topics and whole payloads of the dead letters"
+        if "requeue" not in self._group:
+            group = self._group.create_group("requeue")
+            for name, (dtype, var_attrs) in _REQUEUE_VARS.items():
+                arr = group.create_array(
+                    name, shape=(0,), chunks=(65_536,), dtype=dtype, dimension_names=["requeue"]
+                )
+                arr.attrs.update(var_attrs)
 
     def _truncate_uncommitted(self) -> None:
         for name in _READING_VARS:
@@ -280,6 +327,13 @@ class Archive:
             arr = self._letters[name]
             if arr.shape[0] != self._counts["deadletter"]:
                 arr.resize((self._counts["deadletter"],))
+        data = self._letters["data"]
+        if data.shape[0] != self._counts["deadletter_bytes"]:
+            data.resize((self._counts["deadletter_bytes"],))
+        for name in _REQUEUE_VARS:
+            arr = self._group["requeue"][name]
+            if arr.shape[0] != self._counts["requeued"]:
+                arr.resize((self._counts["requeued"],))
 
     def close(self) -> None:
         """Give up the writer role (release the lock); the object cannot append after it."""
@@ -353,16 +407,22 @@ class Archive:
         )
 
     def append(
-        self, readings: ArchiveBatch | None, letters: DeadLetterBatch | None = None
+        self,
+        readings: ArchiveBatch | None,
+        letters: DeadLetterBatch | None = None,
+        *,
+        requeued: npt.NDArray[np.int64] | None = None,
     ) -> float:
-        """Append readings and dead letters, then commit them.
+        """Append readings, dead letters and requeue records, then commit them at once.
 
         Parameters
         ----------
         readings : ArchiveBatch or None
             Readings to append.
         letters : DeadLetterBatch or None, optional
-            Dead-letter records to append.
+            Dead-letter records to append (with their whole payloads when given).
+        requeued : numpy.ndarray of int64 or None, optional
+            Indices of dead letters whose readings this commit archives (requeue).
 
         Returns
         -------
@@ -383,126 +443,47 @@ class Archive:
                 self._group[name].append(np.asarray(columns[name], dtype=dtype))
             counts["readings"] += n
         if letters is not None and len(letters):
+            columns, blob = self._letter_columns(letters, counts["deadletter_bytes"])
+            if blob:
+                self._letters["data"].append(np.frombuffer(blob, dtype=np.uint8))
             for name, (dtype, _) in _LETTER_VARS.items():
-                self._letters[name].append(np.asarray(getattr(letters, name), dtype=dtype))
+                self._letters[name].append(np.asarray(columns[name], dtype=dtype))
             counts["deadletter"] += len(letters)
+            counts["deadletter_bytes"] += len(blob)
+        if requeued is not None and requeued.size:
+            group = self._group["requeue"]
+            group["letter"].append(np.asarray(requeued, dtype=np.int64))
+            group["time"].append(np.full(requeued.size, now))
+            counts["requeued"] += int(requeued.size)
         counts["flushes"] += 1
         _write_commit(self.path, counts)
         self._counts = counts
         return now
 
-
-def open_archive(path: str | pathlib.Path, *, group: str | None = None) -> Any:
-    """Open the committed part of a sensor archive as a lazy :class:`xarray.Dataset`.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        Store directory.
-    group : {None, "deadletter"}, optional
-        None for the readings, ``"deadletter"`` for the dead-letter records.
-
-    Returns
-    -------
-    xarray.Dataset
-        Readings along dim ``reading`` with coordinate ``time`` (epoch s) and a
-        ``sensor_id`` coordinate decoded from the sensor index; or dead letters
-        along ``letter`` with ``reason_code`` decoded.
-    """
-    import dask.array as da
-    import xarray as xr
-    import zarr
-
-    counts = read_commit(path)
-    # Each array is cut to the committed length: during an append (or after a crash
-    # in one) the arrays may differ in length beyond it.
-    root: Any = zarr.open_group(path, mode="r", zarr_format=3)
-    ids = np.asarray(list(root.attrs["sensors"]) + ["<unknown>"], dtype=object)
-
-    def dataset(group: Any, names: dict[str, Any], dim: str, n: int) -> Any:
-        from_zarr: Any = da.from_zarr
-        data = {name: (dim, from_zarr(group[name])[:n], dict(group[name].attrs)) for name in names}
-        return xr.Dataset(data, attrs=dict(group.attrs))
-
-    if group == "deadletter":
-        ds = dataset(root["deadletter"], _LETTER_VARS, "letter", counts["deadletter"]).load()
-        reasons = np.asarray(list(ds.attrs["reasons"]), dtype=object)
-        return ds.assign_coords(
-            reason_code=("letter", reasons[ds["reason"].values]),
-            sensor_id=("letter", ids[ds["sensor"].values]),
-        )
-    if group is not None:
-        raise ArchiveError(f"group: must be None or 'deadletter', got {group!r}")
-    ds = dataset(root, _READING_VARS, "reading", counts["readings"])
-    sensor = np.asarray(ds["sensor"].values)
-    return ds.set_coords("time").assign_coords(sensor_id=("reading", ids[sensor]))
-
-
-def archive_info(path: str | pathlib.Path, *, gap_factor: float = 3.0) -> dict[str, Any]:
-    """Summarise an archive: counts, time span, gaps and dead letters.
-
-    A gap is an interval between consecutive readings of a sensor longer than
-    ``gap_factor`` times its nominal period (``1 / rate_Hz``); missing sequence
-    numbers are counted separately.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        Store directory.
-    gap_factor : float, optional
-        Gap threshold in nominal periods.
-
-    Returns
-    -------
-    dict
-        JSON-serialisable summary.
-    """
-    ds = open_archive(path)
-    letters = open_archive(path, group="deadletter")
-    rates = dict(ds.attrs["sensor_rate_Hz"])
-    units = dict(ds.attrs["sensor_units"])
-    time = np.asarray(ds["time"].values)
-    sensor = np.asarray(ds["sensor"].values)
-    seq = np.asarray(ds["sequence"].values)
-    per_sensor: dict[str, Any] = {}
-    for i, sid in enumerate(ds.attrs["sensors"]):
-        mask = sensor == i
-        n = int(mask.sum())
-        entry: dict[str, Any] = {"readings": n, "unit": units.get(sid)}
-        if n:
-            t = np.sort(time[mask])
-            s = np.unique(seq[mask])
-            dt = np.diff(t)
-            limit = gap_factor / float(rates.get(sid, 1.0))
-            gaps = dt[dt > limit]
-            entry.update(
-                {
-                    "first_time": float(t[0]),
-                    "last_time": float(t[-1]),
-                    "gaps": int(gaps.size),
-                    "gap_total_s": float(gaps.sum()),
-                    "largest_gap_s": float(gaps.max()) if gaps.size else 0.0,
-                    # Python ints: an archive of an older release may hold 2**63 - 1.
-                    "missing_sequences": int(s[-1]) - int(s[0]) + 1 - int(s.size),
-                    "first_sequence": int(s[0]),
-                    "last_sequence": int(s[-1]),
-                    "duplicate_sequences": int(n - s.size),
-                }
-            )
-        per_sensor[sid] = entry
-    reasons = np.asarray(letters["reason_code"].values)
-    counts = np.asarray(letters["readings"].values)
-    dead: dict[str, dict[str, int]] = {}
-    for r in sorted(set(reasons.tolist())):
-        m = reasons == r
-        dead[str(r)] = {"letters": int(m.sum()), "readings": int(counts[m].sum())}
-    return {
-        "component": ds.attrs["component"],
-        "site": ds.attrs["site"],
-        "readings": int(time.size),
-        "first_time": float(time.min()) if time.size else None,
-        "last_time": float(time.max()) if time.size else None,
-        "sensors": per_sensor,
-        "dead_letters": dead,
-        "flushes": read_commit(path)["flushes"],
-    }
+    @staticmethod
+    def _letter_columns(letters: DeadLetterBatch, base: int) -> tuple[dict[str, Any], bytes]:
+        m = len(letters)
+        columns: dict[str, Any] = {
+            "received": letters.received,
+            "reason": letters.reason,
+            "sensor": letters.sensor,
+            "readings": letters.readings,
+            "data_offset": np.full(m, -1, dtype=np.int64),
+            "topic_bytes": np.zeros(m, dtype=np.int32),
+            "payload_bytes": np.zeros(m, dtype=np.int32),
+        }
+        if letters.topic is None or letters.payload is None:
+            return columns, b""
+        parts: list[bytes] = []
+        stored: dict[tuple[bytes, bytes], int] = {}  # one copy per distinct message
+        size = 0
+        for i, (topic, payload) in enumerate(zip(letters.topic, letters.payload, strict=True)):
+            key = (topic, payload)
+            if key not in stored:
+                stored[key] = base + size
+                parts += [topic, payload]
+                size += len(topic) + len(payload)
+            columns["data_offset"][i] = stored[key]
+            columns["topic_bytes"][i] = len(topic)
+            columns["payload_bytes"][i] = len(payload)
+        return columns, b"".join(parts)

@@ -333,7 +333,7 @@ class Ingester:
                         None,
                         0,
                         raw.received,
-                        raw.payload[:256],
+                        raw.payload[: self.validator.max_payload_bytes],
                     )
                 ],
             )
@@ -380,6 +380,8 @@ class Ingester:
                     [self.archive.sensor_index(dl.sensor or "") for dl in letters], dtype=np.int32
                 ),
                 np.array([dl.readings for dl in letters], dtype=np.int64),
+                topic=tuple(dl.topic.encode("utf-8", "replace") for dl in letters),
+                payload=tuple(dl.payload for dl in letters),
             )
         start = self.archive.n_readings
         committed_at = self.archive.append(readings, letter_batch)

@@ -33,6 +33,7 @@ from sensors.errors import ArchiveError
 
 __all__ = [
     "COMMIT_FILE",
+    "READING_COLUMNS",
     "ArchiveReader",
     "CommittedReadings",
     "committed_count",
@@ -43,7 +44,8 @@ __all__ = [
 #: Name of the commit marker inside an archive store.
 COMMIT_FILE = "_commit.json"
 
-_COLUMNS: dict[str, str] = {
+#: Reading columns of the archive and their dtypes.
+READING_COLUMNS: dict[str, str] = {
     "time": "f8",
     "sensor": "i4",
     "value": "f8",
@@ -190,7 +192,7 @@ def read_rows(
         raise ArchiveError(f"stop: must be >= start={start}, got {stop!r}")
     end = min(end, committed)
     cols: dict[str, Any] = {}
-    for name, dtype in _COLUMNS.items():
+    for name, dtype in READING_COLUMNS.items():
         try:
             cols[name] = np.asarray(group[name][start:end], dtype=dtype)
         except (OSError, RuntimeError, ValueError, KeyError) as err:

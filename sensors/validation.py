@@ -100,8 +100,9 @@ class DeadLetter:
         Readings rejected (0 when the payload could not be decoded).
     received : float
         Receive time, epoch seconds.
-    excerpt : bytes
-        Start of the offending payload (at most 256 bytes).
+    payload : bytes
+        The whole offending payload (bounded by the payload limit; an oversized one
+        is cut to that limit), kept in the archive for ``twin archive requeue``.
     """
 
     reason: str
@@ -110,15 +111,20 @@ class DeadLetter:
     sensor: str | None
     readings: int
     received: float
-    excerpt: bytes
+    payload: bytes
 
     @property
     def reason_index(self) -> int:
         """Index of :attr:`reason` in :data:`REASONS`."""
         return _REASON_INDEX[self.reason]
 
+    @property
+    def excerpt(self) -> bytes:
+        """The first 256 bytes of the payload (what the dead-letter topic carries)."""
+        return self.payload[:256]
+
     def to_json(self) -> bytes:
-        """Encode for the dead-letter topic (payload excerpt base64-encoded)."""
+        """Encode for the dead-letter topic (the payload's first 256 bytes, base64)."""
         return orjson.dumps(
             {
                 "schema_version": 1,
@@ -232,7 +238,16 @@ class Validator:
         received: float,
         payload: bytes,
     ) -> DeadLetter:
-        return DeadLetter(reason, detail, topic, sensor, readings, received, bytes(payload[:256]))
+        # The whole payload, bounded by the limit (an oversized one is cut to it).
+        return DeadLetter(
+            reason,
+            detail,
+            topic,
+            sensor,
+            readings,
+            received,
+            bytes(payload[: self.max_payload_bytes]),
+        )
 
     def check(self, topic: str, payload: bytes, *, received: float | None = None) -> Outcome:
         """Validate one message.

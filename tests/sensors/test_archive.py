@@ -53,7 +53,13 @@ def test_uncommitted_tail_is_invisible_and_cut_by_the_next_writer(tmp_path: path
     assert ds.sizes["reading"] == 105
     assert ds["sequence"].values.tolist() == list(range(100)) + list(range(5))
     assert ds["sensor_id"].values[-1] == cat.ids[1]
-    assert read_commit(path) == {"readings": 105, "deadletter": 0, "flushes": 2}
+    assert read_commit(path) == {
+        "readings": 105,
+        "deadletter": 0,
+        "flushes": 2,
+        "deadletter_bytes": 0,
+        "requeued": 0,
+    }
     sensor, seq, time = arch2.committed(tail=7)  # the dedupe state of a bounded restart
     assert seq.tolist() == [98, 99, 0, 1, 2, 3, 4] and sensor.tolist() == [0, 0, 1, 1, 1, 1, 1]
     assert arch2.committed()[1].size == 105

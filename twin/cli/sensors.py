@@ -374,7 +374,7 @@ def publish(
 
 @click.group()
 def archive() -> None:
-    """Inspect a sensor archive."""
+    """Inspect a sensor archive; requeue its dead letters."""
 
 
 @archive.command()
@@ -436,3 +436,62 @@ def info(path: str, as_json: bool, gap_factor: float) -> None:
             click.echo(f"  {reason:<20}{c['letters']:>8} letters {c['readings']:>10} readings")
     else:
         click.echo("dead letters: none")
+
+
+@archive.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--config",
+    "config",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The component config to validate against (the current one).",
+)
+@click.option(
+    "--reason",
+    "reasons",
+    multiple=True,
+    help="Only dead letters with this reason code (repeatable); default all.",
+)
+@click.option("--prefix", default="plant", show_default=True, help="Topic prefix.")
+@click.option(
+    "--backwards-tolerance",
+    type=float,
+    default=86_400.0,
+    show_default=True,
+    help="How far before its sensor's newest archived reading a reading may lie, s.",
+)
+@click.option(
+    "--earliest-time",
+    default="2000-01-01",
+    show_default=True,
+    help="Earliest reading time accepted (ISO date/time UTC, or epoch s).",
+)
+def requeue(
+    path: str,
+    config: str,
+    reasons: tuple[str, ...],
+    prefix: str,
+    backwards_tolerance: float,
+    earliest_time: str,
+) -> None:
+    """Re-validate the dead letters of the archive at PATH and archive what now passes.
+
+    Run it after fixing the config (a sensor put back, a range widened); each reading
+    is archived exactly once, however often this runs. Stop `twin ingest` first: the
+    archive has one writer at a time.
+    """
+    from sensors.deadletters import requeue as run_requeue
+
+    catalogue = _catalogue(config)
+    earliest = _epoch(earliest_time, "--earliest-time")
+    with _cli_errors("archive requeue"):
+        report = run_requeue(
+            path,
+            catalogue,
+            reasons=reasons or None,
+            prefix=prefix,
+            backwards_tolerance=backwards_tolerance,
+            earliest_time=earliest,
+        )
+    click.echo(json.dumps(report.as_dict()))
