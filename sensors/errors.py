@@ -13,6 +13,7 @@ __all__ = [
     "DurableHookError",
     "LockedError",
     "PayloadError",
+    "PublishError",
     "SensorsError",
     "StorageError",
     "UnitError",
@@ -78,3 +79,19 @@ class StorageError(ArchiveError, OSError):
     Everything committed before it is durable; messages not yet acknowledged stay
     at the broker and arrive again after a restart.
     """
+
+
+class PublishError(BrokerError):
+    """Readings were sent but not all acknowledged; ``stats`` counts what was.
+
+    Parameters
+    ----------
+    message : str
+        What is missing and why.
+    stats : object
+        The :class:`~sensors.publish.PublishStats` of the acknowledged readings.
+    """
+
+    def __init__(self, message: str, stats: object) -> None:
+        super().__init__(message)
+        self.stats = stats

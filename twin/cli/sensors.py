@@ -69,7 +69,14 @@ def _tls_options(func: Any) -> Any:
                 "--password",
                 default=None,
                 envvar="TWIN_MQTT_PASSWORD",
-                help="Broker password (or env TWIN_MQTT_PASSWORD).",
+                help="Broker password; prefer env TWIN_MQTT_PASSWORD or --password-file "
+                "(a command line is visible to other users of the machine).",
+            ),
+            click.option(
+                "--password-file",
+                type=click.Path(exists=True, dir_okay=False),
+                default=None,
+                help="File whose first line is the broker password.",
             ),
             click.option(
                 "--ca-certs",
@@ -99,6 +106,20 @@ def _settings(url: str, **tls: Any) -> Any:
     from sensors.errors import BrokerError
     from sensors.mqtt import parse_broker_url
 
+    password_file = tls.pop("password_file", None)
+    if password_file is not None:
+        if tls.get("password") is not None:
+            raise click.BadParameter(
+                "give the password once: --password (or TWIN_MQTT_PASSWORD) or --password-file",
+                param_hint="--password-file",
+            )
+        try:
+            with open(password_file, encoding="utf-8") as fh:
+                tls["password"] = fh.readline().rstrip("\r\n")
+        except OSError as err:
+            raise click.BadParameter(
+                f"cannot read {password_file!r}: {err.strerror}", param_hint="--password-file"
+            ) from err
     try:
         return parse_broker_url(url, **tls)
     except BrokerError as err:
@@ -348,28 +369,39 @@ def publish(
         raise click.BadParameter(str(err)) from err
     if faults != Faults():
         recording = apply_faults(recording, catalogue, faults=faults, rng=rng)
-    with tqdm(total=recording.sizes["reading"], unit="reading", disable=None) as bar:
-        stats = publish_readings(
-            recording,
-            catalogue,
-            broker=settings,
-            prefix=prefix,
-            speed=pace,
-            batch_size=batch_size,
-            qos=qos,
-            stamp_now=stamp_now,
-            linger=linger,
-            progress=bar.update,
+    from sensors.errors import PublishError
+
+    def report(stats: Any) -> None:
+        # Only what the broker acknowledged (at QoS 0: what was sent).
+        click.echo(
+            json.dumps(
+                {
+                    "messages": stats.messages,
+                    "readings": stats.readings,
+                    "elapsed_s": round(stats.elapsed, 3),
+                }
+            )
         )
-    click.echo(
-        json.dumps(
-            {
-                "messages": stats.messages,
-                "readings": stats.readings,
-                "elapsed_s": round(stats.elapsed, 3),
-            }
-        )
-    )
+
+    with _cli_errors("publish"):
+        try:
+            with tqdm(total=recording.sizes["reading"], unit="reading", disable=None) as bar:
+                stats = publish_readings(
+                    recording,
+                    catalogue,
+                    broker=settings,
+                    prefix=prefix,
+                    speed=pace,
+                    batch_size=batch_size,
+                    qos=qos,
+                    stamp_now=stamp_now,
+                    linger=linger,
+                    progress=bar.update,
+                )
+        except PublishError as err:
+            report(err.stats)
+            raise
+    report(stats)
 
 
 @click.group()
