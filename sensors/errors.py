@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "ArchiveError",
     "BrokerError",
+    "BrokerRefusedError",
     "CatalogueError",
     "DurableHookError",
     "LockedError",
@@ -95,3 +96,11 @@ class PublishError(BrokerError):
     def __init__(self, message: str, stats: object) -> None:
         super().__init__(message)
         self.stats = stats
+
+
+class BrokerRefusedError(BrokerError):
+    """The broker refused us for a reason that retrying cannot fix.
+
+    Bad credentials, not authorised, an unsupported protocol, or a failed TLS
+    handshake (untrusted certificate, client certificate required).
+    """

@@ -46,8 +46,8 @@ import numpy as np
 from sensors.archive import Archive, ArchiveBatch, DeadLetterBatch
 from sensors.catalogue import Catalogue
 from sensors.dedupe import DEFAULT_MAX_INTERVALS
-from sensors.errors import BrokerError, DurableHookError
-from sensors.mqtt import BrokerSettings, make_client
+from sensors.errors import BrokerError, BrokerRefusedError, DurableHookError
+from sensors.mqtt import BrokerSettings, connect_client, make_client
 from sensors.reader import CommittedReadings
 from sensors.schema import MAX_BATCH_READINGS
 from sensors.validation import DEFAULT_EARLIEST_TIME, REASONS, DeadLetter, Outcome, Validator
@@ -170,6 +170,12 @@ class Ingester:
     stop_on_hook_error : bool, optional
         Stop cleanly and raise :class:`~sensors.errors.DurableHookError` from
         :meth:`serve` when ``on_durable`` raises, instead of logging and going on.
+    connect_timeout : float, optional
+        Longest wait for the first connection and its CONNACK, s.
+    retry_forever : bool, optional
+        When the broker cannot be reached at start, keep retrying with back-off
+        (logged) instead of raising; for services under a supervisor. Refused
+        credentials and TLS failures always raise.
     clock : callable, optional
         Returns "now", epoch s: the receive stamp of each message (the reference of
         the ``time_in_future`` check) and the archive's ``received`` stamp. Pass the
@@ -200,6 +206,8 @@ class Ingester:
         earliest_time: float = DEFAULT_EARLIEST_TIME,
         on_durable: Callable[[CommittedReadings], object] | None = None,
         stop_on_hook_error: bool = False,
+        connect_timeout: float = 10.0,
+        retry_forever: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if qos not in (0, 1):
@@ -218,6 +226,8 @@ class Ingester:
         self.topic = catalogue.topic(prefix, "+")
         self.deadletter_topic = deadletter_topic(prefix, catalogue)
         self.clock = clock
+        self.connect_timeout = connect_timeout
+        self.retry_forever = retry_forever
         self.on_durable = on_durable
         self.stop_on_hook_error = stop_on_hook_error
         self.archive = Archive(archive_path, catalogue, reasons=REASONS, clock=clock)
@@ -255,12 +265,19 @@ class Ingester:
         self._client: Any = None
         self._hook_failure: DurableHookError | None = None
         self._closed = False
+        self._refused: str | None = None
 
     # -- paho callbacks (network thread) -------------------------------------------------
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
-            _log.error("connect refused by broker: %s", reason)
+            self._refused = str(reason)
+            _log.error(
+                "broker %s refused the connection: %s; retrying with back-off",
+                self.broker.url,
+                reason,
+            )
             return
+        self._refused = None
         with self._conn_lock:
             self._generation += 1
         self.stats.connects += 1
@@ -290,7 +307,11 @@ class Ingester:
             self._generation += 1
         self.connected.clear()
         self.subscribed.clear()
-        _log.warning("disconnected from broker (%s); paho reconnects with back-off", reason)
+        if self._refused is not None:
+            return  # the refusal is logged already; paho calls it a protocol error
+        _log.warning(
+            "disconnected from broker %s (%s); reconnecting with back-off", self.broker.url, reason
+        )
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
         raw = _Raw(
@@ -445,7 +466,19 @@ class Ingester:
                 self._wake.set()
 
     def start(self) -> None:
-        """Connect (asynchronously; paho retries with back-off) and start the network thread."""
+        """Connect, wait for the broker's CONNACK, and start the network thread.
+
+        After this first connection paho reconnects with back-off whenever the
+        connection drops.
+
+        Raises
+        ------
+        BrokerRefusedError
+            If the broker refuses the credentials or the TLS handshake fails.
+        BrokerError
+            If the broker cannot be reached within ``connect_timeout`` (unless
+            ``retry_forever``, which keeps retrying with back-off instead).
+        """
         if self._closed:
             raise BrokerError("ingester: stopped and its archive released; make a new Ingester")
         client, properties = make_client(
@@ -460,12 +493,28 @@ class Ingester:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
+        try:
+            connect_client(
+                client,
+                self.broker,
+                properties,
+                timeout=self.connect_timeout,
+                clean_start=False,
+            )
+        except BrokerRefusedError:
+            raise  # credentials, authorisation, TLS: retrying cannot fix it
+        except BrokerError as err:
+            if not self.retry_forever:
+                raise
+            _log.warning("%s; retrying with back-off (1 s to 30 s)", err)
+            kwargs: dict[str, Any] = {}
+            if self.broker.protocol == "5":
+                kwargs = {"clean_start": False, "properties": properties}
+            client.connect_async(
+                self.broker.host, self.broker.port, self.broker.keepalive, **kwargs
+            )
+            client.loop_start()
         self._client = client
-        kwargs: dict[str, Any] = {}
-        if self.broker.protocol == "5":
-            kwargs = {"clean_start": False, "properties": properties}
-        client.connect_async(self.broker.host, self.broker.port, self.broker.keepalive, **kwargs)
-        client.loop_start()
 
     def stop(self) -> None:
         """Flush what is buffered, acknowledge it, disconnect, and release the archive."""

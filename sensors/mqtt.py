@@ -9,7 +9,7 @@ import threading
 import urllib.parse
 from typing import Any
 
-from sensors.errors import BrokerError
+from sensors.errors import BrokerError, BrokerRefusedError
 
 __all__ = ["BrokerSettings", "connect_client", "make_client", "parse_broker_url"]
 
@@ -244,9 +244,11 @@ def connect_client(
 
     Raises
     ------
+    BrokerRefusedError
+        A failed TLS handshake or a CONNACK that refuses us (bad credentials, not
+        authorised, unsupported protocol): retrying cannot help.
     BrokerError
-        Unknown host, connection refused, timeout, TLS failure, or a CONNACK that
-        refuses us (bad credentials, not authorised, unsupported protocol).
+        Unknown host, connection refused or no answer in time.
     """
     url = settings.url
     done = threading.Event()
@@ -260,7 +262,6 @@ def connect_client(
         if own is not None and not reason.is_failure:
             own(c, userdata, flags, reason, props)
 
-    client.on_connect = on_connect
     kwargs: dict[str, Any] = {}
     if settings.protocol == "5":
         kwargs["properties"] = properties
@@ -270,12 +271,12 @@ def connect_client(
     try:
         client.connect(settings.host, settings.port, settings.keepalive, **kwargs)
     except ssl.SSLCertVerificationError as err:
-        raise BrokerError(
+        raise BrokerRefusedError(
             f"broker {url}: TLS certificate not trusted ({err.verify_message}); "
             "give the broker's CA with --ca-certs"
         ) from err
     except ssl.SSLError as err:
-        raise BrokerError(
+        raise BrokerRefusedError(
             f"broker {url}: TLS handshake failed ({err.reason or err}); check the "
             "certificates (--ca-certs, --certfile, --keyfile) and that the port speaks TLS"
         ) from err
@@ -292,18 +293,27 @@ def connect_client(
         raise BrokerError(f"broker {url}: no answer within {timeout:g} s; check the URL") from err
     except OSError as err:
         raise BrokerError(f"broker {url}: cannot connect ({err.strerror or err})") from err
+    # The CONNACK is read by the network thread, started only now. A refused one is
+    # followed by a disconnect that paho calls a protocol error: the refusal raised
+    # below is the one report of it.
+    client.on_connect = on_connect
+    own_disconnect, client.on_disconnect = client.on_disconnect, None
     client.loop_start()
     if not done.wait(timeout):
         client.loop_stop()
-        client.on_connect = own
+        client.on_connect, client.on_disconnect = own, own_disconnect
         raise BrokerError(
             f"broker {url}: no CONNACK within {timeout:g} s (the TLS handshake or the broker "
             "is stuck, or the port is not an MQTT broker)"
         )
     client.on_connect = own
     reason = result["reason"]
-    if reason.is_failure:
+    if not reason.is_failure:
+        client.on_disconnect = own_disconnect
+    else:
         client.loop_stop()
         client.disconnect()
-        raise BrokerError(f"broker {url} refused the connection: {reason}; {_refusal_hint(reason)}")
+        raise BrokerRefusedError(
+            f"broker {url} refused the connection: {reason}; {_refusal_hint(reason)}"
+        )
     return result["flags"]

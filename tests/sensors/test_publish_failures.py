@@ -68,7 +68,7 @@ def test_publish_with_bad_credentials_fails_at_once_with_the_brokers_reason(
     url = f"mqtt://{credentials}127.0.0.1:{password_broker.port}"
     out, elapsed = _publish_cli(url)
     assert elapsed < 20  # was 120 s of waiting, then exit 0
-    assert out.returncode == 69  # EX_UNAVAILABLE
+    assert out.returncode == 77  # EX_NOPERM: retrying cannot fix it
     err = out.stderr.decode().strip().splitlines()
     assert len(err) == 1, err
     assert f"broker mqtt://127.0.0.1:{password_broker.port} refused the connection" in err[0]

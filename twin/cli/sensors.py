@@ -21,6 +21,7 @@ __all__ = [
     "EXIT_BROKER",
     "EXIT_FAILURE",
     "EXIT_LOCKED",
+    "EXIT_REFUSED",
     "EXIT_STORAGE",
     "archive",
     "ingest",
@@ -29,15 +30,23 @@ __all__ = [
 
 #: Exit codes (sysexits.h), so a supervisor can tell what to do.
 EXIT_FAILURE = 1  # a clear error in the input or the archive: fix and rerun
-EXIT_BROKER = 69  # EX_UNAVAILABLE: the broker refused us or cannot be reached
+EXIT_BROKER = 69  # EX_UNAVAILABLE: the broker cannot be reached (retrying may help)
 EXIT_STORAGE = 74  # EX_IOERR: the archive cannot be written (disk full, read-only)
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another writer holds the archive
+EXIT_REFUSED = 77  # EX_NOPERM: the broker refused the credentials or TLS (retrying cannot)
 
 
 @contextlib.contextmanager
 def _cli_errors(command: str, *, verbose: bool = False) -> Iterator[None]:
     """Turn the package errors into one line on stderr and a distinct exit code."""
-    from sensors.errors import ArchiveError, BrokerError, LockedError, SensorsError, StorageError
+    from sensors.errors import (
+        ArchiveError,
+        BrokerError,
+        BrokerRefusedError,
+        LockedError,
+        SensorsError,
+        StorageError,
+    )
 
     try:
         yield
@@ -49,6 +58,8 @@ def _cli_errors(command: str, *, verbose: bool = False) -> Iterator[None]:
             code = EXIT_LOCKED
         elif isinstance(err, StorageError):
             code = EXIT_STORAGE
+        elif isinstance(err, BrokerRefusedError):
+            code = EXIT_REFUSED
         elif isinstance(err, BrokerError):
             code = EXIT_BROKER
         click.echo(f"twin {command}: error: {err}", err=True)
@@ -197,6 +208,12 @@ def _catalogue(config: str) -> Any:
     "commissioning date; earlier readings are dead-lettered as time_before_start.",
 )
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
+@click.option(
+    "--retry-forever",
+    is_flag=True,
+    help="When the broker cannot be reached at start, keep retrying with back-off (for a "
+    "service under a supervisor) instead of failing; refused credentials or TLS still fail.",
+)
 @_tls_options
 def ingest(
     config: str,
@@ -212,6 +229,7 @@ def ingest(
     dedupe_rows: int | None,
     earliest_time: str,
     duration: float | None,
+    retry_forever: bool,
     **tls: Any,
 ) -> None:
     """Ingest the readings of the component in CONFIG into the archive until stopped.
@@ -248,6 +266,7 @@ def ingest(
                 receive_maximum=receive_maximum,
                 dedupe_rows=dedupe_rows,
                 earliest_time=earliest,
+                retry_forever=retry_forever,
             )
             click.echo(
                 f"ingesting {ingester.topic} -> {archive_path} "
