@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sensors.catalogue import Catalogue
-from sensors.errors import ArchiveError
+from sensors.errors import ArchiveError, StorageError
 from sensors.lock import DirectoryLock
 from sensors.reader import COMMIT_FILE, CommittedReadings, read_commit, read_rows
 from sensors.summary import archive_info, open_archive
@@ -149,6 +149,20 @@ class DeadLetterBatch:
         return int(self.received.shape[0])
 
 
+def _storage_message(path: pathlib.Path, err: OSError, *, opening: bool = False) -> str:
+    cause = f"{err.strerror or err}" + (f" (errno {err.errno})" if err.errno else "")
+    if opening:
+        return (
+            f"archive: cannot open {str(path)!r} for writing: {cause}; "
+            "fix the path or its permissions"
+        )
+    return (
+        f"archive: cannot write {str(path)!r}: {cause}; every reading committed before is "
+        "durable and unacknowledged messages stay at the broker, so a restart after "
+        "freeing space (or making it writable) archives them exactly once"
+    )
+
+
 def _write_commit(path: pathlib.Path, counts: dict[str, int]) -> None:
     tmp = path / f"{_COMMIT}.tmp"
     with open(tmp, "w") as fh:
@@ -202,9 +216,16 @@ class Archive:
         self.path = pathlib.Path(path)
         self.catalogue = catalogue
         self.clock = clock
-        self._lock = DirectoryLock(self.path, role="archive writer").acquire()
+        self._failure: StorageError | None = None
+        try:
+            self._lock = DirectoryLock(self.path, role="archive writer").acquire()
+        except OSError as err:
+            raise StorageError(_storage_message(self.path, err, opening=True)) from err
         try:
             self._open(zarr, catalogue, reasons)
+        except OSError as err:
+            self._lock.release()
+            raise StorageError(_storage_message(self.path, err, opening=True)) from err
         except BaseException:
             self._lock.release()
             raise
@@ -335,6 +356,11 @@ class Archive:
             if arr.shape[0] != self._counts["requeued"]:
                 arr.resize((self._counts["requeued"],))
 
+    @property
+    def failure(self) -> StorageError | None:
+        """The write failure that stopped this writer, None while it can append."""
+        return self._failure
+
     def close(self) -> None:
         """Give up the writer role (release the lock); the object cannot append after it."""
         self._lock.release()
@@ -428,11 +454,32 @@ class Archive:
         -------
         float
             Commit time, epoch seconds (the readings' ``received`` stamp).
+
+        Raises
+        ------
+        StorageError
+            If the store cannot be written (disk full, read-only, no permission).
+            Nothing committed before is affected; this writer refuses further
+            appends, and the next writer cuts the uncommitted tail.
         """
         if not self._lock.held:
             raise ArchiveError(
                 f"archive: {str(self.path)!r} was closed by this writer; open a new Archive"
             )
+        if self._failure is not None:
+            raise self._failure  # half-appended arrays: only a new writer may go on
+        try:
+            return self._append(readings, letters, requeued)
+        except OSError as err:
+            self._failure = StorageError(_storage_message(self.path, err))
+            raise self._failure from err
+
+    def _append(
+        self,
+        readings: ArchiveBatch | None,
+        letters: DeadLetterBatch | None,
+        requeued: npt.NDArray[np.int64] | None,
+    ) -> float:
         now = float(self.clock())
         counts = dict(self._counts)
         if readings is not None and len(readings):

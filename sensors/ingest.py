@@ -522,7 +522,8 @@ class Ingester:
         if client is not None:
             client.loop_stop()  # no more messages arrive; buffered ones are archived below
             try:
-                self.flush()  # with the loop stopped, paho writes the acknowledgements directly
+                if self.archive.failure is None:  # after a write failure: ack nothing more
+                    self.flush()  # with the loop stopped, paho writes the acks directly
             finally:
                 client.disconnect()
                 self._client = None
@@ -558,6 +559,9 @@ class Ingester:
 
         Raises
         ------
+        StorageError
+            If the archive cannot be written (after a clean stop that acknowledges
+            nothing more: the broker redelivers what was not committed).
         DurableHookError
             If ``stop_on_hook_error`` is set and ``on_durable`` raised (after the
             clean stop).
