@@ -296,12 +296,34 @@ def connect_client(
     # The CONNACK is read by the network thread, started only now. A refused one is
     # followed by a disconnect that paho calls a protocol error: the refusal raised
     # below is the one report of it.
+    errors: list[str] = []
+
+    def on_disconnect(c: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        if "reason" not in result:  # dropped before any CONNACK
+            result["dropped"] = str(reason)
+            done.set()
+
+    def on_log(c: Any, userdata: Any, level: int, message: str) -> None:
+        if level == 8:  # MQTT_LOG_ERR: e.g. the TLS alert that closed the socket
+            errors.append(message)
+
     client.on_connect = on_connect
-    own_disconnect, client.on_disconnect = client.on_disconnect, None
+    own_disconnect, client.on_disconnect = client.on_disconnect, on_disconnect
+    own_log, client.on_log = client.on_log, on_log
     client.loop_start()
-    if not done.wait(timeout):
+    arrived = done.wait(timeout)
+    client.on_log = own_log
+    if not arrived or "dropped" in result:
         client.loop_stop()
         client.on_connect, client.on_disconnect = own, own_disconnect
+        cause = errors[-1] if errors else result.get("dropped", "")
+        if "SSL" in cause or "TLS" in cause:
+            raise BrokerRefusedError(
+                f"broker {url} closed the TLS connection before its CONNACK ({cause}); it may "
+                "require a client certificate (--certfile, --keyfile) or refuse this one"
+            )
+        if "dropped" in result:
+            raise BrokerError(f"broker {url} closed the connection before its CONNACK ({cause})")
         raise BrokerError(
             f"broker {url}: no CONNACK within {timeout:g} s (the TLS handshake or the broker "
             "is stuck, or the port is not an MQTT broker)"
@@ -311,6 +333,7 @@ def connect_client(
     if not reason.is_failure:
         client.on_disconnect = own_disconnect
     else:
+        client.on_disconnect = None
         client.loop_stop()
         client.disconnect()
         raise BrokerRefusedError(
