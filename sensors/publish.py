@@ -12,6 +12,7 @@ real time (``speed=1``), at a multiple of real time, or as fast as possible
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import threading
 import time as _time
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import orjson
 
 from sensors.catalogue import Catalogue
 from sensors.errors import PublishError
@@ -92,6 +94,10 @@ class PublishStats:
         Messages the broker acknowledged with an error (MQTT 5, e.g. not authorised).
     elapsed : float
         Wall time from the first publish to the last acknowledgement, s.
+    dead_letters : collections.Counter
+        Readings of this publisher that an ingester dead-lettered while it was
+        connected, per reason (seen on the component's dead-letter topic, when the
+        broker lets the publisher read it).
     """
 
     messages: int = 0
@@ -100,6 +106,7 @@ class PublishStats:
     sent_readings: int = 0
     refused_messages: int = 0
     elapsed: float = 0.0
+    dead_letters: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
 
 
 def _settle(stats: PublishStats, readings: int, ok: bool) -> None:
@@ -305,7 +312,8 @@ def publish_readings(
     linger : float, optional
         Stay connected this long after the last acknowledgement, s. The embedded
         amqtt broker (0.12) discards messages it has acknowledged but not yet
-        forwarded when their publisher disconnects; give it ~1 s.
+        forwarded when their publisher disconnects; give it ~1 s. Dead letters of
+        these readings that arrive meanwhile are counted in ``dead_letters``.
     progress : callable or None, optional
         Called with the number of readings sent after each tick.
     connect_timeout : float, optional
@@ -370,8 +378,23 @@ def publish_readings(
             else:
                 carried[info.mid] = n
 
+    letters_topic = f"{prefix}/_deadletter/{catalogue.site}/{catalogue.component}"
+    own_topics = set(topics.values())
+
+    def on_message(c: Any, u: Any, message: Any) -> None:
+        # Dead letters of our own readings (e.g. time_in_future: our clock is off).
+        try:
+            letter = orjson.loads(message.payload)
+            if letter.get("topic") in own_topics:
+                with done:
+                    stats.dead_letters[str(letter["reason"])] += int(letter["readings"])
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            pass
+
     client.on_publish = on_publish
+    client.on_message = on_message
     connect_client(client, broker, properties, timeout=connect_timeout)
+    client.subscribe(letters_topic, qos=1)
     order = np.argsort(time, kind="stable")
     time, value, seq, ids = time[order], value[order], seq[order], ids[order]
     t0 = time[0] if time.size else 0.0

@@ -356,13 +356,17 @@ def publish(
     **tls: Any,
 ) -> None:
     """Publish readings for the component in CONFIG: synthetic signals or a recording."""
-    import time
-
     import numpy as np
     from tqdm import tqdm
 
     from sensors.archive import open_archive
-    from sensors.publish import Faults, apply_faults, publish_readings, synthetic_readings
+    from sensors.publish import (
+        Faults,
+        apply_faults,
+        publish_readings,
+        synthetic_readings,
+        timeline_start,
+    )
 
     catalogue = _catalogue(config)
     settings = _settings(broker, **tls)
@@ -374,9 +378,12 @@ def publish(
         ) from err
     rng = np.random.default_rng(seed)
     if from_archive:
-        recording = open_archive(from_archive).load()
+        with _cli_errors("publish"):
+            recording = open_archive(from_archive).load()
     else:
-        start = time.time() if pace is not None else time.time() - duration
+        # Never ahead of the clock: paced at k x real time, the last reading is "now"
+        # when it is sent (a timeline starting now ran ahead: time_in_future).
+        start = timeline_start(duration=duration, speed=pace)
         recording = synthetic_readings(
             catalogue, duration=duration, start_time=start, rng=rng, rate_scale=rate_scale
         )
@@ -398,6 +405,7 @@ def publish(
                     "messages": stats.messages,
                     "readings": stats.readings,
                     "elapsed_s": round(stats.elapsed, 3),
+                    "dead_letters": dict(stats.dead_letters),
                 }
             )
         )
@@ -421,6 +429,15 @@ def publish(
             report(err.stats)
             raise
     report(stats)
+    clock_letters = {r: n for r, n in stats.dead_letters.items() if r.startswith("time_") and n}
+    if clock_letters:
+        click.echo(
+            f"twin publish: error: the ingester dead-lettered {sum(clock_letters.values())} "
+            f"of these readings for their time ({clock_letters}): the publisher's clock or "
+            "timeline disagrees with the ingester's; check both clocks (or --stamp-now)",
+            err=True,
+        )
+        sys.exit(EXIT_FAILURE)
 
 
 @click.group()
