@@ -199,12 +199,21 @@ def _redact(url: str) -> str:
 _AUTH_CODES = (134, 135, 4, 5)  # bad user name or password, not authorized (v5, v3)
 
 
-def _refusal_hint(reason: Any) -> str:
+def _refusal_hint(reason: Any, settings: BrokerSettings) -> str:
     value = getattr(reason, "value", None)
+    if value in _AUTH_CODES and settings.username is None:
+        return (
+            "the broker requires a user name (--username; the embedded broker of "
+            f"'twin ingest' accepts any: mqtt://twin@{settings.host}:{settings.port}"
+            "?protocol=3.1.1)"
+        )
     if value in _AUTH_CODES:
         return "check the user name and password (--username, --password or --password-file)"
     if value in (132, 1):
-        return "the broker does not speak this MQTT version; try ?protocol=3.1.1 in the URL"
+        return (
+            "the broker does not speak MQTT 5 (the embedded broker of 'twin ingest' speaks "
+            "3.1.1 only); add ?protocol=3.1.1 to the URL"
+        )
     if value in (133, 2):
         return "the broker refused the client id; give another with --client-id"
     return "see the broker's log"
@@ -337,6 +346,6 @@ def connect_client(
         client.loop_stop()
         client.disconnect()
         raise BrokerRefusedError(
-            f"broker {url} refused the connection: {reason}; {_refusal_hint(reason)}"
+            f"broker {url} refused the connection: {reason}; {_refusal_hint(reason, settings)}"
         )
     return result["flags"]

@@ -113,7 +113,7 @@ def _tls_options(func: Any) -> Any:
     return func
 
 
-def _settings(url: str, **tls: Any) -> Any:
+def _settings(url: str, command: str, **tls: Any) -> Any:
     from sensors.errors import BrokerError
     from sensors.mqtt import parse_broker_url
 
@@ -133,8 +133,9 @@ def _settings(url: str, **tls: Any) -> Any:
             ) from err
     try:
         return parse_broker_url(url, **tls)
-    except BrokerError as err:
-        raise click.BadParameter(str(err), param_hint="--broker") from err
+    except BrokerError as err:  # one line naming the URL (without its password) and the rule
+        click.echo(f"twin {command}: error: --broker: {err}", err=True)
+        sys.exit(2)
 
 
 def _epoch(text: str, option: str) -> float:
@@ -248,7 +249,7 @@ def ingest(
         embedded = EmbeddedBroker(port=embedded_port).start()
         broker = embedded.url
         click.echo(f"embedded broker listening on {broker}", err=True)
-    settings = _settings(broker, **tls)
+    settings = _settings(broker, "ingest", **tls)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -369,7 +370,7 @@ def publish(
     )
 
     catalogue = _catalogue(config)
-    settings = _settings(broker, **tls)
+    settings = _settings(broker, "publish", **tls)
     try:
         pace = None if speed == "max" else float(speed)
     except ValueError as err:
