@@ -266,6 +266,7 @@ class Ingester:
         self._hook_failure: DurableHookError | None = None
         self._closed = False
         self._refused: str | None = None
+        self._stopping = False
 
     # -- paho callbacks (network thread) -------------------------------------------------
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
@@ -309,6 +310,9 @@ class Ingester:
         self.subscribed.clear()
         if self._refused is not None:
             return  # the refusal is logged already; paho calls it a protocol error
+        if self._stopping:
+            _log.info("disconnected from broker %s", self.broker.url)
+            return
         _log.warning(
             "disconnected from broker %s (%s); reconnecting with back-off", self.broker.url, reason
         )
@@ -520,6 +524,7 @@ class Ingester:
         """Flush what is buffered, acknowledge it, disconnect, and release the archive."""
         client = self._client
         if client is not None:
+            self._stopping = True
             client.loop_stop()  # no more messages arrive; buffered ones are archived below
             try:
                 if self.archive.failure is None:  # after a write failure: ack nothing more

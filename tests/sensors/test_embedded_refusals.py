@@ -61,3 +61,38 @@ def test_publish_to_the_embedded_broker_is_refused_with_the_fix(
     err = out.stderr.decode().strip().splitlines()
     assert len(err) == 1 and fix in err[0], err
     assert f"broker mqtt://127.0.0.1:{embedded.port} refused the connection" in err[0]
+
+
+def _ingest_embedded_log(tmp_path: pathlib.Path, *extra: str) -> tuple[str, list[str]]:
+    from sensors.broker import free_port
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    args = [
+        sys.executable,
+        "-m",
+        "twin",
+        "ingest",
+        str(DEMO),
+        "--archive",
+        str(tmp_path / "a.zarr"),
+        "--embedded-port",
+        str(free_port()),
+        "--duration",
+        "3",
+    ]
+    out = subprocess.run([*args, *extra], env=env, capture_output=True, timeout=60)
+    assert out.returncode == 0, out.stderr.decode()
+    log = out.stderr.decode()
+    assert "subscription to plant/plant-1/header-a/+ acknowledged" in log  # ours: always
+    assert "reconnecting with back-off" not in log  # our own stop is no connection loss
+    return log, [line for line in log.splitlines() if " amqtt." in line or "transitions" in line]
+
+
+def test_the_embedded_broker_is_quiet_by_default(tmp_path: pathlib.Path) -> None:
+    _, broker_lines = _ingest_embedded_log(tmp_path)
+    assert broker_lines == []  # was: every state change of the broker at INFO
+
+
+def test_the_embedded_broker_log_shows_with_verbose(tmp_path: pathlib.Path) -> None:
+    _, broker_lines = _ingest_embedded_log(tmp_path, "-v")
+    assert any("Listener 'default' bind to" in line for line in broker_lines)

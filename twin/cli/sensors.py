@@ -138,6 +138,25 @@ def _settings(url: str, command: str, **tls: Any) -> Any:
         sys.exit(2)
 
 
+def _verbosity(func: Any) -> Any:
+    func = click.option("-q", "--quiet", is_flag=True, help="Warnings and errors only.")(func)
+    return click.option(
+        "-v",
+        "--verbose",
+        count=True,
+        help="More log: -v shows the embedded broker's log and tracebacks, -vv debug.",
+    )(func)
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else logging.DEBUG if verbose >= 2 else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The embedded broker (amqtt) logs every state change at INFO: quiet unless -v.
+    third_party = logging.INFO if verbose and not quiet else logging.WARNING
+    for name in ("amqtt", "transitions"):
+        logging.getLogger(name).setLevel(third_party)
+
+
 def _epoch(text: str, option: str) -> float:
     """Parse an ISO 8601 date/time (UTC unless it says otherwise) or epoch seconds."""
     import datetime as dt
@@ -216,6 +235,7 @@ def _catalogue(config: str) -> Any:
     "service under a supervisor) instead of failing; refused credentials or TLS still fail.",
 )
 @_tls_options
+@_verbosity
 def ingest(
     config: str,
     archive_path: str,
@@ -231,6 +251,8 @@ def ingest(
     earliest_time: str,
     duration: float | None,
     retry_forever: bool,
+    verbose: int,
+    quiet: bool,
     **tls: Any,
 ) -> None:
     """Ingest the readings of the component in CONFIG into the archive until stopped.
@@ -241,7 +263,7 @@ def ingest(
     from sensors.broker import EmbeddedBroker
     from sensors.ingest import Ingester
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    _configure_logging(verbose, quiet)
     catalogue = _catalogue(config)
     earliest = _epoch(earliest_time, "--earliest-time")
     embedded = None
@@ -254,7 +276,7 @@ def ingest(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        with _cli_errors("ingest"):
+        with _cli_errors("ingest", verbose=bool(verbose)):
             ingester = Ingester(
                 catalogue,
                 archive_path,
@@ -336,6 +358,7 @@ def ingest(
     "--stuck", type=float, default=0.0, help="Probability of a stuck-at episode per sensor."
 )
 @_tls_options
+@_verbosity
 def publish(
     config: str,
     broker: str,
@@ -354,6 +377,8 @@ def publish(
     spike: float,
     drift_per_hour: float,
     stuck: float,
+    verbose: int,
+    quiet: bool,
     **tls: Any,
 ) -> None:
     """Publish readings for the component in CONFIG: synthetic signals or a recording."""
@@ -369,6 +394,7 @@ def publish(
         timeline_start,
     )
 
+    _configure_logging(verbose, quiet)
     catalogue = _catalogue(config)
     settings = _settings(broker, "publish", **tls)
     try:
@@ -411,7 +437,7 @@ def publish(
             )
         )
 
-    with _cli_errors("publish"):
+    with _cli_errors("publish", verbose=bool(verbose)):
         try:
             with tqdm(total=recording.sizes["reading"], unit="reading", disable=None) as bar:
                 stats = publish_readings(
