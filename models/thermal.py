@@ -24,7 +24,8 @@ and insulated ends (symmetry planes). The weak form carries the axisymmetric wei
 Temperature-dependent :math:`k` and :math:`\rho c_p` are nodal fields in the
 temperature space, interpolated from the material tables at the current iterate;
 the nonlinearity is resolved by Picard (fixed-point) iteration on each step, started
-from a linear extrapolation in time, with the KSP object reused across iterations and
+from a linear extrapolation in time clipped to the range the solution can reach
+(:meth:`ThermalSolver.reachable_range`), with the KSP object reused across iterations and
 steps: the LU factorisation of an earlier matrix preconditions conjugate gradients and
 is renewed only when CG slows down (:class:`models._petsc.LaggedSolver`). With
 constant properties (or properties frozen at a ``property_temperature``) the system
@@ -165,6 +166,7 @@ class ThermalSolver:
             + self.h * u * v * r * ds(BORE)
         )
         L = self.rhocp / self.dt * self.T_n * v * r * dx + self.h * self.T_f * v * r * ds(BORE)
+        self._has_outer_convection = outer_htc > 0.0
         if outer_htc > 0.0:
             a += self.h_o * u * v * r * ds(OUTER)
             L += self.h_o * self.T_amb * v * r * ds(OUTER)
@@ -276,8 +278,11 @@ class ThermalSolver:
         increment = math.inf
         T_n = self.T_n.x.array.copy()
         if self._T_prev is not None and self._dt_prev > 0.0:
-            # linear extrapolation in time as the first Picard iterate (predictor)
-            self.T.x.array[:] = T_n + (T_n - self._T_prev) * (dt / self._dt_prev)
+            # linear extrapolation in time as the first Picard iterate (predictor),
+            # kept inside the range the solution can reach (maximum principle)
+            lo, hi = self.reachable_range(T_n)
+            predictor = T_n + (T_n - self._T_prev) * (dt / self._dt_prev)
+            self.T.x.array[:] = np.clip(predictor, lo, hi)
         self._T_prev, self._dt_prev = T_n, dt
         for it in range(1, self.max_iterations + 1):
             previous = self.T.x.array.copy()
@@ -296,6 +301,29 @@ class ThermalSolver:
             f"(last temperature increment {increment:.3e} K)",
             residual=increment,
         )
+
+    def reachable_range(self, T_now: np.ndarray) -> tuple[float, float]:
+        """Range ``(T_lo, T_hi)`` in K the temperature can reach over the next step.
+
+        Without heat sources the temperature stays between the lowest and the highest
+        of the current metal temperatures and the temperatures the boundaries impose
+        (fluid, ambient when the outer surface is convective); the Picard predictor is
+        clipped to it, so a long step does not start from an extrapolation beyond the
+        material data.
+
+        Parameters
+        ----------
+        T_now : numpy.ndarray
+            Current nodal temperatures in K.
+
+        Returns
+        -------
+        tuple of float
+        """
+        bounds = [float(np.min(T_now)), float(np.max(T_now)), float(self.T_f.value)]
+        if self._has_outer_convection:
+            bounds.append(float(self.T_amb.value))
+        return (min(bounds), max(bounds))
 
     def _check_finite(self, residual: float) -> None:
         if not np.all(np.isfinite(self.T.x.array)):
