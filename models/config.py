@@ -134,6 +134,8 @@ class _Loads(_Section):
 
 class _Solver(_Section):
     time_step_s: float = Field(default=36.0, gt=0.0)
+    max_time_step_s: float | None = Field(default=None, gt=0.0)
+    max_temperature_change_K: float = Field(default=1.0, gt=0.0)
     petsc_options: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
 
@@ -329,10 +331,30 @@ class LoadHistory:
 
 @dataclass(frozen=True)
 class Solver:
-    """Time step (s) and PETSc options passed through to the solvers."""
+    """Time stepping and PETSc options passed through to the solvers.
+
+    Attributes
+    ----------
+    time_step : float
+        The step of a uniform grid; with adaptive stepping the first and smallest step, s.
+    petsc_options : mapping
+        Passed to PETSc with a per-solver prefix.
+    max_time_step : float or None
+        Largest adaptive step, s; ``None``: a uniform grid of ``time_step``.
+    max_temperature_change : float
+        Tolerance of the adaptive step: target largest nodal temperature change per
+        step, K (see :mod:`models.stepping`).
+    """
 
     time_step: float
     petsc_options: Mapping[str, str | int | float | bool]
+    max_time_step: float | None = None
+    max_temperature_change: float = 1.0
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether the step adapts to the temperature change (``max_time_step`` given)."""
+        return self.max_time_step is not None
 
 
 @dataclass(frozen=True)
@@ -523,6 +545,13 @@ def parse_config(
             f"solver.time_step_s: {cfg.solver.time_step_s} s is longer than the load history "
             f"({loads.duration} s); use a smaller step"
         )
+    max_step = cfg.solver.max_time_step_s
+    if max_step is not None and max_step < cfg.solver.time_step_s:
+        raise ConfigError(
+            f"solver.max_time_step_s: {max_step} s is shorter than solver.time_step_s "
+            f"({cfg.solver.time_step_s} s); the adaptive step grows from time_step_s up to "
+            "max_time_step_s, so give max_time_step_s >= time_step_s"
+        )
 
     named = {
         "bore": geometry.inner_radius,
@@ -576,7 +605,10 @@ def parse_config(
         ),
         loads=loads,
         solver=Solver(
-            time_step=cfg.solver.time_step_s, petsc_options=dict(cfg.solver.petsc_options)
+            time_step=cfg.solver.time_step_s,
+            petsc_options=dict(cfg.solver.petsc_options),
+            max_time_step=max_step,
+            max_temperature_change=cfg.solver.max_temperature_change_K,
         ),
         output=Output(field_times=field_times),
         locations=tuple(locations),

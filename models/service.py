@@ -13,6 +13,8 @@
 
 The time grid has the configured step; the requested field times (and the corners of
 the load history) are snapped onto it, so they are hit exactly without extra steps.
+With ``solver.max_time_step_s`` the step adapts instead to the temperature change per
+step (:class:`models.stepping.AdaptiveStepper`): long holds take long steps.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from models.errors import ConfigError, SolverDivergedError
+from models.stepping import AdaptiveStepper, time_grid
 
 __all__ = ["HISTORY_VARIABLES", "ServiceModel", "solve", "time_grid"]
 
@@ -40,47 +43,6 @@ HISTORY_VARIABLES: dict[str, tuple[str, str]] = {
     "eps_z": ("1", "total axial strain"),
     "eps_th": ("1", "free thermal strain from the stress-free temperature"),
 }
-
-
-def time_grid(
-    duration: float, dt: float, special: tuple[float, ...] | list[float] = ()
-) -> np.ndarray:
-    """Uniform time grid from 0 to ``duration`` with the special times snapped onto it.
-
-    Parameters
-    ----------
-    duration : float
-        End time in s.
-    dt : float
-        Nominal step in s.
-    special : sequence of float
-        Times (s) that must be grid points (field times, load-history corners). Each
-        replaces its nearest interior grid point, or is inserted when that point is
-        already taken.
-
-    Returns
-    -------
-    numpy.ndarray
-        Strictly increasing times, first 0 and last ``duration``.
-    """
-    n = max(1, int(math.ceil(duration / dt - 1e-9)))
-    grid = np.linspace(0.0, duration, n + 1)
-    fixed = np.zeros(grid.size, dtype=bool)
-    fixed[[0, -1]] = True
-    extra = []
-    for t in sorted(set(float(s) for s in special)):
-        if not 0.0 <= t <= duration:
-            continue
-        i = int(np.argmin(np.abs(grid - t)))
-        if abs(grid[i] - t) <= 1e-9 * max(duration, 1.0):
-            fixed[i] = True
-        elif not fixed[i]:
-            grid[i] = t
-            fixed[i] = True
-        else:
-            extra.append(t)
-    out = np.unique(np.concatenate([grid, extra]))
-    return out
 
 
 def _versions() -> dict[str, str]:
@@ -312,7 +274,6 @@ def solve(
                 f"output.field_times_h[{i}]: {t / 3600.0} h lies outside the load history "
                 f"[0, {duration / 3600.0}] h; pick a time inside it"
             )
-    times = time_grid(duration, cfg.solver.time_step, [*field_times, *cfg.loads.time])
     model = ServiceModel(
         cfg,
         material=material,
@@ -320,66 +281,116 @@ def solve(
         max_picard_iterations=max_picard_iterations,
         constitutive=constitutive,
     )
-    n_loc = len(cfg.locations)
-    hist = np.full((times.size, n_loc, len(HISTORY_VARIABLES)), np.nan)
+    next_time = _time_stepping(cfg, field_times)
+    times: list[float] = []
+    hist: list[np.ndarray] = []
     profiles: list[np.ndarray] = []
     recorded_fields: list[float] = []
     r_profile = model.profile_points.radius
-    fluid = np.asarray(cfg.loads.fluid_temperature_at(times), dtype=float)
-    pressure = np.asarray(cfg.loads.pressure_at(times), dtype=float)
     field_set = {float(t) for t in field_times}
+    tol_t = 1e-9 * max(duration, 1.0)
 
-    def record(i: int) -> None:
-        hist[i] = model.sample(model.points)
-        t = float(times[i])
-        if field_set and any(abs(t - f) <= 1e-9 * max(duration, 1.0) for f in field_set):
+    def record(t: float) -> None:
+        times.append(t)
+        hist.append(model.sample(model.points))
+        if field_set and any(abs(t - f) <= tol_t for f in field_set):
             profiles.append(model.sample(model.profile_points))
             recorded_fields.append(t)
             if on_field is not None:
                 on_field(t, model)
 
+    def dataset(complete: bool) -> Any:
+        n = len(hist)
+        return _dataset(
+            cfg,
+            model.material,
+            np.asarray(times[:n], dtype=float),
+            np.asarray(hist).reshape(n, len(cfg.locations), len(HISTORY_VARIABLES)),
+            recorded_fields,
+            profiles,
+            r_profile,
+            complete=complete,
+        )
+
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=times.size - 1, desc=f"solve {cfg.component.name}", unit="step")
+        bar = tqdm(
+            total=round(duration / 3600.0, 6),
+            desc=f"solve {cfg.component.name}",
+            unit="h",
+            bar_format="{l_bar}{bar}| {n:.2f}/{total:.2f} h [{elapsed}<{remaining}]",
+        )
+    t, t_next, i = 0.0, 0.0, 0
     try:
-        for i in range(times.size):
-            dt = float(times[i] - times[i - 1]) if i else 0.0
+        while True:
+            dt = t_next - t
             try:
                 if i:
-                    model.thermal.step(dt, float(fluid[i]))
-                model.mechanical.solve(float(pressure[i]))
-                record(i)
-                if i + 1 < times.size:  # advance the law over [t_i, t_i+1] (forward Euler)
-                    model.mechanical.update(float(times[i + 1] - times[i]))
+                    before = model.thermal.T.x.array.copy()
+                    model.thermal.step(dt, float(cfg.loads.fluid_temperature_at(t_next)))
+                    change: float | None = float(np.max(np.abs(model.thermal.T.x.array - before)))
+                else:
+                    change = None
+                model.mechanical.solve(float(cfg.loads.pressure_at(t_next)))
+                record(t_next)
+                t = t_next
+                if t >= duration - tol_t:
+                    break
+                t_next = next_time(t, change)
+                # advance the law over [t_i, t_i+1] from this step's stress (forward Euler)
+                model.mechanical.update(t_next - t)
             except StepFailure as err:
-                partial = _dataset(
-                    cfg,
-                    model.material,
-                    times[:i],
-                    hist[:i],
-                    recorded_fields,
-                    profiles,
-                    r_profile,
-                    complete=False,
-                )
                 residual = float(getattr(err, "residual", math.nan))
                 raise SolverDivergedError(
-                    f"step {i} (t = {times[i]:.6g} s, dt = {dt:.6g} s) failed: {err}; "
+                    f"step {i} (t = {t_next:.6g} s, dt = {dt:.6g} s) failed: {err}; "
                     f"last residual {residual:.3e}. Fix: reduce solver.time_step_s, check "
                     "the loads or solver.petsc_options; results up to the previous step are "
                     "in .partial",
                     step=i,
-                    time=float(times[i]),
+                    time=float(t_next),
                     residual=residual,
-                    partial=partial,
+                    partial=dataset(False),
                 ) from err
             if bar is not None and i:
-                bar.update(1)
+                bar.update(round(dt / 3600.0, 6))
+            i += 1
     finally:
         if bar is not None:
             bar.close()
-    return _dataset(
-        cfg, model.material, times, hist, recorded_fields, profiles, r_profile, complete=True
+    return dataset(True)
+
+
+def _time_stepping(cfg: Any, field_times: list[float]) -> Callable[[float, float | None], float]:
+    """Return ``next_time(t, change)``: the time grid of the solve, uniform or adaptive."""
+    duration = float(cfg.loads.duration)
+    corners = _load_corners(cfg.loads)
+    if cfg.solver.max_time_step is None:
+        grid = time_grid(duration, cfg.solver.time_step, [*field_times, *cfg.loads.time])
+
+        def uniform(t: float, change: float | None) -> float:
+            return float(grid[np.searchsorted(grid, t + 1e-9 * max(duration, 1.0))])
+
+        return uniform
+    stepper = AdaptiveStepper(
+        duration=duration,
+        min_step=cfg.solver.time_step,
+        max_step=cfg.solver.max_time_step,
+        tolerance=cfg.solver.max_temperature_change,
+        corners=corners,
+        targets=field_times,
     )
+    return stepper.next_time
+
+
+def _load_corners(loads: Any) -> list[float]:
+    """Interior times of the load history where the fluid temperature or pressure bends."""
+    t = np.asarray(loads.time, dtype=float)
+    out = []
+    for values in (loads.fluid_temperature, loads.pressure):
+        slope = np.diff(np.asarray(values, dtype=float)) / np.diff(t)
+        scale = max(float(np.max(np.abs(slope))), 1e-300)
+        bends = np.abs(np.diff(slope)) > 1e-9 * scale
+        out.extend(t[1:-1][bends].tolist())
+    return sorted(set(out))
