@@ -26,13 +26,20 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from models.errors import ConfigError
+from models.errors import ConfigError, MaterialDataError, UnknownMaterialError
+from models.materials import (
+    Material,
+    canonical_material_name,
+    get_material,
+    material_from_mapping,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
     "ComponentConfig",
     "Location",
     "SensorRef",
+    "check_temperatures",
     "load_config",
     "parse_config",
 ]
@@ -58,7 +65,7 @@ class _Section(BaseModel):
 class _Component(_Section):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     site: str = Field(default="site", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    material: str = Field(min_length=1)
+    material: str | None = Field(default=None, min_length=1)
 
 
 class _Geometry(_Section):
@@ -175,6 +182,7 @@ class _Config(_Section):
     solver: _Solver = Field(default_factory=_Solver)
     output: _Output = Field(default_factory=_Output)
     sensors: list[_SensorRef] = Field(default_factory=list)
+    material: dict[str, Any] | None = None
     surrogate: dict[str, Any] | None = None
     twin: dict[str, Any] | None = None
     scenario: dict[str, Any] | None = None
@@ -230,7 +238,11 @@ class SensorRef:
 
 @dataclass(frozen=True)
 class Component:
-    """Identity of the component: ``name``, ``site`` and ``material`` name."""
+    """Identity of the component: ``name``, ``site`` and ``material`` name.
+
+    ``material`` is the canonical name of the material solved: a shipped material
+    (aliases resolved, ``"P91"`` -> ``"grade91"``) or the ``name`` of a user material.
+    """
 
     name: str
     site: str
@@ -382,6 +394,7 @@ class ComponentConfig:
     locations: tuple[Location, ...]
     sensors: tuple[SensorRef, ...]
     sections: Mapping[str, Any]
+    material: Material = field(repr=False)
     _raw: Mapping[str, Any] = field(repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -584,13 +597,14 @@ def parse_config(
             "(rename the sensor or extra location)"
         )
 
-    _check_material(cfg.component.material, loads, thermal)
+    material = _resolve_material(cfg, content, base_dir)
+    check_temperatures(loads, thermal, material)
 
     return ComponentConfig(
         component=Component(
             name=cfg.component.name,
             site=cfg.component.site,
-            material=cfg.component.material.lower(),
+            material=material.name,
         ),
         geometry=geometry,
         mesh=Mesh(
@@ -614,6 +628,7 @@ def parse_config(
         locations=tuple(locations),
         sensors=tuple(sensors),
         sections={k: v for k in _FOREIGN_SECTIONS if (v := getattr(cfg, k)) is not None},
+        material=material,
         _raw=content,
     )
 
@@ -700,27 +715,104 @@ def _read_load_file(
     return out[0], out[1], out[2]
 
 
-def _check_material(name: str, loads: LoadHistory, thermal: Thermal) -> None:
-    """Fail early when the material is unknown or the loads leave its tabulated range."""
-    from models.errors import UnknownMaterialError
-    from models.materials import get_material
+def _resolve_material(cfg: _Config, content: dict[str, Any], base_dir: Any) -> Material:
+    """Return the material the config names, and inline a user material into ``content``.
 
+    ``component.material`` names a shipped material (or an alias), ``"file:PATH"`` a
+    material file (relative to the config's folder), or a ``[material]`` section holds
+    the data itself; files and sections are validated like the shipped data. A file is
+    inlined as the ``[material]`` section, so :meth:`ComponentConfig.to_dict` and the
+    config hash carry the data, not a path.
+    """
+    named = cfg.component.material
+    section = cfg.material
+    if named is not None and named.startswith("file:"):
+        if section is not None:
+            raise ConfigError(
+                "component.material: names a file and the config has a [material] section "
+                f"too (got {named!r}); give one of them"
+            )
+        section = _read_material_file(named.removeprefix("file:"), base_dir)
+        content["material"] = section
+        named = None
+    if section is not None:
+        try:
+            material = material_from_mapping(section, origin="[material]")
+        except MaterialDataError as err:
+            raise ConfigError(f"material: {err}") from err
+        if named is not None and canonical_material_name(named) != canonical_material_name(
+            material.name
+        ):
+            raise ConfigError(
+                f"component.material: {named!r} differs from the [material] section's name "
+                f"{material.name!r}; drop component.material or make the names agree"
+            )
+        content.setdefault("component", {})["material"] = material.name
+        return material
+    if named is None:
+        raise ConfigError(
+            "component.material: required; give a shipped material (grade91, 316h, a617, or "
+            "an alias such as P91), 'file:PATH' to a material file, or a [material] section"
+        )
     try:
-        material = get_material(name)
+        return get_material(named)
     except UnknownMaterialError as err:
         raise ConfigError(f"component.material: {err}") from err
+
+
+def _read_material_file(name: str, base_dir: Any) -> dict[str, Any]:
+    path = pathlib.Path(name)
+    if not path.is_absolute() and base_dir is not None:
+        path = pathlib.Path(base_dir) / path
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(
+            f"component.material: cannot read the material file {name!r} ({err.strerror}); "
+            "give a path relative to the config file's folder"
+        ) from err
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(
+            f"component.material: the material file {name!r} is not valid TOML: {err}"
+        ) from err
+
+
+def check_temperatures(
+    loads: LoadHistory, thermal: Thermal, material: Material, *, origin: str = ""
+) -> None:
+    """Fail early when the loads or the initial temperature leave the material's data.
+
+    Parameters
+    ----------
+    loads : LoadHistory
+        The load history (SI).
+    thermal : Thermal
+        Thermal boundary conditions (SI); its initial temperature is checked.
+    material : Material
+        The material that will be solved.
+    origin : str, optional
+        Where the material comes from, for the message (e.g. ``"given to solve()"``).
+
+    Raises
+    ------
+    ConfigError
+        Naming the field, the temperature, the material and its range.
+    """
     t_min, t_max = material.temperature_range
     temps = {
         "loads.fluid_temperature_degC": loads.fluid_temperature,
         "thermal.initial_temperature_degC": np.array([thermal.initial_temperature]),
     }
+    where = f" ({origin})" if origin else ""
     for field_name, values in temps.items():
         lo, hi = float(values.min()), float(values.max())
         if lo < t_min or hi > t_max:
             bad = lo if lo < t_min else hi
             raise ConfigError(
                 f"{field_name}: {bad - ZERO_CELSIUS:.1f} degC lies outside the data of "
-                f"material {name!r} "
+                f"material {material.name!r}{where} "
                 f"({t_min - ZERO_CELSIUS:.0f} to {t_max - ZERO_CELSIUS:.0f} degC); "
                 "keep the loads inside the tabulated range or choose another material"
             )

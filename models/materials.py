@@ -52,13 +52,18 @@ import numpy.typing as npt
 from models.errors import MaterialDataError, MaterialRangeError, UnknownMaterialError
 
 __all__ = [
+    "MATERIAL_ALIASES",
     "Material",
+    "PLAUSIBLE_RANGES",
     "PROPERTY_NAMES",
     "PropertyTable",
     "T20",
     "available_materials",
+    "canonical_material_name",
     "get_material",
+    "load_material",
     "load_material_file",
+    "material_from_mapping",
 ]
 
 #: Zero degrees Celsius, in K.
@@ -82,6 +87,31 @@ _UNITS: dict[str, dict[str, float]] = {
     "cp": {"J/kg/K": 1.0},
 }
 _SI_UNIT = {prop: next(iter(units)) for prop, units in _UNITS.items()}
+
+#: Plausible SI range of each property of a structural alloy: a value outside is a unit
+#: or transcription error (e.g. E in MPa under ``unit = "Pa"``), for shipped and user data.
+PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
+    "E": (1.0e9, 1.0e12),
+    "nu": (0.0, 0.5),
+    "alpha_mean": (1.0e-7, 1.0e-4),
+    "k": (0.1, 1000.0),
+    "rho": (500.0, 25000.0),
+    "cp": (50.0, 5000.0),
+}
+
+#: Other names of the shipped materials (keys: lower case, letters and digits only).
+MATERIAL_ALIASES: dict[str, str] = {
+    "grade91": "grade91",
+    "gr91": "grade91",
+    "p91": "grade91",
+    "t91": "grade91",
+    "9cr1mov": "grade91",
+    "316h": "316h",
+    "ss316h": "316h",
+    "a617": "a617",
+    "alloy617": "a617",
+    "in617": "a617",
+}
 
 ArrayLike = float | npt.ArrayLike
 
@@ -505,6 +535,8 @@ def _parse_material(data: Mapping[str, Any], origin: str) -> Material:
             f"{list(PROPERTY_NAMES)}."
         )
     tables = {p: _parse_property(name, p, props[p], origin) for p in PROPERTY_NAMES}
+    for p, table in tables.items():
+        _check_plausible(table, f"{origin}: [properties.{p}]")
     material = Material(name=name, description=str(description), tables=tables)
     t_min, t_max = material.temperature_range
     if not t_min < t_max:
@@ -542,6 +574,95 @@ def load_material_file(text: str, *, origin: str = "<string>") -> Material:
     return _parse_material(data, origin)
 
 
+def _check_plausible(table: PropertyTable, where: str) -> None:
+    lo, hi = PLAUSIBLE_RANGES[table.name]
+    bad = (table.values <= lo) | (table.values > hi) if table.name == "nu" else (
+        (table.values < lo) | (table.values > hi)
+    )
+    if np.any(bad):
+        v = float(table.values[int(np.argmax(bad))])
+        raise MaterialDataError(
+            f"{where}: {table.name} = {v:g} {table.unit} (in SI) lies outside the plausible "
+            f"range {lo:g} to {hi:g} {table.unit} of a structural alloy; check the value and "
+            "its unit."
+        )
+
+
+def canonical_material_name(name: str) -> str:
+    """Return the shipped material a name or alias means (``"P91"`` -> ``"grade91"``).
+
+    The name is compared in lower case with letters and digits only, so ``"Grade 91"``,
+    ``"T91"`` and ``"gr91"`` all name Grade 91. The FEM (:func:`get_material`) and the
+    life laws (:func:`models.life._data.normalise_material`) both use this table.
+
+    Parameters
+    ----------
+    name : str
+        Material name or alias.
+
+    Returns
+    -------
+    str
+        The data-file stem, or the normalised name when it is no alias.
+    """
+    key = "".join(ch for ch in name.lower() if ch.isalnum())
+    return MATERIAL_ALIASES.get(key, key)
+
+
+def load_material(path: str | Any) -> Material:
+    """Read a user material file (same schema and checks as the shipped data files).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A TOML file laid out like ``models/data/materials/grade91.toml``: every property
+        with its unit and its cited source.
+
+    Returns
+    -------
+    Material
+
+    Raises
+    ------
+    MaterialDataError
+        If the file cannot be read or breaks a rule of the schema.
+    """
+    import pathlib
+
+    file = pathlib.Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as err:
+        raise MaterialDataError(
+            f"material file {str(file)!r}: cannot read it ({err.strerror}); check the path"
+        ) from err
+    return load_material_file(text, origin=str(file))
+
+
+def material_from_mapping(data: Mapping[str, Any], *, origin: str) -> Material:
+    """Build a material from a parsed TOML table (e.g. a config's ``[material]``).
+
+    Parameters
+    ----------
+    data : mapping
+        Content laid out like a material data file (``schema_version`` may be omitted).
+    origin : str
+        Name used in error messages.
+
+    Returns
+    -------
+    Material
+
+    Raises
+    ------
+    MaterialDataError
+        If the content breaks a rule of the schema.
+    """
+    content = dict(data)
+    content.setdefault("schema_version", _SCHEMA_VERSION)
+    return _parse_material(content, origin)
+
+
 def _data_dir() -> Any:
     return resources.files(_DATA_PACKAGE).joinpath(*_DATA_PATH)
 
@@ -569,7 +690,8 @@ def get_material(name: str) -> Material:
     Parameters
     ----------
     name : str
-        Material identifier, e.g. ``"grade91"`` or ``"316H"``.
+        Material identifier or alias, e.g. ``"grade91"``, ``"P91"`` or ``"316H"``
+        (see :func:`canonical_material_name`).
 
     Returns
     -------
@@ -581,11 +703,14 @@ def get_material(name: str) -> Material:
         If no data file exists under that name; the message lists the available ones.
     """
     available = available_materials()
-    key = name.strip().lower() if isinstance(name, str) else None
+    key = canonical_material_name(name) if isinstance(name, str) else None
     if key not in available:
         raise UnknownMaterialError(
-            f"unknown material {name!r}; available materials: {', '.join(available)}. "
-            "Fix: use one of these names or add a cited data file to models/data/materials/."
+            f"unknown material {name!r}; available materials: {', '.join(available)} "
+            f"(aliases {', '.join(sorted(k for k in MATERIAL_ALIASES if k not in available))}). "
+            "Fix: use one of these names, give the config a [material] section or "
+            "component.material = 'file:PATH', or add a cited data file to "
+            "models/data/materials/."
         )
     return _load(key)
 

@@ -121,11 +121,10 @@ def unit_responses(
     """
     import xarray as xr
 
-    from models.materials import get_material
     from models.service import ServiceModel
 
     cfg = config
-    mat = material if material is not None else get_material(cfg.component.material)
+    mat = material if material is not None else cfg.material
     Tp = (
         _default_property_temperature(cfg)
         if property_temperature is None

@@ -97,13 +97,12 @@ class ServiceModel:
         constitutive: Any = None,
     ) -> None:
         from models.geometry import create_wall_mesh
-        from models.materials import get_material
         from models.mechanical import MechanicalSolver
         from models.thermal import ThermalSolver
 
         cfg = config
         self.config = cfg
-        self.material = material if material is not None else get_material(cfg.component.material)
+        self.material = material if material is not None else cfg.material
         g, m, th = cfg.geometry, cfg.mesh, cfg.thermal
         self.wall = create_wall_mesh(
             inner_radius=g.inner_radius,
@@ -236,7 +235,8 @@ def solve(
     fields : bool, optional
         Record radial profiles at ``config.output.field_times`` (``False``: histories only).
     material : Material, optional
-        Use this material instead of the config's (e.g. constant properties).
+        Use this material instead of the config's (e.g. constant properties); the
+        load temperatures are checked against its data before the first step.
     property_temperature : float, optional
         Freeze the properties at this temperature (K), making the model linear.
     on_field : callable, optional
@@ -259,7 +259,8 @@ def solve(
     Raises
     ------
     ConfigError
-        If a field time lies outside the load history.
+        If a field time lies outside the load history, or the loads leave the data of
+        the material solved (``material`` when given, else the config's).
     SolverDivergedError
         If a step fails; ``partial`` holds the dataset up to the last converged step.
     """
@@ -274,6 +275,10 @@ def solve(
                 f"output.field_times_h[{i}]: {t / 3600.0} h lies outside the load history "
                 f"[0, {duration / 3600.0}] h; pick a time inside it"
             )
+    if material is not None and property_temperature is None:
+        from models.config import check_temperatures
+
+        check_temperatures(cfg.loads, cfg.thermal, material, origin="given to solve()")
     model = ServiceModel(
         cfg,
         material=material,
@@ -354,7 +359,7 @@ def solve(
                     partial=dataset(False),
                 ) from err
             if bar is not None and i:
-                bar.update(round(dt / 3600.0, 6))
+                bar.update(round(t / 3600.0 - bar.n, 6))
             i += 1
     finally:
         if bar is not None:

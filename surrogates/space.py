@@ -344,9 +344,7 @@ class ParameterSpace:
         factors = {n: float(point[n]) for n in self.names if n in MATERIAL_FACTORS}
         if not factors:
             return None
-        from models.materials import get_material
-
-        base = get_material(config.component.material)
+        base = config.material
         return base.scaled(
             **{n.removeprefix("material.").removesuffix("_factor"): v for n, v in factors.items()}
         )

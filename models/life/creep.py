@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from models.errors import LawInputError, SolverDivergedError
-from models.life._data import law_data
+from models.life._data import law_data, normalise_material
 from models.life._validate import as_finite, check_range, check_sign
 
 __all__ = [
@@ -216,7 +216,7 @@ def larson_miller(material: str) -> LarsonMillerCurve:
         temperature_range=(float(d["temperature_range_K"][0]), float(d["temperature_range_K"][1])),
         stress_range=(float(d["stress_range_Pa"][0]), float(d["stress_range_Pa"][1])),
         source=str(d["source"]),
-        name=material,
+        name=normalise_material(material),
         form=d.get("form", "parameter"),
         parameter_bracket=None if bracket is None else (float(bracket[0]), float(bracket[1])),
     )
