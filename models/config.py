@@ -97,8 +97,9 @@ class _Mesh(_Section):
 
 
 class _Thermal(_Section):
-    bore_htc_W_m2K: float = Field(gt=0.0)
-    outer: Literal["insulated", "convective"] = "insulated"
+    bore: Literal["convective", "prescribed"] = "convective"
+    bore_htc_W_m2K: float | None = Field(default=None, gt=0.0)
+    outer: Literal["insulated", "convective", "prescribed"] = "insulated"
     outer_htc_W_m2K: float = Field(default=10.0, ge=0.0)
     ambient_temperature_degC: float = Field(default=20.0, gt=-ZERO_CELSIUS)
     initial_temperature_degC: float | None = Field(default=None, gt=-ZERO_CELSIUS)
@@ -113,16 +114,17 @@ class _Loads(_Section):
     time_h: list[float] | None = None
     fluid_temperature_degC: list[float] | None = None
     pressure_MPa: list[float] | None = None
+    outer_temperature_degC: list[float] | None = None
     file: str | None = None
 
     @model_validator(mode="after")
     def _arrays_or_file(self) -> _Loads:
         arrays = (self.time_h, self.fluid_temperature_degC, self.pressure_MPa)
         if self.file is not None:
-            if any(a is not None for a in arrays):
+            if any(a is not None for a in (*arrays, self.outer_temperature_degC)):
                 raise ValueError(
                     "give either 'file' or the arrays time_h, fluid_temperature_degC, "
-                    "pressure_MPa, not both"
+                    "pressure_MPa (and outer_temperature_degC), not both"
                 )
             return self
         missing = [
@@ -140,6 +142,7 @@ class _Loads(_Section):
 
 
 class _Solver(_Section):
+    analysis: Literal["transient", "steady"] = "transient"
     time_step_s: float = Field(default=36.0, gt=0.0)
     max_time_step_s: float | None = Field(default=None, gt=0.0)
     max_temperature_change_K: float = Field(default=1.0, gt=0.0)
@@ -278,10 +281,12 @@ class Thermal:
 
     Attributes
     ----------
-    bore_htc : float
-        Heat-transfer coefficient fluid-to-bore, W/(m^2 K).
-    outer : {"insulated", "convective"}
-        Outer-surface condition.
+    bore_htc : float or None
+        Heat-transfer coefficient fluid-to-bore, W/(m^2 K); ``None`` when the bore
+        temperature is prescribed.
+    outer : {"insulated", "convective", "prescribed"}
+        Outer-surface condition (``prescribed``: the outer temperature history of
+        the loads).
     outer_htc : float
         Outer heat-transfer coefficient, W/(m^2 K) (used when convective).
     ambient_temperature : float
@@ -290,11 +295,12 @@ class Thermal:
         Uniform wall temperature at t = 0, K.
     """
 
-    bore_htc: float
-    outer: Literal["insulated", "convective"]
+    bore_htc: float | None
+    outer: Literal["insulated", "convective", "prescribed"]
     outer_htc: float
     ambient_temperature: float
     initial_temperature: float
+    bore: Literal["convective", "prescribed"] = "convective"
 
 
 @dataclass(frozen=True)
@@ -317,11 +323,14 @@ class LoadHistory:
         Fluid (steam) temperature at the bore, K.
     pressure : ndarray, shape (n,)
         Internal pressure, Pa.
+    outer_temperature : ndarray of shape (n,) or None
+        Prescribed outer-surface temperature, K (with ``thermal.outer = "prescribed"``).
     """
 
     time: NDArray[np.float64]
     fluid_temperature: NDArray[np.float64]
     pressure: NDArray[np.float64]
+    outer_temperature: NDArray[np.float64] | None = None
 
     @property
     def duration(self) -> float:
@@ -340,6 +349,15 @@ class LoadHistory:
             np.interp(np.asarray(t, dtype=float), self.time, self.pressure), dtype=float
         )
 
+    def outer_temperature_at(self, t: ArrayLike) -> NDArray[np.float64] | None:
+        """Return the prescribed outer temperature at ``t`` (s), K, or ``None`` if none."""
+        if self.outer_temperature is None:
+            return None
+        return np.asarray(
+            np.interp(np.asarray(t, dtype=float), self.time, self.outer_temperature),
+            dtype=float,
+        )
+
 
 @dataclass(frozen=True)
 class Solver:
@@ -349,6 +367,8 @@ class Solver:
     ----------
     time_step : float
         The step of a uniform grid; with adaptive stepping the first and smallest step, s.
+    analysis : {"transient", "steady"}
+        ``steady``: a steady state at each point of the load history (and field time).
     petsc_options : mapping
         Passed to PETSc with a per-solver prefix.
     max_time_step : float or None
@@ -362,6 +382,7 @@ class Solver:
     petsc_options: Mapping[str, str | int | float | bool]
     max_time_step: float | None = None
     max_temperature_change: float = 1.0
+    analysis: Literal["transient", "steady"] = "transient"
 
     @property
     def adaptive(self) -> bool:
@@ -438,9 +459,18 @@ class ComponentConfig:
         return parse_config(raw)
 
     def with_loads(
-        self, *, time: ArrayLike, fluid_temperature: ArrayLike, pressure: ArrayLike
+        self,
+        *,
+        time: ArrayLike,
+        fluid_temperature: ArrayLike,
+        pressure: ArrayLike,
+        outer_temperature: ArrayLike | None = None,
     ) -> ComponentConfig:
-        """Return a new validated config with another load history (SI arrays: s, K, Pa)."""
+        """Return a new validated config with another load history (SI arrays: s, K, Pa).
+
+        ``outer_temperature`` (K) is the prescribed outer-surface temperature, required
+        when the config's outer surface is prescribed.
+        """
         raw = self.to_dict()
         raw["loads"] = {
             "time_h": (np.asarray(time, dtype=float) / _HOUR).tolist(),
@@ -449,6 +479,10 @@ class ComponentConfig:
             ).tolist(),
             "pressure_MPa": (np.asarray(pressure, dtype=float) / _MPA).tolist(),
         }
+        if outer_temperature is not None:
+            raw["loads"]["outer_temperature_degC"] = (
+                np.asarray(outer_temperature, dtype=float) - ZERO_CELSIUS
+            ).tolist()
         raw["output"] = {k: v for k, v in raw.get("output", {}).items() if k != "field_times_h"}
         return parse_config(raw)
 
@@ -512,14 +546,19 @@ def parse_config(
 
     loads_raw = cfg.loads
     if loads_raw.file is not None:
-        t_h, tf_c, p_mpa = _read_load_file(loads_raw.file, base_dir)
+        t_h, tf_c, p_mpa, to_c = _read_load_file(loads_raw.file, base_dir)
         content["loads"] = {"time_h": t_h, "fluid_temperature_degC": tf_c, "pressure_MPa": p_mpa}
+        if to_c is not None:
+            content["loads"]["outer_temperature_degC"] = to_c
     else:
         # _Loads validation guarantees all three arrays are present here.
         t_h = list(loads_raw.time_h or [])
         tf_c = list(loads_raw.fluid_temperature_degC or [])
         p_mpa = list(loads_raw.pressure_MPa or [])
-    loads = _check_loads(t_h, tf_c, p_mpa)
+        to_c = None if loads_raw.outer_temperature_degC is None else list(
+            loads_raw.outer_temperature_degC
+        )
+    loads = _check_loads(t_h, tf_c, p_mpa, to_c)
 
     g = cfg.geometry
     outer = (
@@ -530,6 +569,7 @@ def parse_config(
     geometry = Geometry(inner_radius=g.inner_radius_m, outer_radius=outer, length=g.length_m)
 
     th = cfg.thermal
+    _check_surface_conditions(th, loads)
     t0_c = th.initial_temperature_degC if th.initial_temperature_degC is not None else tf_c[0]
     thermal = Thermal(
         bore_htc=th.bore_htc_W_m2K,
@@ -537,6 +577,7 @@ def parse_config(
         outer_htc=th.outer_htc_W_m2K,
         ambient_temperature=th.ambient_temperature_degC + ZERO_CELSIUS,
         initial_temperature=t0_c + ZERO_CELSIUS,
+        bore=th.bore,
     )
     if th.outer == "convective" and th.outer_htc_W_m2K <= 0.0:
         raise ConfigError(
@@ -623,6 +664,7 @@ def parse_config(
             petsc_options=dict(cfg.solver.petsc_options),
             max_time_step=max_step,
             max_temperature_change=cfg.solver.max_temperature_change_K,
+            analysis=cfg.solver.analysis,
         ),
         output=Output(field_times=field_times),
         locations=tuple(locations),
@@ -641,12 +683,16 @@ def _check_radius(name: str, radius: float, geometry: Geometry) -> None:
         )
 
 
-def _check_loads(t_h: list[float], tf_c: list[float], p_mpa: list[float]) -> LoadHistory:
+def _check_loads(
+    t_h: list[float], tf_c: list[float], p_mpa: list[float], to_c: list[float] | None = None
+) -> LoadHistory:
     lengths = {
         "loads.time_h": len(t_h),
         "loads.fluid_temperature_degC": len(tf_c),
         "loads.pressure_MPa": len(p_mpa),
     }
+    if to_c is not None:
+        lengths["loads.outer_temperature_degC"] = len(to_c)
     if len(set(lengths.values())) != 1:
         raise ConfigError(f"load history arrays must have equal lengths; got {lengths}")
     if len(t_h) < 2:
@@ -654,11 +700,15 @@ def _check_loads(t_h: list[float], tf_c: list[float], p_mpa: list[float]) -> Loa
     t = np.asarray(t_h, dtype=float) * _HOUR
     tf = np.asarray(tf_c, dtype=float) + ZERO_CELSIUS
     p = np.asarray(p_mpa, dtype=float) * _MPA
-    for name, arr, edge in (
+    to = None if to_c is None else np.asarray(to_c, dtype=float) + ZERO_CELSIUS
+    checked = [
         ("loads.time_h", t, t_h),
         ("loads.fluid_temperature_degC", tf, tf_c),
         ("loads.pressure_MPa", p, p_mpa),
-    ):
+    ]
+    if to is not None and to_c is not None:
+        checked.append(("loads.outer_temperature_degC", to, to_c))
+    for name, arr, edge in checked:
         bad = np.flatnonzero(~np.isfinite(arr))
         if bad.size:
             raise ConfigError(f"{name}[{bad[0]}]: value {edge[bad[0]]} is not finite")
@@ -680,16 +730,48 @@ def _check_loads(t_h: list[float], tf_c: list[float], p_mpa: list[float]) -> Loa
         raise ConfigError(
             f"loads.pressure_MPa[{i}]: {p_mpa[i]} MPa is negative; give gauge pressure >= 0 in MPa"
         )
-    return LoadHistory(time=t, fluid_temperature=tf, pressure=p)
+    if to is not None and to_c is not None and np.any(to <= 0):
+        i = int(np.flatnonzero(to <= 0)[0])
+        raise ConfigError(
+            f"loads.outer_temperature_degC[{i}]: {to_c[i]} degC is below absolute zero"
+        )
+    return LoadHistory(time=t, fluid_temperature=tf, pressure=p, outer_temperature=to)
+
+
+def _check_surface_conditions(th: _Thermal, loads: LoadHistory) -> None:
+    """The coefficient and histories each surface condition needs, and no others."""
+    if th.bore == "convective" and th.bore_htc_W_m2K is None:
+        raise ConfigError(
+            "thermal.bore_htc_W_m2K: required with thermal.bore = 'convective' (the default); "
+            "give the coefficient, or thermal.bore = 'prescribed' for a bore at the fluid "
+            "temperature"
+        )
+    if th.bore == "prescribed" and th.bore_htc_W_m2K is not None:
+        raise ConfigError(
+            f"thermal.bore_htc_W_m2K: not used with thermal.bore = 'prescribed' (got "
+            f"{th.bore_htc_W_m2K}); the bore takes loads.fluid_temperature_degC, so remove "
+            "the coefficient or set thermal.bore = 'convective'"
+        )
+    if th.outer == "prescribed" and loads.outer_temperature is None:
+        raise ConfigError(
+            "loads.outer_temperature_degC: required with thermal.outer = 'prescribed'; give "
+            "the outer-surface temperature history (or a column outer_temperature_degC in "
+            "loads.file)"
+        )
+    if th.outer != "prescribed" and loads.outer_temperature is not None:
+        raise ConfigError(
+            f"loads.outer_temperature_degC: only used with thermal.outer = 'prescribed' (got "
+            f"thermal.outer = {th.outer!r}); remove it or prescribe the outer surface"
+        )
 
 
 def _read_load_file(
     name: str, base_dir: str | pathlib.Path | None
-) -> tuple[list[float], list[float], list[float]]:
+) -> tuple[list[float], list[float], list[float], list[float] | None]:
     path = pathlib.Path(name)
     if not path.is_absolute() and base_dir is not None:
         path = pathlib.Path(base_dir) / path
-    columns = ("time_h", "fluid_temperature_degC", "pressure_MPa")
+    columns = ["time_h", "fluid_temperature_degC", "pressure_MPa"]
     try:
         with path.open(newline="") as fh:
             reader = csv.DictReader(fh)
@@ -700,19 +782,23 @@ def _read_load_file(
                     f"loads.file {name!r}: missing column(s) {', '.join(missing)}; "
                     f"found {', '.join(header) or 'none'} (units belong in the column names)"
                 )
+            if "outer_temperature_degC" in header:
+                columns.append("outer_temperature_degC")
             rows = list(reader)
     except OSError as err:
         raise ConfigError(f"loads.file: cannot read {name!r}: {err.strerror}") from err
-    out: list[list[float]] = [[], [], []]
+    out: list[list[float]] = [[] for _ in columns]
     for line, row in enumerate(rows, start=2):
         for j, c in enumerate(columns):
+            value = row[c]
             try:
-                out[j].append(float(row[c]))
+                out[j].append(float(value))
             except (TypeError, ValueError) as err:
                 raise ConfigError(
-                    f"loads.file {name!r} line {line}, column {c}: {row[c]!r} is not a number"
+                    f"loads.file {name!r} line {line}, column {c}: {value!r} is not a number"
                 ) from err
-    return out[0], out[1], out[2]
+    outer = out[3] if len(columns) == 4 else None
+    return out[0], out[1], out[2], outer
 
 
 def _resolve_material(cfg: _Config, content: dict[str, Any], base_dir: Any) -> Material:
@@ -805,6 +891,8 @@ def check_temperatures(
         "loads.fluid_temperature_degC": loads.fluid_temperature,
         "thermal.initial_temperature_degC": np.array([thermal.initial_temperature]),
     }
+    if loads.outer_temperature is not None:
+        temps["loads.outer_temperature_degC"] = loads.outer_temperature
     where = f" ({origin})" if origin else ""
     for field_name, values in temps.items():
         lo, hi = float(values.min()), float(values.max())

@@ -140,7 +140,9 @@ def unit_responses(
         a, b = cfg.geometry.inner_radius, cfg.geometry.outer_radius
         rhocp = float(mat.rho(Tp) * mat.cp(Tp))
         kappa = float(mat.k(Tp)) / rhocp
-        lumped = rhocp * (b * b - a * a) / (2.0 * a * cfg.thermal.bore_htc)
+        h = cfg.thermal.bore_htc
+        # a prescribed bore (h -> infinity) has no film lag
+        lumped = 0.0 if h is None else rhocp * (b * b - a * a) / (2.0 * a * h)
         duration = 15.0 * (0.4 * (b - a) ** 2 / kappa + lumped)
     times = _response_time_grid(float(duration), stages=stages, stage_steps=stage_steps)
     fine = _response_time_grid(float(duration), stages=stages, stage_steps=2 * stage_steps)
@@ -148,6 +150,7 @@ def unit_responses(
     # A model of deviations: initial state 0, reference temperature 0, ambient 0.
     model = ServiceModel(cfg, material=mat, property_temperature=Tp)
     model.thermal.T_amb.value = 0.0  # type: ignore[assignment]
+    model.thermal.T_o.value = 0.0  # type: ignore[assignment]  (a prescribed outer stays at 0)
     model.mechanical.reference_temperature = 0.0
     cols = [_COLUMNS.index(name) for name in RESPONSE_OUTPUTS]
 

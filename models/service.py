@@ -7,8 +7,10 @@
 * histories ``(time, location)`` at the config's locations (bore, mid-wall, outer
   surface, extra locations, sensors with a radius), evaluated at mid-height of the slice:
   ``temperature`` (K), ``sigma_r``, ``sigma_theta``, ``sigma_z``, ``sigma_vm`` (Pa),
-  ``eps_r``, ``eps_theta``, ``eps_z`` (total strain) and ``eps_th`` (thermal strain);
-* the loads ``fluid_temperature`` (K) and ``pressure`` (Pa) on ``time``;
+  ``eps_r``, ``eps_theta``, ``eps_z`` (total strain), ``eps_th`` (thermal strain) and the
+  displacement ``u_r``, ``u_z`` (m; ``u_z`` at mid-height is ``eps_z L / 2``);
+* the loads ``fluid_temperature`` (K) and ``pressure`` (Pa) on ``time``, and
+  ``outer_temperature`` (K) when the outer surface is prescribed;
 * radial profiles ``<name>_profile`` on ``(time_field, r)`` at the requested field times.
 
 The time grid has the configured step; the requested field times (and the corners of
@@ -42,6 +44,8 @@ HISTORY_VARIABLES: dict[str, tuple[str, str]] = {
     "eps_theta": ("1", "total hoop strain"),
     "eps_z": ("1", "total axial strain"),
     "eps_th": ("1", "free thermal strain from the stress-free temperature"),
+    "u_r": ("m", "radial displacement"),
+    "u_z": ("m", "axial displacement from the lower end z = 0, at mid-height of the slice"),
 }
 
 
@@ -116,13 +120,16 @@ class ServiceModel:
             self.wall,
             material=self.material,
             degree=m.degree,
-            bore_htc=th.bore_htc,
+            bore_htc=th.bore_htc if th.bore_htc is not None else 0.0,
             outer_htc=th.outer_htc if th.outer == "convective" else 0.0,
             ambient_temperature=th.ambient_temperature,
             initial_temperature=th.initial_temperature,
             property_temperature=property_temperature,
             petsc_options=options,
             max_iterations=max_picard_iterations,
+            bore_condition=th.bore,
+            outer_condition=th.outer,
+            outer_temperature=cfg.loads.outer_temperature_at(0.0),
         )
         self.mechanical = MechanicalSolver(
             self.wall,
@@ -142,13 +149,14 @@ class ServiceModel:
         self.profile_points = self.wall.locate(r_nodes)
 
     def sample(self, points: Any) -> np.ndarray:
-        """Temperature and mechanical outputs at points, shape ``(n, 9)``.
+        """Temperature, mechanical outputs and displacement at points, shape ``(n, 11)``.
 
         Columns follow :data:`HISTORY_VARIABLES`. Call after :meth:`mechanical.solve`.
         """
         T = self.thermal.T.eval(points.x, points.cells).reshape(-1, 1)
         out = self.mechanical.compute_outputs().eval(points.x, points.cells)
-        return np.hstack([T, out.reshape(T.shape[0], -1)])
+        u = self.mechanical.u.eval(points.x, points.cells).reshape(T.shape[0], -1)
+        return np.hstack([T, out.reshape(T.shape[0], -1), u[:, :2]])
 
 
 def _dataset(
@@ -161,6 +169,7 @@ def _dataset(
     r_profile: np.ndarray,
     *,
     complete: bool,
+    steady: bool | None = None,
 ) -> Any:
     import xarray as xr
 
@@ -182,6 +191,13 @@ def _dataset(
         np.asarray(cfg.loads.pressure_at(times), dtype=float),
         {"units": "Pa", "long_name": "internal pressure"},
     )
+    outer = cfg.loads.outer_temperature_at(times)
+    if outer is not None:
+        data_vars["outer_temperature"] = (
+            ("time",),
+            np.asarray(outer, dtype=float),
+            {"units": "K", "long_name": "prescribed outer-surface temperature"},
+        )
     prof = np.asarray(profiles).reshape(len(profiles), r_profile.size, len(HISTORY_VARIABLES))
     for j, (name, (unit, long_name)) in enumerate(HISTORY_VARIABLES.items()):
         data_vars[f"{name}_profile"] = (
@@ -205,6 +221,11 @@ def _dataset(
             "material": getattr(material, "name", str(material)),
             "config_hash": cfg.config_hash,
             "end_condition": cfg.mechanical.end_condition,
+            "analysis": cfg.solver.analysis if steady is None else (
+                "steady" if steady else "transient"
+            ),
+            "bore_condition": cfg.thermal.bore,
+            "outer_condition": cfg.thermal.outer,
             "complete": int(complete),
             "versions": ", ".join(f"{k}={v}" for k, v in _versions().items()),
             "Conventions": "CF-1.10",
@@ -223,6 +244,7 @@ def solve(
     on_field: Callable[[float, ServiceModel], None] | None = None,
     max_picard_iterations: int = 30,
     constitutive: Any = None,
+    steady: bool | None = None,
 ) -> Any:
     """Run the service model over the config's load history.
 
@@ -250,6 +272,10 @@ def solve(
         relaxation); ``None`` (default): thermo-elastic. After each converged and
         recorded step the law's ``update`` advances it over the next interval, from
         that step's stress (forward Euler).
+    steady : bool, optional
+        ``True``: a steady state (no heat capacity) at each point of the load history
+        and each field time; ``False``: the transient; ``None`` (default): as
+        ``solver.analysis`` says.
 
     Returns
     -------
@@ -279,6 +305,12 @@ def solve(
         from models.config import check_temperatures
 
         check_temperatures(cfg.loads, cfg.thermal, material, origin="given to solve()")
+    is_steady = cfg.solver.analysis == "steady" if steady is None else bool(steady)
+    if is_steady and constitutive is not None:
+        raise ConfigError(
+            "solver.analysis: a steady-state solve has no time for a creep law to act; "
+            "run the transient (solver.analysis = 'transient') with constitutive=..."
+        )
     model = ServiceModel(
         cfg,
         material=material,
@@ -286,7 +318,7 @@ def solve(
         max_picard_iterations=max_picard_iterations,
         constitutive=constitutive,
     )
-    next_time = _time_stepping(cfg, field_times)
+    next_time = _steady_points(cfg, field_times) if is_steady else _time_stepping(cfg, field_times)
     times: list[float] = []
     hist: list[np.ndarray] = []
     profiles: list[np.ndarray] = []
@@ -315,6 +347,7 @@ def solve(
             profiles,
             r_profile,
             complete=complete,
+            steady=is_steady,
         )
 
     bar = None
@@ -328,14 +361,21 @@ def solve(
             bar_format="{l_bar}{bar}| {n:.2f}/{total:.2f} h [{elapsed}<{remaining}]",
         )
     t, t_next, i = 0.0, 0.0, 0
+    change: float | None = None
     try:
         while True:
             dt = t_next - t
             try:
-                if i:
+                outer = cfg.loads.outer_temperature_at(t_next)
+                outer_t = None if outer is None else float(outer)
+                fluid_t = float(cfg.loads.fluid_temperature_at(t_next))
+                if is_steady:
+                    model.thermal.step_steady(fluid_t, outer_temperature=outer_t)
+                    change = None
+                elif i:
                     before = model.thermal.T.x.array.copy()
-                    model.thermal.step(dt, float(cfg.loads.fluid_temperature_at(t_next)))
-                    change: float | None = float(np.max(np.abs(model.thermal.T.x.array - before)))
+                    model.thermal.step(dt, fluid_t, outer_temperature=outer_t)
+                    change = float(np.max(np.abs(model.thermal.T.x.array - before)))
                 else:
                     change = None
                 model.mechanical.solve(float(cfg.loads.pressure_at(t_next)))
@@ -387,6 +427,17 @@ def _time_stepping(cfg: Any, field_times: list[float]) -> Callable[[float, float
         targets=field_times,
     )
     return stepper.next_time
+
+
+def _steady_points(cfg: Any, field_times: list[float]) -> Callable[[float, float | None], float]:
+    """Return ``next_time(t, change)`` over the load-history points and field times."""
+    duration = float(cfg.loads.duration)
+    points = np.unique(np.concatenate([np.asarray(cfg.loads.time, dtype=float), field_times]))
+
+    def following(t: float, change: float | None) -> float:
+        return float(points[np.searchsorted(points, t + 1e-9 * max(duration, 1.0))])
+
+    return following
 
 
 def _load_corners(loads: Any) -> list[float]:
