@@ -84,7 +84,7 @@ case "$job" in
         ensure_system
         ensure_venv
         # --force: a re-run replaces the earlier demo results whole
-        "$VENV/bin/twin" model solve examples/grade91_header.toml --output results/grade91_header --force "$@"
+        "$VENV/bin/twin" model solve examples/grade91_header.toml --out results/grade91_header --force "$@"
         ;;
     test)
         ensure_system

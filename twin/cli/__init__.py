@@ -12,6 +12,8 @@ import importlib.util
 
 import click
 
+from twin.cli._common import verbosity_options
+
 __all__ = ["main"]
 
 # name -> (module, attribute, short help shown by ``twin --help``)
@@ -52,5 +54,9 @@ class _LazyGroup(click.Group):
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="materials-twin")
+@verbosity_options
 def main() -> None:
-    """Materials digital twin of components in extreme service."""
+    """Materials digital twin of components in extreme service.
+
+    -v/-q given here apply to the command that follows (and add to its own).
+    """

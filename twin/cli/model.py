@@ -13,6 +13,8 @@ from typing import Any
 
 import click
 
+from twin.cli._common import out_option, quiet, reports_errors, verbosity_options
+
 __all__ = ["model"]
 
 #: Written into every output folder: what made it (the summary of the run).
@@ -67,6 +69,7 @@ def _force_option(command: Any) -> Any:
 
 
 @click.group()
+@verbosity_options
 def model() -> None:
     """FEM service model: solve a component, unit responses."""
 
@@ -87,14 +90,7 @@ def _write_dataset(ds: Any, out: pathlib.Path, stem: str, fmt: str) -> pathlib.P
 
 @model.command()
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path))
-@click.option(
-    "--output",
-    "-o",
-    "output",
-    required=True,
-    type=click.Path(path_type=pathlib.Path),
-    help="Directory for the dataset, fields and images.",
-)
+@out_option(required=True, help="Folder for the dataset, fields and images")
 @click.option(
     "--format",
     "fmt",
@@ -116,12 +112,26 @@ def _write_dataset(ds: Any, out: pathlib.Path, stem: str, fmt: str) -> pathlib.P
     help="Write the fields at the field times to XDMF for ParaView.",
 )
 @_force_option
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the run's summary as JSON (the content of run.json) instead of text.",
+)
+@verbosity_options
+@reports_errors
 def solve(
-    config: pathlib.Path, output: pathlib.Path, fmt: str, images: bool, xdmf: bool, force: bool
+    config: pathlib.Path,
+    out: pathlib.Path,
+    fmt: str,
+    images: bool,
+    xdmf: bool,
+    force: bool,
+    as_json: bool,
 ) -> None:
     """Solve CONFIG over its load history; write the dataset, fields and images.
 
-    The output folder must be new or empty; ``--force`` replaces an earlier run whole.
+    The output folder must be new or empty; --force replaces an earlier run whole.
     """
     import dolfinx_solver  # noqa: F401  (orders MPI before dolfinx)
 
@@ -133,15 +143,21 @@ def solve(
         cfg = load_config(config)
     except ModelError as err:
         raise click.ClickException(str(err)) from err
-    with _output_folder(output, force=force) as staging:
-        summary = _solve_into(staging, cfg, fmt=fmt, images=images, xdmf=xdmf, t0=t0)
-        summary |= {"command": "twin model solve", "config": str(config)}
+    progress = not (quiet() or as_json)
+    with _output_folder(out, force=force) as staging:
+        summary = _solve_into(
+            staging, cfg, fmt=fmt, images=images, xdmf=xdmf, t0=t0, progress=progress
+        )
+        summary |= {"command": "twin model solve", "config": str(config), "out": str(out)}
         (staging / RUN_FILE).write_text(json.dumps(summary, indent=2) + "\n")
-    _print_summary(summary, output)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    elif not quiet():
+        _print_summary(summary, out)
 
 
 def _solve_into(
-    out: pathlib.Path, cfg: Any, *, fmt: str, images: bool, xdmf: bool, t0: float
+    out: pathlib.Path, cfg: Any, *, fmt: str, images: bool, xdmf: bool, t0: float, progress: bool
 ) -> dict[str, Any]:
     """Solve and write every output into ``out``; return the summary of the run."""
     from models.errors import ModelError, SolverDivergedError
@@ -150,7 +166,7 @@ def _solve_into(
 
     writer = XDMFFieldWriter(out / "fields.xdmf") if xdmf else None
     try:
-        ds = solve_model(cfg, progress=True, on_field=writer)
+        ds = solve_model(cfg, progress=progress, on_field=writer)
     except SolverDivergedError as err:
         if err.partial is not None:
             path = _write_dataset(err.partial, out, "results-partial", fmt)
@@ -218,14 +234,7 @@ def _print_summary(summary: dict[str, Any], output: pathlib.Path) -> None:
 
 @model.command()
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path))
-@click.option(
-    "--output",
-    "-o",
-    "output",
-    required=True,
-    type=click.Path(path_type=pathlib.Path),
-    help="Directory for the responses and the fitted modes.",
-)
+@out_option(required=True, help="Folder for the responses and the fitted modes")
 @click.option(
     "--modes",
     "n_modes",
@@ -242,16 +251,18 @@ def _print_summary(summary: dict[str, Any], output: pathlib.Path) -> None:
     help="Temperature at which properties are frozen (default: middle of the T_f range).",
 )
 @_force_option
+@verbosity_options
+@reports_errors
 def responses(
     config: pathlib.Path,
-    output: pathlib.Path,
+    out: pathlib.Path,
     n_modes: int,
     property_temperature_degc: float | None,
     force: bool,
 ) -> None:
     """Compute unit-step responses of CONFIG and fit them as exponential modes.
 
-    The output folder must be new or empty; ``--force`` replaces an earlier run whole.
+    The output folder must be new or empty; --force replaces an earlier run whole.
     """
     import dolfinx_solver  # noqa: F401
 
@@ -267,13 +278,15 @@ def responses(
         modes = fit_modes(ur, n_modes=n_modes)
     except ModelError as err:
         raise click.ClickException(str(err)) from err
-    with _output_folder(output, force=force) as staging:
+    with _output_folder(out, force=force) as staging:
         p1 = _write_dataset(ur, staging, "unit_responses", "netcdf")
         p2 = _write_dataset(modes.to_dataset(), staging, "modes", "netcdf")
         run = {"command": "twin model responses", "config": str(config)}
         run |= {"config_hash": cfg.config_hash, "files": [p1.name, p2.name]}
         (staging / RUN_FILE).write_text(json.dumps(run, indent=2) + "\n")
-    p1, p2 = output / p1.name, output / p2.name
+    p1, p2 = out / p1.name, out / p2.name
+    if quiet():
+        return
     click.echo(
         f"unit responses of {cfg.component.name} in {time.perf_counter() - t0:.1f} s "
         f"(properties at {ur.attrs['property_temperature'] - 273.15:.1f} degC)"
