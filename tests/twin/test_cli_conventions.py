@@ -115,3 +115,11 @@ def test_quiet_verify_prints_only_the_count() -> None:
     assert result.exit_code == 0
     assert result.output.strip().splitlines()[-1].endswith("passed, 0 failed")
     assert "life/rainflow_astm/batch" not in result.output
+
+
+def test_twin_help_describes_publish_as_it_is() -> None:
+    # twin publish sends synthetic readings (the config's sensors) or recorded ones
+    # (an archive), as README's command table says.
+    result = CliRunner().invoke(main, ["--help"])
+    line = next(x for x in result.output.splitlines() if x.strip().startswith("publish"))
+    assert "synthetic or recorded" in line

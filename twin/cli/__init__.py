@@ -21,7 +21,11 @@ _SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "model": ("twin.cli.model", "model", "FEM service model: solve a component, unit responses."),
     "verify": ("twin.cli.verify", "verify", "Run the verification suite against references."),
     "ingest": ("twin.cli.sensors", "ingest", "Ingest sensor readings from MQTT into the archive."),
-    "publish": ("twin.cli.sensors", "publish", "Publish readings from a recording to MQTT."),
+    "publish": (
+        "twin.cli.sensors",
+        "publish",
+        "Publish synthetic or recorded sensor readings to MQTT.",
+    ),
     "archive": ("twin.cli.sensors", "archive", "Inspect a sensor archive."),
     "surrogate": ("twin.cli.surrogate", "surrogate", "Train and validate FEM surrogates."),
 }
