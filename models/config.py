@@ -85,7 +85,7 @@ class _Geometry(_Section):
         if self.outer_radius_m is not None and self.outer_radius_m <= self.inner_radius_m:
             raise ValueError(
                 f"outer_radius_m={self.outer_radius_m} must exceed "
-                f"inner_radius_m={self.inner_radius_m}"
+                f"inner_radius_m={self.inner_radius_m}; give the larger radius as the outer one"
             )
         return self
 
@@ -791,9 +791,16 @@ def _read_load_file(
     for line, row in enumerate(rows, start=2):
         for j, c in enumerate(columns):
             value = row[c]
+            if value is None:
+                given = sum(row.get(h) is not None for h in header)
+                raise ConfigError(
+                    f"loads.file {name!r} line {line}: the row has {given} field(s) but the "
+                    f"header has {len(header)} ({', '.join(header)}); column {c} is missing. "
+                    "Fix: give every row a value for every column"
+                )
             try:
                 out[j].append(float(value))
-            except (TypeError, ValueError) as err:
+            except ValueError as err:
                 raise ConfigError(
                     f"loads.file {name!r} line {line}, column {c}: {value!r} is not a number"
                 ) from err
@@ -906,6 +913,20 @@ def check_temperatures(
             )
 
 
+# How to supply a required field or section that is missing.
+_MISSING_HINTS = {
+    "component": "add a [component] section with name and material",
+    "component.name": "give the component a name (letters, digits, _ . -)",
+    "geometry": "add a [geometry] section with inner_radius_m and wall_thickness_m",
+    "geometry.inner_radius_m": "give the bore radius in m",
+    "thermal": "add a [thermal] section (bore_htc_W_m2K, outer, ...)",
+    "loads": (
+        "add a [loads] section with the arrays time_h, fluid_temperature_degC and "
+        "pressure_MPa, or loads.file = 'history.csv' with those columns"
+    ),
+}
+
+
 def _describe(err: ValidationError) -> str:
     """Turn a pydantic error into lines naming the dotted field, the rule and the value."""
     lines = []
@@ -921,9 +942,14 @@ def _describe(err: ValidationError) -> str:
                 "suffix, e.g. _m, _degC, _MPa, _h"
             )
         elif kind == "missing":
-            msg = f"{loc}: required field is missing"
+            msg = f"{loc}: required, but missing; {_MISSING_HINTS.get(loc, 'add it')}"
+        elif kind == "value_error":
+            # a rule across fields (model validator): its message names the fields and
+            # their values; the section it was given adds nothing
+            text = str(e["msg"]).removeprefix("Value error, ")
+            msg = f"{loc or 'config'}: {text}"
         else:
-            shown = value if not isinstance(value, dict) else "{...}"
-            msg = f"{loc or 'config'}: {e['msg']} (got {shown!r})"
+            shown = f" (got {value!r})" if not isinstance(value, dict | list) else ""
+            msg = f"{loc or 'config'}: {e['msg']}{shown}"
         lines.append(msg)
     return "invalid component config:\n  " + "\n  ".join(lines)
