@@ -11,9 +11,12 @@ from models.errors import (
     MaterialDataError,
     MaterialRangeError,
     ModelError,
+    ModelInputError,
     ModelWarning,
+    RenderError,
     SolverDivergedError,
     UnknownMaterialError,
+    UnknownResponseError,
 )
 from models.materials import Material, available_materials, get_material
 
@@ -25,9 +28,12 @@ __all__ = [
     "MaterialDataError",
     "MaterialRangeError",
     "ModelError",
+    "ModelInputError",
     "ModelWarning",
+    "RenderError",
     "SolverDivergedError",
     "UnknownMaterialError",
+    "UnknownResponseError",
     "available_materials",
     "get_material",
     "load_config",

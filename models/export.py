@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from models.errors import RenderError
+
 __all__ = [
     "XDMFFieldWriter",
     "history_figure",
@@ -217,8 +219,9 @@ def _render_in_child(
             check=False,
         )
     if done.returncode != 0 or not path.exists():
-        raise RuntimeError(
+        raise RenderError(
             f"rendering {path.name} failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}"
+            "; render without images (--no-images) or check the off-screen OpenGL (EGL) setup"
         )
 
 

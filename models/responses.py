@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from models.errors import ConfigError
+from models.errors import ConfigError, ModelInputError, UnknownResponseError
 
 __all__ = ["INPUTS", "RESPONSE_OUTPUTS", "ModalResponse", "ModalSet", "fit_modes", "unit_responses"]
 
@@ -260,15 +260,20 @@ class ModalResponse:
         t = np.asarray(t, dtype=float)
         u = np.asarray(input_history, dtype=float)
         if t.shape != u.shape or t.ndim != 1:
-            raise ValueError(
-                f"t and input_history must be 1-D of equal length, got {t.shape} and {u.shape}"
+            raise ModelInputError(
+                f"t and input_history must be 1-D of equal length, got {t.shape} and {u.shape}; "
+                "give one input value per sample time"
             )
         y = self.direct * u
         if self.amplitudes.size == 0 or t.size < 2:
             return np.asarray(y + np.sum(self.amplitudes) * u, dtype=float)
         dt = np.diff(t)
         if np.any(dt <= 0):
-            raise ValueError("t must be strictly increasing")
+            i = int(np.flatnonzero(dt <= 0)[0]) + 1
+            raise ModelInputError(
+                f"t must be strictly increasing; t[{i}] = {t[i]} s follows t[{i - 1}] = "
+                f"{t[i - 1]} s. Sort the samples and drop repeated times"
+            )
         uniform = np.allclose(dt, dt[0], rtol=1e-9, atol=0.0)
         for b, tau in zip(self.amplitudes, self.time_constants, strict=True):
             if uniform:
@@ -350,7 +355,7 @@ class ModalSet:
         try:
             return self.responses[key]
         except KeyError:
-            raise KeyError(
+            raise UnknownResponseError(
                 f"no modal response for (output, location, input) = {key}; "
                 f"available outputs {sorted({k[0] for k in self.responses})}, "
                 f"locations {sorted({k[1] for k in self.responses})}, inputs {list(INPUTS)}"
@@ -461,7 +466,7 @@ def fit_modes(responses: Any, *, n_modes: int = 5) -> ModalSet:
     ModalSet
     """
     if n_modes < 1:
-        raise ValueError(f"n_modes: must be >= 1, got {n_modes}")
+        raise ModelInputError(f"n_modes: must be >= 1, got {n_modes}; fit at least one mode")
     t = np.asarray(responses["time"].values, dtype=float)
     out: dict[tuple[str, str, str], ModalResponse] = {}
     for name in RESPONSE_OUTPUTS:

@@ -38,6 +38,8 @@ from surrogates.errors import (
     ConvergenceError,
     ConvergenceWarning,
     ExtrapolationError,
+    InvalidInputError,
+    InvalidParameterError,
     NotFittedError,
     TrainingDataError,
 )
@@ -160,7 +162,7 @@ class GPSurrogate:
         valid = self.get_params()
         for key, value in params.items():
             if key not in valid:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"set_params: unknown parameter {key!r}; valid are {sorted(valid)}"
                 )
             setattr(self, key, value)
@@ -168,19 +170,30 @@ class GPSurrogate:
 
     def _validate_params(self) -> None:
         if self.kernel not in KERNELS:
-            raise ValueError(f"kernel: must be one of {', '.join(KERNELS)} (got {self.kernel!r})")
+            raise InvalidParameterError(
+                f"kernel: must be one of {', '.join(KERNELS)} (got {self.kernel!r})"
+            )
         if not isinstance(self.max_iter, int) or self.max_iter < 1:
-            raise ValueError(f"max_iter: must be a positive integer (got {self.max_iter!r})")
+            raise InvalidParameterError(
+                f"max_iter: must be a positive integer (got {self.max_iter!r})"
+            )
         if not self.tol > 0:
-            raise ValueError(f"tol: must be > 0 (got {self.tol!r})")
+            raise InvalidParameterError(f"tol: must be > 0 (got {self.tol!r})")
         if not self.noise_floor > 0:
-            raise ValueError(f"noise_floor: must be > 0 (got {self.noise_floor!r})")
+            raise InvalidParameterError(f"noise_floor: must be > 0 (got {self.noise_floor!r})")
         if not self.lengthscale_max > 1e-3:
-            raise ValueError(f"lengthscale_max: must be > 1e-3 (got {self.lengthscale_max!r})")
+            raise InvalidParameterError(
+                f"lengthscale_max: must be > 1e-3 (got {self.lengthscale_max!r})"
+            )
         if not isinstance(self.n_restarts, int) or self.n_restarts < 0:
-            raise ValueError(f"n_restarts: must be an integer >= 0 (got {self.n_restarts!r})")
+            raise InvalidParameterError(
+                f"n_restarts: must be an integer >= 0 (got {self.n_restarts!r})"
+            )
         if self.n_restarts > 0 and self.rng is None:
-            raise ValueError("rng: a numpy.random.Generator is required when n_restarts > 0")
+            raise InvalidParameterError(
+                "rng: a numpy.random.Generator is required when n_restarts > 0 (got None); "
+                "pass rng=numpy.random.default_rng(seed)"
+            )
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> GPSurrogate:
         """Train the hyperparameters and cache the prediction factors.
@@ -209,7 +222,7 @@ class GPSurrogate:
         else:
             b = np.asarray(self.bounds, dtype=np.float64)
             if b.shape != (d, 2) or not np.all(b[:, 1] > b[:, 0]):
-                raise ValueError(
+                raise InvalidParameterError(
                     f"bounds: must have shape ({d}, 2) with low < high per row (got {b.tolist()})"
                 )
             low, high = b[:, 0], b[:, 1]
@@ -425,10 +438,13 @@ class GPSurrogate:
         if Xa.ndim == 1:
             Xa = Xa[None, :] if Xa.size == self.n_features_in_ else Xa
         if Xa.ndim != 2 or Xa.shape[1] != self.n_features_in_:
-            raise ValueError(f"X: expected shape (n, {self.n_features_in_}) (got {Xa.shape})")
+            raise InvalidInputError(
+                f"X: expected shape (n, {self.n_features_in_}) (got {Xa.shape}); one column "
+                "per trained parameter"
+            )
         if not np.isfinite(Xa).all():
             i = int(np.argwhere(~np.isfinite(Xa))[0, 0])
-            raise ValueError(f"X[{i}]: inputs must be finite (got {Xa[i].tolist()})")
+            raise InvalidInputError(f"X[{i}]: inputs must be finite (got {Xa[i].tolist()})")
         U = (Xa - self.x_low_) / (self.x_high_ - self.x_low_)
         tol = 1e-9
         outside = np.clip(-U, 0.0, None) + np.clip(U - 1.0, 0.0, None)
@@ -441,7 +457,9 @@ class GPSurrogate:
                 "extrapolation='flag' to get a flag and inflated variance"
             )
         if extrapolation not in ("raise", "flag"):
-            raise ValueError(f"extrapolation: must be 'raise' or 'flag' (got {extrapolation!r})")
+            raise InvalidParameterError(
+                f"extrapolation: must be 'raise' or 'flag' (got {extrapolation!r})"
+            )
         return U, outside
 
     def predict(
