@@ -33,6 +33,7 @@ from models.materials import (
     get_material,
     material_from_mapping,
 )
+from models.units import HOUR, MPA, ZERO_CELSIUS
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -45,9 +46,6 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-ZERO_CELSIUS = 273.15  # K
-_HOUR = 3600.0  # s
-_MPA = 1.0e6  # Pa
 _CRITICAL_LOCATIONS = ("bore", "mid_wall", "outer")
 # Top-level sections owned by other packages; models/ keeps them as plain dicts.
 _FOREIGN_SECTIONS = ("surrogate", "twin", "scenario")
@@ -473,11 +471,11 @@ class ComponentConfig:
         """
         raw = self.to_dict()
         raw["loads"] = {
-            "time_h": (np.asarray(time, dtype=float) / _HOUR).tolist(),
+            "time_h": (np.asarray(time, dtype=float) / HOUR).tolist(),
             "fluid_temperature_degC": (
                 np.asarray(fluid_temperature, dtype=float) - ZERO_CELSIUS
             ).tolist(),
-            "pressure_MPa": (np.asarray(pressure, dtype=float) / _MPA).tolist(),
+            "pressure_MPa": (np.asarray(pressure, dtype=float) / MPA).tolist(),
         }
         if outer_temperature is not None:
             raw["loads"]["outer_temperature_degC"] = (
@@ -586,12 +584,12 @@ def parse_config(
             "set a positive coefficient or outer = 'insulated'"
         )
 
-    field_times = tuple(float(t) * _HOUR for t in cfg.output.field_times_h)
+    field_times = tuple(float(t) * HOUR for t in cfg.output.field_times_h)
     for i, t in enumerate(field_times):
         if not 0.0 <= t <= loads.duration:
             raise ConfigError(
-                f"output.field_times_h[{i}]: {t / _HOUR} h lies outside the load history "
-                f"[0, {loads.duration / _HOUR}] h; pick a time inside it"
+                f"output.field_times_h[{i}]: {t / HOUR} h lies outside the load history "
+                f"[0, {loads.duration / HOUR}] h; pick a time inside it"
             )
 
     if cfg.solver.time_step_s > loads.duration:
@@ -697,9 +695,9 @@ def _check_loads(
         raise ConfigError(f"load history arrays must have equal lengths; got {lengths}")
     if len(t_h) < 2:
         raise ConfigError(f"loads.time_h: need at least 2 points, got {len(t_h)}")
-    t = np.asarray(t_h, dtype=float) * _HOUR
+    t = np.asarray(t_h, dtype=float) * HOUR
     tf = np.asarray(tf_c, dtype=float) + ZERO_CELSIUS
-    p = np.asarray(p_mpa, dtype=float) * _MPA
+    p = np.asarray(p_mpa, dtype=float) * MPA
     to = None if to_c is None else np.asarray(to_c, dtype=float) + ZERO_CELSIUS
     checked = [
         ("loads.time_h", t, t_h),

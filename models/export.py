@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from models.errors import RenderError
+from models.units import HOUR, MPA, ZERO_CELSIUS
 
 __all__ = [
     "XDMFFieldWriter",
@@ -26,9 +27,6 @@ __all__ = [
     "render_quarter_pipe",
 ]
 
-ZERO_CELSIUS = 273.15  # K
-HOUR = 3600.0  # s
-MPA = 1.0e6  # Pa
 
 
 class XDMFFieldWriter:

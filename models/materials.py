@@ -50,6 +50,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.errors import MaterialDataError, MaterialRangeError, UnknownMaterialError
+from models.units import T20, ZERO_CELSIUS
 
 __all__ = [
     "MATERIAL_ALIASES",
@@ -66,10 +67,6 @@ __all__ = [
     "material_from_mapping",
 ]
 
-#: Zero degrees Celsius, in K.
-ZERO_CELSIUS: float = 273.15
-#: Reference temperature of the mean thermal-expansion coefficients (20 degC), in K.
-T20: float = 293.15
 #: Names of the properties every material defines.
 PROPERTY_NAMES: tuple[str, ...] = ("E", "nu", "alpha_mean", "k", "rho", "cp")
 
@@ -485,7 +482,10 @@ def _parse_property(material: str, prop: str, entry: Any, origin: str) -> Proper
         )
     t = np.array([_number(x, f"{where}.temperature_degC") for x in temps]) + ZERO_CELSIUS
     if np.any(t <= 0.0):
-        raise MaterialDataError(f"{where}.temperature_degC has values at or below -273.15 degC.")
+        raise MaterialDataError(
+            f"{where}.temperature_degC has values at or below absolute zero "
+            f"({-ZERO_CELSIUS} degC)."
+        )
     steps = np.diff(t)
     if np.any(steps <= 0.0):
         i = int(np.argmax(steps <= 0.0))

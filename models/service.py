@@ -30,6 +30,7 @@ import numpy as np
 
 from models.errors import ConfigError, SolverDivergedError
 from models.stepping import AdaptiveStepper, time_grid
+from models.units import HOUR
 
 __all__ = ["HISTORY_VARIABLES", "ServiceModel", "solve", "time_grid"]
 
@@ -298,8 +299,8 @@ def solve(
     for i, t in enumerate(field_times):
         if not 0.0 <= t <= duration * (1 + 1e-12):
             raise ConfigError(
-                f"output.field_times_h[{i}]: {t / 3600.0} h lies outside the load history "
-                f"[0, {duration / 3600.0}] h; pick a time inside it"
+                f"output.field_times_h[{i}]: {t / HOUR} h lies outside the load history "
+                f"[0, {duration / HOUR}] h; pick a time inside it"
             )
     if material is not None and property_temperature is None:
         from models.config import check_temperatures
@@ -355,7 +356,7 @@ def solve(
         from tqdm import tqdm
 
         bar = tqdm(
-            total=round(duration / 3600.0, 6),
+            total=round(duration / HOUR, 6),
             desc=f"solve {cfg.component.name}",
             unit="h",
             bar_format="{l_bar}{bar}| {n:.2f}/{total:.2f} h [{elapsed}<{remaining}]",
@@ -399,7 +400,7 @@ def solve(
                     partial=dataset(False),
                 ) from err
             if bar is not None and i:
-                bar.update(round(t / 3600.0 - bar.n, 6))
+                bar.update(round(t / HOUR - bar.n, 6))
             i += 1
     finally:
         if bar is not None:

@@ -53,6 +53,7 @@ from models._bindings import ensure_bindings
 from models._petsc import StepFailure
 from models.errors import ConfigError
 from models.geometry import BORE, OUTER, WallMesh
+from models.units import T20
 
 __all__ = ["PicardDivergence", "ThermalSolver"]
 
@@ -124,7 +125,7 @@ class ThermalSolver:
         degree: int,
         bore_htc: float,
         outer_htc: float = 0.0,
-        ambient_temperature: float = 293.15,
+        ambient_temperature: float = T20,
         initial_temperature: float,
         property_temperature: float | None = None,
         petsc_options: Mapping[str, Any] | None = None,

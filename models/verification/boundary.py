@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from models.verification import CaseResult, compare
+from models.units import HOUR, ZERO_CELSIUS
 from models.verification.fem import (
     _A,
     _B,
@@ -168,7 +169,7 @@ def steady_service() -> list[CaseResult]:
     )
     ds = solve(cfg, material=_material(), fields=False)
     end = ds.isel(time=-1)
-    Tf, Tamb = float(end["fluid_temperature"]), Tamb_c + 273.15
+    Tf, Tamb = float(end["fluid_temperature"]), Tamb_c + ZERO_CELSIUS
     q = (Tf - Tamb) / (1.0 / (_A * hi) + math.log(_B / _A) / _K + 1.0 / (_B * ho))
     out = []
     for loc in ("bore", "mid_wall", "outer"):
@@ -194,7 +195,7 @@ def lame_displacement() -> list[CaseResult]:
 
     cfg = _service_config(bore="prescribed")
     # isothermal at the stress-free temperature: only the pressure acts
-    cfg = cfg.with_loads(time=[0.0, 3600.0], fluid_temperature=[573.15, 573.15], pressure=[0, 20e6])
+    cfg = cfg.with_loads(time=[0.0, HOUR], fluid_temperature=[573.15, 573.15], pressure=[0, 20e6])
     ds = solve(cfg, material=_material(), fields=False)
     end = ds.isel(time=-1)
     p = 20e6

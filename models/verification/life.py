@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from models.units import HOUR, ZERO_CELSIUS
 from models.verification import CaseResult, compare
 
 __all__ = ["CASES"]
@@ -131,11 +132,11 @@ def _larson_miller() -> list[CaseResult]:
     for mat, coeffs, powers, C, src, points in cases:
         curve = larson_miller(mat)
         for s_mpa, T in points:
-            got_h = float(curve.rupture_time(s_mpa * 1e6, T)) / 3600.0
+            got_h = float(curve.rupture_time(s_mpa * 1e6, T)) / HOUR
             ref_h = _srlife_hours(coeffs, powers, C, s_mpa, T)
             out.append(
                 compare(
-                    f"life/larson_miller/{mat}_{s_mpa:g}MPa_{T - 273.15:g}C",
+                    f"life/larson_miller/{mat}_{s_mpa:g}MPa_{T - ZERO_CELSIUS:g}C",
                     "mean rupture time (h)",
                     got_h,
                     ref_h,
@@ -163,9 +164,9 @@ def _larson_miller_grade91() -> list[CaseResult]:
     for s_mpa, T in [(100.0, 873.15), (60.0, 898.15), (200.0, 823.15), (35.0, 923.15)]:
         out.append(
             compare(
-                f"life/larson_miller/grade91_{s_mpa:g}MPa_{T - 273.15:g}C",
+                f"life/larson_miller/grade91_{s_mpa:g}MPa_{T - ZERO_CELSIUS:g}C",
                 "mean rupture time (h); bisection vs the quadratic-root formula",
-                float(curve.rupture_time(s_mpa * 1e6, T)) / 3600.0,
+                float(curve.rupture_time(s_mpa * 1e6, T)) / HOUR,
                 _gr91_hours_closed_form(s_mpa, T),
                 tolerance=1e-8,
                 source=_NEML_GR91_LMR,
@@ -174,14 +175,14 @@ def _larson_miller_grade91() -> list[CaseResult]:
     # NEML's own direction (test_larsonmiller.py test_sR): stress to rupture in 5e4 h at
     # 550 C from the polynomial; the curve must give 5e4 h back at that stress.
     a2, a1, a0, C = _GR91_LMR
-    T = 550.0 + 273.15
+    T = 550.0 + ZERO_CELSIUS
     lmp = T * (C + math.log10(5.0e4))
     s_r = 10.0 ** (a2 * lmp**2 + a1 * lmp + a0)
     out.append(
         compare(
             "life/larson_miller/grade91_round_trip_5e4h_550C",
             f"rupture time (h) at the NEML stress to rupture {s_r:.2f} MPa",
-            float(curve.rupture_time(s_r * 1e6, T)) / 3600.0,
+            float(curve.rupture_time(s_r * 1e6, T)) / HOUR,
             5.0e4,
             tolerance=1e-8,
             source=_NEML_GR91_LMR,
@@ -207,7 +208,7 @@ def _creep_rate() -> list[CaseResult]:
             ref = 1.0e10 * math.exp(c1 * -0.191743605543) * (s_mpa / G) ** (c1 * -0.115015876494)
             out.append(
                 compare(
-                    f"life/creep_rate/grade91_{s_mpa:g}MPa_{T - 273.15:g}C",
+                    f"life/creep_rate/grade91_{s_mpa:g}MPa_{T - ZERO_CELSIUS:g}C",
                     "minimum creep rate (1/s)",
                     float(law.rate(s_mpa * 1e6, T)),
                     ref,
@@ -337,7 +338,7 @@ def _robinson_miner() -> list[CaseResult]:
     )
     dc = float(
         robinson_fraction(
-            [0.5 * 3600.0, 1e4 * 3600.0], [100e6, 10e6], [1000.0, 1000.0], curve=curve
+            [0.5 * HOUR, 1e4 * HOUR], [100e6, 10e6], [1000.0, 1000.0], curve=curve
         )
     )
     df = float(miner_damage([1000.0, 500.0, 0.5], [1e4, 2e3, 1.0]))
@@ -526,7 +527,7 @@ def _oxidation() -> list[CaseResult]:
             compare(
                 f"life/oxidation/grade91_spallmap_{temp_c:g}C_{hours:g}h",
                 f"steam-side scale thickness after {hours:g} h at {temp_c:g} C (micron)",
-                float(oxidation_law("grade91").oxide_thickness([hours * 3600.0], temp_c + 273.15))
+                float(oxidation_law("grade91").oxide_thickness([hours * HOUR], temp_c + ZERO_CELSIUS))
                 * 1e6,
                 _spallmap_t91_micron(hours, temp_c),
                 # SpallMap's T_C + 273 and R = 8.3144 shift the thickness by 0.25 % at

@@ -163,6 +163,7 @@ def _solve_into(
     from models.errors import ModelError, SolverDivergedError
     from models.export import XDMFFieldWriter, plot_histories, render_quarter_pipe
     from models.service import solve as solve_model
+    from models.units import HOUR
 
     writer = XDMFFieldWriter(out / "fields.xdmf") if xdmf else None
     try:
@@ -201,9 +202,9 @@ def _solve_into(
         "steps": int(ds.sizes["time"] - 1),
         "solve_seconds": round(t_solve, 3),
         "bore_hoop_stress_min_MPa": float(bore["sigma_theta"][i_min]) / 1e6,
-        "bore_hoop_stress_min_time_h": float(ds["time"][i_min]) / 3600.0,
+        "bore_hoop_stress_min_time_h": float(ds["time"][i_min]) / HOUR,
         "bore_von_mises_max_MPa": float(bore["sigma_vm"][i_vm]) / 1e6,
-        "bore_von_mises_max_time_h": float(ds["time"][i_vm]) / 3600.0,
+        "bore_von_mises_max_time_h": float(ds["time"][i_vm]) / HOUR,
         "bore_hoop_stress_end_MPa": float(bore["sigma_theta"][-1]) / 1e6,
         "bore_outer_temperature_difference_max_K": float(dT.max()),
         "files": [p.name for p in written if p.exists()],
@@ -269,10 +270,11 @@ def responses(
     from models.config import load_config
     from models.errors import ModelError
     from models.responses import fit_modes, unit_responses
+    from models.units import ZERO_CELSIUS
 
     try:
         cfg = load_config(config)
-        tp = None if property_temperature_degc is None else property_temperature_degc + 273.15
+        tp = None if property_temperature_degc is None else property_temperature_degc + ZERO_CELSIUS
         t0 = time.perf_counter()
         ur = unit_responses(cfg, property_temperature=tp)
         modes = fit_modes(ur, n_modes=n_modes)
@@ -289,7 +291,7 @@ def responses(
         return
     click.echo(
         f"unit responses of {cfg.component.name} in {time.perf_counter() - t0:.1f} s "
-        f"(properties at {ur.attrs['property_temperature'] - 273.15:.1f} degC)"
+        f"(properties at {ur.attrs['property_temperature'] - ZERO_CELSIUS:.1f} degC)"
     )
     for loc in ("bore", "outer"):
         r = modes[("sigma_theta", loc, "fluid_temperature")]
