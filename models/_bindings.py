@@ -14,6 +14,5 @@ __all__ = ["ensure_bindings"]
 
 def ensure_bindings() -> None:
     """Import netCDF4 and ``dolfinx_solver`` in that order (idempotent, cheap after the first)."""
-    import netCDF4  # noqa: F401  (its HDF5 before DOLFINx's)
-
     import dolfinx_solver  # noqa: F401
+    import netCDF4  # noqa: F401  (its HDF5 before DOLFINx's)

@@ -737,7 +737,7 @@ def _check_loads(
 
 
 def _check_surface_conditions(th: _Thermal, loads: LoadHistory) -> None:
-    """The coefficient and histories each surface condition needs, and no others."""
+    """Check that each surface condition has the data it needs, and no other."""
     if th.bore == "convective" and th.bore_htc_W_m2K is None:
         raise ConfigError(
             "thermal.bore_htc_W_m2K: required with thermal.bore = 'convective' (the default); "

@@ -24,15 +24,43 @@ from __future__ import annotations
 import importlib.metadata
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from models.errors import ConfigError, SolverDivergedError
 from models.stepping import AdaptiveStepper, time_grid
 from models.units import HOUR
 
-__all__ = ["HISTORY_VARIABLES", "ServiceModel", "solve", "time_grid"]
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from models.config import ComponentConfig, LoadHistory
+    from models.geometry import PointSet
+    from models.materials import Material
+    from models.mechanical import ConstitutiveLaw
+
+
+class ConstitutiveFactory(Protocol):
+    """Builds the constitutive law from the modulus and Poisson fields (UFL objects)."""
+
+    def __call__(self, E: Any, nu: Any) -> ConstitutiveLaw:
+        """Return the law for the fields ``E`` (Pa) and ``nu``."""
+        ...
+
+
+#: Called at each field time with the time (s) and the model.
+FieldCallback = Callable[[float, "ServiceModel"], None]
+
+__all__ = [
+    "HISTORY_VARIABLES",
+    "ConstitutiveFactory",
+    "FieldCallback",
+    "ServiceModel",
+    "solve",
+    "time_grid",
+]
 
 #: Recorded variables (name -> (unit, long name)).
 HISTORY_VARIABLES: dict[str, tuple[str, str]] = {
@@ -94,12 +122,12 @@ class ServiceModel:
 
     def __init__(
         self,
-        config: Any,
+        config: ComponentConfig,
         *,
-        material: Any = None,
+        material: Material | None = None,
         property_temperature: float | None = None,
         max_picard_iterations: int = 30,
-        constitutive: Any = None,
+        constitutive: ConstitutiveFactory | None = None,
     ) -> None:
         from models.geometry import create_wall_mesh
         from models.mechanical import MechanicalSolver
@@ -130,7 +158,7 @@ class ServiceModel:
             max_iterations=max_picard_iterations,
             bore_condition=th.bore,
             outer_condition=th.outer,
-            outer_temperature=cfg.loads.outer_temperature_at(0.0),
+            outer_temperature=_outer_temperature(cfg, 0.0),
         )
         self.mechanical = MechanicalSolver(
             self.wall,
@@ -149,7 +177,7 @@ class ServiceModel:
         r_nodes = np.unique(np.round(coords[:, 0], 12))
         self.profile_points = self.wall.locate(r_nodes)
 
-    def sample(self, points: Any) -> np.ndarray:
+    def sample(self, points: PointSet) -> NDArray[np.float64]:
         """Temperature, mechanical outputs and displacement at points, shape ``(n, 11)``.
 
         Columns follow :data:`HISTORY_VARIABLES`. Call after :meth:`mechanical.solve`.
@@ -157,12 +185,12 @@ class ServiceModel:
         T = self.thermal.T.eval(points.x, points.cells).reshape(-1, 1)
         out = self.mechanical.compute_outputs().eval(points.x, points.cells)
         u = self.mechanical.u.eval(points.x, points.cells).reshape(T.shape[0], -1)
-        return np.hstack([T, out.reshape(T.shape[0], -1), u[:, :2]])
+        return np.asarray(np.hstack([T, out.reshape(T.shape[0], -1), u[:, :2]]), dtype=float)
 
 
 def _dataset(
-    cfg: Any,
-    material: Any,
+    cfg: ComponentConfig,
+    material: Material,
     times: np.ndarray,
     hist: np.ndarray,
     field_times: list[float],
@@ -171,7 +199,7 @@ def _dataset(
     *,
     complete: bool,
     steady: bool | None = None,
-) -> Any:
+) -> xr.Dataset:
     import xarray as xr
 
     names = [loc.name for loc in cfg.locations]
@@ -236,17 +264,17 @@ def _dataset(
 
 
 def solve(
-    config: Any,
+    config: ComponentConfig,
     *,
     progress: bool = False,
     fields: bool = True,
-    material: Any = None,
+    material: Material | None = None,
     property_temperature: float | None = None,
-    on_field: Callable[[float, ServiceModel], None] | None = None,
+    on_field: FieldCallback | None = None,
     max_picard_iterations: int = 30,
-    constitutive: Any = None,
+    constitutive: ConstitutiveFactory | None = None,
     steady: bool | None = None,
-) -> Any:
+) -> xr.Dataset:
     """Run the service model over the config's load history.
 
     Parameters
@@ -337,7 +365,7 @@ def solve(
             if on_field is not None:
                 on_field(t, model)
 
-    def dataset(complete: bool) -> Any:
+    def dataset(complete: bool) -> xr.Dataset:
         n = len(hist)
         return _dataset(
             cfg,
@@ -367,8 +395,7 @@ def solve(
         while True:
             dt = t_next - t
             try:
-                outer = cfg.loads.outer_temperature_at(t_next)
-                outer_t = None if outer is None else float(outer)
+                outer_t = _outer_temperature(cfg, t_next)
                 fluid_t = float(cfg.loads.fluid_temperature_at(t_next))
                 if is_steady:
                     model.thermal.step_steady(fluid_t, outer_temperature=outer_t)
@@ -408,7 +435,15 @@ def solve(
     return dataset(True)
 
 
-def _time_stepping(cfg: Any, field_times: list[float]) -> Callable[[float, float | None], float]:
+def _outer_temperature(cfg: ComponentConfig, t: float) -> float | None:
+    """Return the prescribed outer temperature at ``t`` (K), or ``None`` without one."""
+    outer = cfg.loads.outer_temperature_at(t)
+    return None if outer is None else float(outer)
+
+
+def _time_stepping(
+    cfg: ComponentConfig, field_times: list[float]
+) -> Callable[[float, float | None], float]:
     """Return ``next_time(t, change)``: the time grid of the solve, uniform or adaptive."""
     duration = float(cfg.loads.duration)
     corners = _load_corners(cfg.loads)
@@ -430,7 +465,9 @@ def _time_stepping(cfg: Any, field_times: list[float]) -> Callable[[float, float
     return stepper.next_time
 
 
-def _steady_points(cfg: Any, field_times: list[float]) -> Callable[[float, float | None], float]:
+def _steady_points(
+    cfg: ComponentConfig, field_times: list[float]
+) -> Callable[[float, float | None], float]:
     """Return ``next_time(t, change)`` over the load-history points and field times."""
     duration = float(cfg.loads.duration)
     points = np.unique(np.concatenate([np.asarray(cfg.loads.time, dtype=float), field_times]))
@@ -441,7 +478,7 @@ def _steady_points(cfg: Any, field_times: list[float]) -> Callable[[float, float
     return following
 
 
-def _load_corners(loads: Any) -> list[float]:
+def _load_corners(loads: LoadHistory) -> list[float]:
     """Interior times of the load history where the fluid temperature or pressure bends."""
     t = np.asarray(loads.time, dtype=float)
     out = []

@@ -147,8 +147,8 @@ class AdaptiveStepper:
         float
             The next time, at most ``duration``; a special time when one is near.
         """
-        at_corner = change is None or bool(np.any(np.abs(self._corners - t) <= self._eps))
-        if at_corner:
+        at_corner = bool(np.any(np.abs(self._corners - t) <= self._eps))
+        if change is None or at_corner:
             dt = self.min_step
         else:  # grow or shrink the step just taken
             growth = MAX_GROWTH if change == 0.0 else SAFETY * self.tolerance / float(change)

