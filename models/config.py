@@ -13,7 +13,6 @@ the fix. Unknown keys are errors too, so a key with the wrong unit suffix
 from __future__ import annotations
 
 import copy
-import csv
 import hashlib
 import json
 import pathlib
@@ -23,21 +22,20 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from numpy.typing import ArrayLike
+from pydantic import ValidationError
 
-from models.errors import ConfigError, MaterialDataError, UnknownMaterialError
-from models.materials import (
-    Material,
-    canonical_material_name,
-    get_material,
-    material_from_mapping,
-)
+from models.component_material import check_temperatures, resolve_material
+from models.config_schema import SCHEMA_VERSION, ConfigFile, _Thermal, describe
+from models.errors import ConfigError
+from models.loads import LoadHistory, check_loads, read_load_file
+from models.materials import Material
 from models.units import HOUR, MPA, ZERO_CELSIUS
 
 __all__ = [
     "SCHEMA_VERSION",
     "ComponentConfig",
+    "LoadHistory",
     "Location",
     "SensorRef",
     "check_temperatures",
@@ -45,155 +43,9 @@ __all__ = [
     "parse_config",
 ]
 
-SCHEMA_VERSION = 1
 _CRITICAL_LOCATIONS = ("bore", "mid_wall", "outer")
 # Top-level sections owned by other packages; models/ keeps them as plain dicts.
 _FOREIGN_SECTIONS = ("surrogate", "twin", "scenario")
-
-
-# --------------------------------------------------------------------------- raw schema
-# These pydantic models mirror the TOML file (edge units). They are private: callers
-# get the SI dataclasses below.
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class _Component(_Section):
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    site: str = Field(default="site", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    material: str | None = Field(default=None, min_length=1)
-
-
-class _Geometry(_Section):
-    inner_radius_m: float = Field(gt=0.0)
-    wall_thickness_m: float | None = Field(default=None, gt=0.0)
-    outer_radius_m: float | None = Field(default=None, gt=0.0)
-    length_m: float = Field(default=0.02, gt=0.0)
-
-    @model_validator(mode="after")
-    def _one_of_thickness_or_outer(self) -> _Geometry:
-        if (self.wall_thickness_m is None) == (self.outer_radius_m is None):
-            raise ValueError(
-                "give exactly one of wall_thickness_m and outer_radius_m "
-                f"(got wall_thickness_m={self.wall_thickness_m}, "
-                f"outer_radius_m={self.outer_radius_m})"
-            )
-        if self.outer_radius_m is not None and self.outer_radius_m <= self.inner_radius_m:
-            raise ValueError(
-                f"outer_radius_m={self.outer_radius_m} must exceed "
-                f"inner_radius_m={self.inner_radius_m}; give the larger radius as the outer one"
-            )
-        return self
-
-
-class _Mesh(_Section):
-    radial_cells: int = Field(default=40, ge=2, le=100_000)
-    axial_cells: int = Field(default=2, ge=1, le=100_000)
-    degree: int = Field(default=2, ge=1, le=4)
-
-
-class _Thermal(_Section):
-    bore: Literal["convective", "prescribed"] = "convective"
-    bore_htc_W_m2K: float | None = Field(default=None, gt=0.0)
-    outer: Literal["insulated", "convective", "prescribed"] = "insulated"
-    outer_htc_W_m2K: float = Field(default=10.0, ge=0.0)
-    ambient_temperature_degC: float = Field(default=20.0, gt=-ZERO_CELSIUS)
-    initial_temperature_degC: float | None = Field(default=None, gt=-ZERO_CELSIUS)
-
-
-class _Mechanical(_Section):
-    end_condition: Literal["closed", "open", "plane_strain"] = "closed"
-    reference_temperature_degC: float = Field(default=20.0, gt=-ZERO_CELSIUS)
-
-
-class _Loads(_Section):
-    time_h: list[float] | None = None
-    fluid_temperature_degC: list[float] | None = None
-    pressure_MPa: list[float] | None = None
-    outer_temperature_degC: list[float] | None = None
-    file: str | None = None
-
-    @model_validator(mode="after")
-    def _arrays_or_file(self) -> _Loads:
-        arrays = (self.time_h, self.fluid_temperature_degC, self.pressure_MPa)
-        if self.file is not None:
-            if any(a is not None for a in (*arrays, self.outer_temperature_degC)):
-                raise ValueError(
-                    "give either 'file' or the arrays time_h, fluid_temperature_degC, "
-                    "pressure_MPa (and outer_temperature_degC), not both"
-                )
-            return self
-        missing = [
-            n
-            for n, a in zip(
-                ("time_h", "fluid_temperature_degC", "pressure_MPa"), arrays, strict=True
-            )
-            if a is None
-        ]
-        if missing:
-            raise ValueError(
-                f"missing load history {', '.join(missing)} (or give file = 'history.csv')"
-            )
-        return self
-
-
-class _Solver(_Section):
-    analysis: Literal["transient", "steady"] = "transient"
-    time_step_s: float = Field(default=36.0, gt=0.0)
-    max_time_step_s: float | None = Field(default=None, gt=0.0)
-    max_temperature_change_K: float = Field(default=1.0, gt=0.0)
-    petsc_options: dict[str, str | int | float | bool] = Field(default_factory=dict)
-
-
-class _ExtraLocation(_Section):
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    radius_m: float = Field(gt=0.0)
-
-
-class _Output(_Section):
-    field_times_h: list[float] = Field(default_factory=list)
-    extra_locations: list[_ExtraLocation] = Field(default_factory=list)
-
-
-class _SensorRef(BaseModel):
-    # sensors/ owns the full sensor schema; models/ reads only where a sensor sits.
-    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
-    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    quantity: str = Field(min_length=1)
-    location: str | None = None
-    radius_m: float | None = Field(default=None, gt=0.0)
-
-    @model_validator(mode="after")
-    def _one_position(self) -> _SensorRef:
-        if (self.location is None) == (self.radius_m is None):
-            raise ValueError(f"sensor {self.id!r}: give exactly one of location and radius_m")
-        return self
-
-
-class _Config(_Section):
-    schema_version: int = SCHEMA_VERSION
-    component: _Component
-    geometry: _Geometry
-    mesh: _Mesh = Field(default_factory=_Mesh)
-    thermal: _Thermal
-    mechanical: _Mechanical = Field(default_factory=_Mechanical)
-    loads: _Loads
-    solver: _Solver = Field(default_factory=_Solver)
-    output: _Output = Field(default_factory=_Output)
-    sensors: list[_SensorRef] = Field(default_factory=list)
-    material: dict[str, Any] | None = None
-    surrogate: dict[str, Any] | None = None
-    twin: dict[str, Any] | None = None
-    scenario: dict[str, Any] | None = None
-
-    @field_validator("schema_version")
-    @classmethod
-    def _known_version(cls, v: int) -> int:
-        if v != SCHEMA_VERSION:
-            raise ValueError(f"unsupported schema_version {v}; this version reads {SCHEMA_VERSION}")
-        return v
 
 
 # --------------------------------------------------------------------------- SI objects
@@ -307,54 +159,6 @@ class Mechanical:
 
     end_condition: Literal["closed", "open", "plane_strain"]
     reference_temperature: float
-
-
-@dataclass(frozen=True, eq=False)
-class LoadHistory:
-    """Piecewise-linear load history (SI).
-
-    Attributes
-    ----------
-    time : ndarray, shape (n,)
-        Strictly increasing times from 0, s.
-    fluid_temperature : ndarray, shape (n,)
-        Fluid (steam) temperature at the bore, K.
-    pressure : ndarray, shape (n,)
-        Internal pressure, Pa.
-    outer_temperature : ndarray of shape (n,) or None
-        Prescribed outer-surface temperature, K (with ``thermal.outer = "prescribed"``).
-    """
-
-    time: NDArray[np.float64]
-    fluid_temperature: NDArray[np.float64]
-    pressure: NDArray[np.float64]
-    outer_temperature: NDArray[np.float64] | None = None
-
-    @property
-    def duration(self) -> float:
-        """Length of the history, s."""
-        return float(self.time[-1] - self.time[0])
-
-    def fluid_temperature_at(self, t: ArrayLike) -> NDArray[np.float64]:
-        """Return the fluid temperature at time(s) ``t`` (s), K, by linear interpolation."""
-        return np.asarray(
-            np.interp(np.asarray(t, dtype=float), self.time, self.fluid_temperature), dtype=float
-        )
-
-    def pressure_at(self, t: ArrayLike) -> NDArray[np.float64]:
-        """Return the internal pressure at time(s) ``t`` (s), Pa, by linear interpolation."""
-        return np.asarray(
-            np.interp(np.asarray(t, dtype=float), self.time, self.pressure), dtype=float
-        )
-
-    def outer_temperature_at(self, t: ArrayLike) -> NDArray[np.float64] | None:
-        """Return the prescribed outer temperature at ``t`` (s), K, or ``None`` if none."""
-        if self.outer_temperature is None:
-            return None
-        return np.asarray(
-            np.interp(np.asarray(t, dtype=float), self.time, self.outer_temperature),
-            dtype=float,
-        )
 
 
 @dataclass(frozen=True)
@@ -538,13 +342,13 @@ def parse_config(
     """
     content: dict[str, Any] = copy.deepcopy(dict(raw))
     try:
-        cfg = _Config.model_validate(content)
+        cfg = ConfigFile.model_validate(content)
     except ValidationError as err:
-        raise ConfigError(_describe(err)) from err
+        raise ConfigError(describe(err)) from err
 
     loads_raw = cfg.loads
     if loads_raw.file is not None:
-        t_h, tf_c, p_mpa, to_c = _read_load_file(loads_raw.file, base_dir)
+        t_h, tf_c, p_mpa, to_c = read_load_file(loads_raw.file, base_dir)
         content["loads"] = {"time_h": t_h, "fluid_temperature_degC": tf_c, "pressure_MPa": p_mpa}
         if to_c is not None:
             content["loads"]["outer_temperature_degC"] = to_c
@@ -556,7 +360,7 @@ def parse_config(
         to_c = None if loads_raw.outer_temperature_degC is None else list(
             loads_raw.outer_temperature_degC
         )
-    loads = _check_loads(t_h, tf_c, p_mpa, to_c)
+    loads = check_loads(t_h, tf_c, p_mpa, to_c)
 
     g = cfg.geometry
     outer = (
@@ -636,7 +440,7 @@ def parse_config(
             "(rename the sensor or extra location)"
         )
 
-    material = _resolve_material(cfg, content, base_dir)
+    material = resolve_material(cfg, content, base_dir)
     check_temperatures(loads, thermal, material)
 
     return ComponentConfig(
@@ -681,61 +485,6 @@ def _check_radius(name: str, radius: float, geometry: Geometry) -> None:
         )
 
 
-def _check_loads(
-    t_h: list[float], tf_c: list[float], p_mpa: list[float], to_c: list[float] | None = None
-) -> LoadHistory:
-    lengths = {
-        "loads.time_h": len(t_h),
-        "loads.fluid_temperature_degC": len(tf_c),
-        "loads.pressure_MPa": len(p_mpa),
-    }
-    if to_c is not None:
-        lengths["loads.outer_temperature_degC"] = len(to_c)
-    if len(set(lengths.values())) != 1:
-        raise ConfigError(f"load history arrays must have equal lengths; got {lengths}")
-    if len(t_h) < 2:
-        raise ConfigError(f"loads.time_h: need at least 2 points, got {len(t_h)}")
-    t = np.asarray(t_h, dtype=float) * HOUR
-    tf = np.asarray(tf_c, dtype=float) + ZERO_CELSIUS
-    p = np.asarray(p_mpa, dtype=float) * MPA
-    to = None if to_c is None else np.asarray(to_c, dtype=float) + ZERO_CELSIUS
-    checked = [
-        ("loads.time_h", t, t_h),
-        ("loads.fluid_temperature_degC", tf, tf_c),
-        ("loads.pressure_MPa", p, p_mpa),
-    ]
-    if to is not None and to_c is not None:
-        checked.append(("loads.outer_temperature_degC", to, to_c))
-    for name, arr, edge in checked:
-        bad = np.flatnonzero(~np.isfinite(arr))
-        if bad.size:
-            raise ConfigError(f"{name}[{bad[0]}]: value {edge[bad[0]]} is not finite")
-    if t[0] != 0.0:
-        raise ConfigError(f"loads.time_h[0]: the history must start at 0 h, got {t_h[0]}")
-    steps = np.diff(t)
-    if np.any(steps <= 0):
-        i = int(np.flatnonzero(steps <= 0)[0]) + 1
-        raise ConfigError(
-            f"loads.time_h[{i}]: times must increase strictly, got {t_h[i - 1]} then {t_h[i]}"
-        )
-    if np.any(tf <= 0):
-        i = int(np.flatnonzero(tf <= 0)[0])
-        raise ConfigError(
-            f"loads.fluid_temperature_degC[{i}]: {tf_c[i]} degC is below absolute zero"
-        )
-    if np.any(p < 0):
-        i = int(np.flatnonzero(p < 0)[0])
-        raise ConfigError(
-            f"loads.pressure_MPa[{i}]: {p_mpa[i]} MPa is negative; give gauge pressure >= 0 in MPa"
-        )
-    if to is not None and to_c is not None and np.any(to <= 0):
-        i = int(np.flatnonzero(to <= 0)[0])
-        raise ConfigError(
-            f"loads.outer_temperature_degC[{i}]: {to_c[i]} degC is below absolute zero"
-        )
-    return LoadHistory(time=t, fluid_temperature=tf, pressure=p, outer_temperature=to)
-
-
 def _check_surface_conditions(th: _Thermal, loads: LoadHistory) -> None:
     """Check that each surface condition has the data it needs, and no other."""
     if th.bore == "convective" and th.bore_htc_W_m2K is None:
@@ -761,193 +510,3 @@ def _check_surface_conditions(th: _Thermal, loads: LoadHistory) -> None:
             f"loads.outer_temperature_degC: only used with thermal.outer = 'prescribed' (got "
             f"thermal.outer = {th.outer!r}); remove it or prescribe the outer surface"
         )
-
-
-def _read_load_file(
-    name: str, base_dir: str | pathlib.Path | None
-) -> tuple[list[float], list[float], list[float], list[float] | None]:
-    path = pathlib.Path(name)
-    if not path.is_absolute() and base_dir is not None:
-        path = pathlib.Path(base_dir) / path
-    columns = ["time_h", "fluid_temperature_degC", "pressure_MPa"]
-    try:
-        with path.open(newline="") as fh:
-            reader = csv.DictReader(fh)
-            header = reader.fieldnames or []
-            missing = [c for c in columns if c not in header]
-            if missing:
-                raise ConfigError(
-                    f"loads.file {name!r}: missing column(s) {', '.join(missing)}; "
-                    f"found {', '.join(header) or 'none'} (units belong in the column names)"
-                )
-            if "outer_temperature_degC" in header:
-                columns.append("outer_temperature_degC")
-            rows = list(reader)
-    except OSError as err:
-        raise ConfigError(f"loads.file: cannot read {name!r}: {err.strerror}") from err
-    out: list[list[float]] = [[] for _ in columns]
-    for line, row in enumerate(rows, start=2):
-        for j, c in enumerate(columns):
-            value = row[c]
-            if value is None:
-                given = sum(row.get(h) is not None for h in header)
-                raise ConfigError(
-                    f"loads.file {name!r} line {line}: the row has {given} field(s) but the "
-                    f"header has {len(header)} ({', '.join(header)}); column {c} is missing. "
-                    "Fix: give every row a value for every column"
-                )
-            try:
-                out[j].append(float(value))
-            except ValueError as err:
-                raise ConfigError(
-                    f"loads.file {name!r} line {line}, column {c}: {value!r} is not a number"
-                ) from err
-    outer = out[3] if len(columns) == 4 else None
-    return out[0], out[1], out[2], outer
-
-
-def _resolve_material(cfg: _Config, content: dict[str, Any], base_dir: Any) -> Material:
-    """Return the material the config names, and inline a user material into ``content``.
-
-    ``component.material`` names a shipped material (or an alias), ``"file:PATH"`` a
-    material file (relative to the config's folder), or a ``[material]`` section holds
-    the data itself; files and sections are validated like the shipped data. A file is
-    inlined as the ``[material]`` section, so :meth:`ComponentConfig.to_dict` and the
-    config hash carry the data, not a path.
-    """
-    named = cfg.component.material
-    section = cfg.material
-    if named is not None and named.startswith("file:"):
-        if section is not None:
-            raise ConfigError(
-                "component.material: names a file and the config has a [material] section "
-                f"too (got {named!r}); give one of them"
-            )
-        section = _read_material_file(named.removeprefix("file:"), base_dir)
-        content["material"] = section
-        named = None
-    if section is not None:
-        try:
-            material = material_from_mapping(section, origin="[material]")
-        except MaterialDataError as err:
-            raise ConfigError(f"material: {err}") from err
-        if named is not None and canonical_material_name(named) != canonical_material_name(
-            material.name
-        ):
-            raise ConfigError(
-                f"component.material: {named!r} differs from the [material] section's name "
-                f"{material.name!r}; drop component.material or make the names agree"
-            )
-        content.setdefault("component", {})["material"] = material.name
-        return material
-    if named is None:
-        raise ConfigError(
-            "component.material: required; give a shipped material (grade91, 316h, a617, or "
-            "an alias such as P91), 'file:PATH' to a material file, or a [material] section"
-        )
-    try:
-        return get_material(named)
-    except UnknownMaterialError as err:
-        raise ConfigError(f"component.material: {err}") from err
-
-
-def _read_material_file(name: str, base_dir: Any) -> dict[str, Any]:
-    path = pathlib.Path(name)
-    if not path.is_absolute() and base_dir is not None:
-        path = pathlib.Path(base_dir) / path
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ConfigError(
-            f"component.material: cannot read the material file {name!r} ({err.strerror}); "
-            "give a path relative to the config file's folder"
-        ) from err
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(
-            f"component.material: the material file {name!r} is not valid TOML: {err}"
-        ) from err
-
-
-def check_temperatures(
-    loads: LoadHistory, thermal: Thermal, material: Material, *, origin: str = ""
-) -> None:
-    """Fail early when the loads or the initial temperature leave the material's data.
-
-    Parameters
-    ----------
-    loads : LoadHistory
-        The load history (SI).
-    thermal : Thermal
-        Thermal boundary conditions (SI); its initial temperature is checked.
-    material : Material
-        The material that will be solved.
-    origin : str, optional
-        Where the material comes from, for the message (e.g. ``"given to solve()"``).
-
-    Raises
-    ------
-    ConfigError
-        Naming the field, the temperature, the material and its range.
-    """
-    t_min, t_max = material.temperature_range
-    temps = {
-        "loads.fluid_temperature_degC": loads.fluid_temperature,
-        "thermal.initial_temperature_degC": np.array([thermal.initial_temperature]),
-    }
-    if loads.outer_temperature is not None:
-        temps["loads.outer_temperature_degC"] = loads.outer_temperature
-    where = f" ({origin})" if origin else ""
-    for field_name, values in temps.items():
-        lo, hi = float(values.min()), float(values.max())
-        if lo < t_min or hi > t_max:
-            bad = lo if lo < t_min else hi
-            raise ConfigError(
-                f"{field_name}: {bad - ZERO_CELSIUS:.1f} degC lies outside the data of "
-                f"material {material.name!r}{where} "
-                f"({t_min - ZERO_CELSIUS:.0f} to {t_max - ZERO_CELSIUS:.0f} degC); "
-                "keep the loads inside the tabulated range or choose another material"
-            )
-
-
-# How to supply a required field or section that is missing.
-_MISSING_HINTS = {
-    "component": "add a [component] section with name and material",
-    "component.name": "give the component a name (letters, digits, _ . -)",
-    "geometry": "add a [geometry] section with inner_radius_m and wall_thickness_m",
-    "geometry.inner_radius_m": "give the bore radius in m",
-    "thermal": "add a [thermal] section (bore_htc_W_m2K, outer, ...)",
-    "loads": (
-        "add a [loads] section with the arrays time_h, fluid_temperature_degC and "
-        "pressure_MPa, or loads.file = 'history.csv' with those columns"
-    ),
-}
-
-
-def _describe(err: ValidationError) -> str:
-    """Turn a pydantic error into lines naming the dotted field, the rule and the value."""
-    lines = []
-    for e in err.errors():
-        loc = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in e["loc"]).replace(
-            ".[", "["
-        )
-        kind = e["type"]
-        value = e.get("input")
-        if kind == "extra_forbidden":
-            msg = (
-                f"{loc}: unknown field (value {value!r}); check the spelling and the unit "
-                "suffix, e.g. _m, _degC, _MPa, _h"
-            )
-        elif kind == "missing":
-            msg = f"{loc}: required, but missing; {_MISSING_HINTS.get(loc, 'add it')}"
-        elif kind == "value_error":
-            # a rule across fields (model validator): its message names the fields and
-            # their values; the section it was given adds nothing
-            text = str(e["msg"]).removeprefix("Value error, ")
-            msg = f"{loc or 'config'}: {text}"
-        else:
-            shown = f" (got {value!r})" if not isinstance(value, dict | list) else ""
-            msg = f"{loc or 'config'}: {e['msg']}{shown}"
-        lines.append(msg)
-    return "invalid component config:\n  " + "\n  ".join(lines)

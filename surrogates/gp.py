@@ -15,7 +15,8 @@ with an ARD Matern (nu = 1/2, 3/2, 5/2) or squared-exponential correlation
 one batch of GPs (``batch_shape = (n_outputs,)``) trained together by maximising the
 sum of exact marginal log likelihoods with L-BFGS (Rasmussen & Williams 2006, ch. 2, 5).
 
-Prediction uses a cached Cholesky path (R&W algorithm 2.1): after training,
+Prediction uses a cached Cholesky path (R&W algorithm 2.1,
+:class:`surrogates.posterior.CachedPosterior`): after training,
 :math:`L = \mathrm{chol}(K + \sigma^2 I)` and :math:`\alpha = K^{-1}(y - c)` are kept,
 so a prediction costs one kernel evaluation, one product :math:`K_* \alpha` and one
 triangular solve for the variances. These are exact variances; GPyTorch's
@@ -33,7 +34,7 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
 
-from surrogates._gpmodel import _correlation, _correlation_np, _exact_settings, _make_exact_gp
+from surrogates._gpmodel import _exact_settings, _make_exact_gp
 from surrogates.errors import (
     ConvergenceError,
     ConvergenceWarning,
@@ -43,12 +44,12 @@ from surrogates.errors import (
     NotFittedError,
     TrainingDataError,
 )
+from surrogates.posterior import CachedPosterior
 
 __all__ = ["KERNELS", "GPSurrogate"]
 
 KERNELS = ("matern12", "matern32", "matern52", "rbf")
 _DTYPE = torch.float64
-_SMALL = 32  # up to this many points, predict in NumPy (lower fixed cost than torch)
 
 
 class GPSurrogate:
@@ -366,66 +367,23 @@ class GPSurrogate:
         return loss, n_iter, n_iter < self.max_iter and n_eval < 3 * self.max_iter
 
     # ------------------------------------------------------------------ cached prediction
-    def _hyper(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Constrained hyperparameters, cached by :meth:`_cache` (transforms cost ~20 us each)."""
-        cached = getattr(self, "_hyper_cache", None)
-        if cached is not None:
-            return cached  # type: ignore[no-any-return]
-        return self._read_hyper()
-
-    def _read_hyper(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        m = self.model_
-        ls = m.covar_module.base_kernel.lengthscale.detach()  # (b, 1, d or 1)
-        s = m.covar_module.outputscale.detach()  # (b,)
-        noise = m.likelihood.noise.detach().reshape(-1)  # (b,)
-        c = m.mean_module.constant.detach().reshape(-1)  # (b,)
-        return ls, s, noise, c
-
-    def _cross(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
-        """Kernel matrix ``(b, m, n)`` between unit-cube inputs (no noise)."""
-        ls, s, _, _ = self._hyper()
-        scaled2 = (
-            self._train_x_scaled
-            if x2 is self._train_x and getattr(self, "_hyper_cache", None)
-            else x2.unsqueeze(0) / ls
-        )
-        r = torch.cdist(x1.unsqueeze(0) / ls, scaled2)
-        return s[:, None, None] * _correlation(r, self.kernel)
-
     def _cache(self) -> None:
-        self._hyper_cache = None
-        ls, s, noise, c = self._read_hyper()
-        x = self._train_x
-        n = x.shape[0]
-        K = self._cross(x, x) + noise[:, None, None] * torch.eye(n, dtype=_DTYPE)
-        L, info = torch.linalg.cholesky_ex(K)
-        if int(info.max()) > 0:
-            raise ConvergenceError(
-                "GPSurrogate.fit: the trained covariance matrix is not positive definite; "
-                "raise noise_floor or remove duplicate training points"
-            )
-        resid = (self._train_y - c[:, None]).unsqueeze(-1)
-        self._chol = L
-        self._alpha = torch.cholesky_solve(resid, L)  # (b, n, 1)
-        self._hyper_cache = (ls, s, noise, c)
-        self._train_x_scaled = x.unsqueeze(0) / ls  # (b, n, d): reused by every prediction
-        eye = torch.eye(n, dtype=_DTYPE).expand(L.shape[0], n, n)
-        self._np_cache = (
-            ls[:, 0, :].numpy().copy(),
-            s.numpy().copy(),
-            noise.numpy().copy(),
-            c.numpy().copy(),
-            self._train_x_scaled.numpy().copy(),
-            self._alpha[..., 0].numpy().copy(),
-            torch.linalg.solve_triangular(L, eye, upper=False).numpy().copy(),  # L^-1
+        """Cache the posterior factors (:class:`~surrogates.posterior.CachedPosterior`)."""
+        post = CachedPosterior.from_model(
+            self.model_,
+            kernel=self.kernel,
+            train_x=self._train_x,
+            train_y=self._train_y,
+            include_noise=self.include_noise,
         )
-        self.lengthscale_ = ls[:, 0, :].numpy().copy()
-        self.outputscale_ = s.numpy().copy()
-        self.noise_ = noise.numpy().copy()
-        self.constant_ = c.numpy().copy()
+        self._posterior = post
+        self.lengthscale_ = post.lengthscale[:, 0, :].numpy().copy()
+        self.outputscale_ = post.outputscale.numpy().copy()
+        self.noise_ = post.noise.numpy().copy()
+        self.constant_ = post.constant.numpy().copy()
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "_alpha"):
+        if not hasattr(self, "_posterior"):
             raise NotFittedError(
                 "GPSurrogate: call fit(X, y) (or load_surrogate) before predicting"
             )
@@ -493,12 +451,7 @@ class GPSurrogate:
             Only with ``return_flags=True``.
         """
         U, outside = self._normalise(X, extrapolation=extrapolation)
-        if U.shape[0] <= _SMALL:
-            mean_n, var_n = self._predict_small(U)
-        else:
-            mean_n, var_n = self._predict_normalised(
-                torch.as_tensor(U, dtype=_DTYPE), block_size=block_size
-            )
+        mean_n, var_n = self._posterior.mean_and_variance(U, block_size=block_size)
         flags = outside.any(axis=1)
         if flags.any():
             ls = self.lengthscale_  # (b, d)
@@ -521,61 +474,13 @@ class GPSurrogate:
         gets a mean, and the caller is expected to look at :meth:`predict`'s flags.
         """
         U, _ = self._normalise(X, extrapolation=extrapolation)
-        if U.shape[0] <= _SMALL:
-            mean_n = self._predict_small(U, variance=False)[0]
-        else:
-            _, _, _, c = self._hyper()
-            u = torch.as_tensor(U, dtype=_DTYPE)
-            with torch.no_grad():
-                mean_n = (
-                    (self._cross(u, self._train_x) @ self._alpha)[..., 0] + c[:, None]
-                ).numpy()
+        mean_n = self._posterior.mean(U)
         mean = mean_n.T * self.y_scale_ + self.y_mean_
         return mean[:, 0] if self._one_d else mean
 
-    def _predict_small(
-        self, U: NDArray[np.float64], *, variance: bool = True
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """NumPy path for a few points (no torch dispatch overhead): ``(b, m)`` arrays."""
-        ls, s, noise, c, xs, alpha, linv = self._np_cache
-        diff = U[None, :, None, :] / ls[:, None, None, :] - xs[:, None, :, :]  # (b, m, n, d)
-        r = np.sqrt(np.einsum("bmnd,bmnd->bmn", diff, diff))
-        Ks = s[:, None, None] * _correlation_np(r, self.kernel)  # (b, m, n)
-        mean = np.einsum("bmn,bn->bm", Ks, alpha) + c[:, None]
-        if not variance:
-            return mean, mean
-        v = np.einsum("bkn,bmn->bmk", linv, Ks)
-        var = s[:, None] - np.einsum("bmk,bmk->bm", v, v)
-        if self.include_noise:
-            var = var + noise[:, None]
-        return mean, np.maximum(var, 1e-300)
-
-    def _predict_normalised(
-        self, U: torch.Tensor, *, block_size: int = 16384
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Mean and variance ``(b, n)`` in standardised units on unit-cube inputs."""
-        _, s, noise, c = self._hyper()
-        means, variances = [], []
-        with torch.no_grad():
-            for start in range(0, U.shape[0], block_size):
-                u = U[start : start + block_size]
-                Ks = self._cross(u, self._train_x)  # (b, m, n)
-                means.append((Ks @ self._alpha)[..., 0] + c[:, None])
-                v = torch.linalg.solve_triangular(self._chol, Ks.transpose(-1, -2), upper=False)
-                var = s[:, None] - (v * v).sum(dim=-2)
-                if self.include_noise:
-                    var = var + noise[:, None]
-                variances.append(var.clamp_min(1e-300))
-        return torch.cat(means, dim=-1).numpy(), torch.cat(variances, dim=-1).numpy()
-
     def posterior_covariance(self, X: ArrayLike) -> NDArray[np.float64]:
         """Latent posterior covariance ``(n_outputs, n, n)`` in standardised output units."""
-        U = torch.as_tensor(self._normalise(X, extrapolation="flag")[0], dtype=_DTYPE)
-        with torch.no_grad():
-            Ks = self._cross(U, self._train_x)
-            v = torch.linalg.solve_triangular(self._chol, Ks.transpose(-1, -2), upper=False)
-            cov = self._cross(U, U) - v.transpose(-1, -2) @ v
-        return np.asarray(cov.numpy(), dtype=np.float64)
+        return self._posterior.covariance(self._normalise(X, extrapolation="flag")[0])
 
     def predict_gpytorch(
         self, X: ArrayLike, *, fast_pred_var: bool = False, block_size: int = 1000
@@ -600,7 +505,7 @@ class GPSurrogate:
         model = self.model_
         model.eval()
         model.likelihood.eval()
-        noise = self._hyper()[2].numpy()[:, None]
+        noise = self._posterior.noise.numpy()[:, None]
         means, variances = [], []
         with (
             torch.no_grad(),

@@ -184,7 +184,7 @@ def test_solve_checks_the_temperatures_against_the_material_it_is_given() -> Non
             },
         },
     }
-    from models.materials import material_from_mapping
+    from models.material_file import material_from_mapping
 
     narrow = material_from_mapping(narrow_section, origin="test")
     with pytest.raises(ConfigError, match="550.0 degC lies outside the data of material 'narrow'"):

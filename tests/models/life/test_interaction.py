@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from models import life
-from models.errors import UnknownMaterialError
+from models.errors import LawInputError, UnknownMaterialError
 from models.life._data import available_materials
 
 
@@ -63,3 +63,25 @@ def test_is_inside_agrees_with_srlife_on_a_grid_through_the_envelope(material: s
     ours = env.is_inside(fs, cs)
     theirs = np.array([_srlife_inside_envelope(knee, a, b) for a, b in zip(fs, cs, strict=True)])
     np.testing.assert_array_equal(ours, theirs)
+
+
+def test_interaction_margin_along_given_direction_matches_hand_values() -> None:
+    env = life.creep_fatigue_envelope("Grade 91")
+    # From the origin along pure fatigue / pure creep the envelope is reached at 1.
+    assert env.margin(0.0, 0.0, direction=(1.0, 0.0)) == pytest.approx(1.0)
+    assert env.margin(0.0, 0.0, direction=(0.0, 1.0)) == pytest.approx(1.0)
+    # At (0.05, 0.005) pure creep can add 1 - 9.9*0.05 - 0.005 = 0.5.
+    assert env.margin(0.05, 0.005, direction=(0.0, 1.0)) == pytest.approx(0.5)
+    # Outside: lambda - 1 < 0 along the origin ray; (0.2, 0.02) scales by 0.5 onto segment 2.
+    lam = 0.01 / (0.01 * 0.2 + 0.9 * 0.02)
+    assert env.margin(0.2, 0.02) == pytest.approx(lam - 1.0)
+    assert not env.is_inside(0.2, 0.02)
+    with pytest.raises(LawInputError, match="direction"):
+        env.margin(0.0, 0.0)
+
+
+def test_envelope_intersections_are_those_of_the_design_code_per_material() -> None:
+    # ASME III-5 Fig. HBB-T-1420-2 as tabulated by the open hbbdata tests.
+    for mat, knee in (("grade91", (0.1, 0.01)), ("316H", (0.3, 0.3)), ("A617", (0.1, 0.1))):
+        env = life.creep_fatigue_envelope(mat)
+        assert (env.fatigue_intersection, env.creep_intersection) == knee
