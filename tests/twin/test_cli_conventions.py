@@ -123,3 +123,20 @@ def test_twin_help_describes_publish_as_it_is() -> None:
     result = CliRunner().invoke(main, ["--help"])
     line = next(x for x in result.output.splitlines() if x.strip().startswith("publish"))
     assert "synthetic or recorded" in line
+
+
+def test_without_v_or_q_the_group_leaves_logging_to_the_command() -> None:
+    # twin ingest configures INFO logging itself (its log says when it is subscribed);
+    # the group's -v/-q must not install a WARNING handler in front of it.
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        CliRunner().invoke(main, ["verify", "--list"])
+        assert root.handlers == handlers and root.level == level
+        CliRunner().invoke(main, ["-v", "verify", "--list"])
+        assert root.level == logging.INFO
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)

@@ -4,6 +4,7 @@
   command: ``-q`` drops progress bars and informational lines (errors and requested
   output such as ``--json`` remain), ``-v`` shows INFO log records and the traceback of
   an error, ``-vv`` DEBUG records. Options given to the group and to the command add up.
+  Without either, the logging configuration is left to the command.
 * ``--out`` (aliases ``-o`` and the older ``--output``) names an output folder.
 * :func:`reports_errors` turns the package errors (and OS errors) into one
   ``Error: ...`` report with exit status 1; the traceback only with ``-v``.
@@ -42,13 +43,15 @@ def _configure_logging(ctx: click.Context) -> None:
 
 
 def _count_verbose(ctx: click.Context, param: click.Parameter, value: int) -> None:
-    _levels(ctx)["verbose"] += int(value or 0)
-    _configure_logging(ctx)
+    if value:  # logging is left alone unless asked for (commands may configure their own)
+        _levels(ctx)["verbose"] += int(value)
+        _configure_logging(ctx)
 
 
 def _count_quiet(ctx: click.Context, param: click.Parameter, value: bool) -> None:
-    _levels(ctx)["quiet"] += int(bool(value))
-    _configure_logging(ctx)
+    if value:
+        _levels(ctx)["quiet"] += 1
+        _configure_logging(ctx)
 
 
 def verbosity(ctx: click.Context | None = None) -> int:
