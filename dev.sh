@@ -83,7 +83,8 @@ case "$job" in
     demo)
         ensure_system
         ensure_venv
-        "$VENV/bin/twin" model solve examples/grade91_header.toml --output results/grade91_header "$@"
+        # --force: a re-run replaces the earlier demo results whole
+        "$VENV/bin/twin" model solve examples/grade91_header.toml --out results/grade91_header --force "$@"
         ;;
     test)
         ensure_system

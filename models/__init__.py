@@ -13,8 +13,10 @@ from models.errors import (
     ModelError,
     ModelInputError,
     ModelWarning,
+    RenderError,
     SolverDivergedError,
     UnknownMaterialError,
+    UnknownResponseError,
 )
 from models.materials import Material, available_materials, get_material
 from models.modal import ModalBank, ModalFilter, ModalState
@@ -34,8 +36,11 @@ __all__ = [
     "ModelInputError",
     "ModelWarning",
     "SharedModes",
+
+    "RenderError",
     "SolverDivergedError",
     "UnknownMaterialError",
+    "UnknownResponseError",
     "available_materials",
     "fit_shared_modes",
     "get_material",

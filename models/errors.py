@@ -34,6 +34,10 @@ class UnknownMaterialError(ModelError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class ModelInputError(ModelError, ValueError):
+    """An argument of a model function is invalid (shape, ordering, range)."""
+
+
 class LawInputError(ModelError, ValueError):
     """A damage or life law received invalid input (NaN, negative range, out of range)."""
 
@@ -61,6 +65,17 @@ class SolverDivergedError(ModelError, RuntimeError):
         self.time = time
         self.residual = residual
         self.partial = partial
+
+
+class UnknownResponseError(ModelError, KeyError):
+    """No fitted response exists under the requested key."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable.
+        return str(self.args[0]) if self.args else ""
+
+
+class RenderError(ModelError, RuntimeError):
+    """Rendering an image (off-screen, in a child process) failed."""
 
 
 class ModelWarning(UserWarning):

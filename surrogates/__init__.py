@@ -39,6 +39,9 @@ _EXPORTS = {
     "FemResponses": "surrogates.targets",
     "GPSurrogate": "surrogates.gp",
     "MODE_KEYS": "surrogates.targets",
+
+    "InvalidInputError": "surrogates.errors",
+    "InvalidParameterError": "surrogates.errors",
     "MetadataMismatchError": "surrogates.errors",
     "ModeResponses": "surrogates.targets",
     "ModeSurrogate": "surrogates.modes",
@@ -87,6 +90,9 @@ __all__ = [
     "FemResponses",
     "GPSurrogate",
     "MODE_KEYS",
+
+    "InvalidInputError",
+    "InvalidParameterError",
     "MetadataMismatchError",
     "ModeResponses",
     "ModeSurrogate",
