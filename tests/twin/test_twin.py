@@ -15,7 +15,7 @@ def small_twin(cfg, particles=200, seed=0, **twin_overrides):
     from models.config import parse_config
 
     doc = cfg.to_dict()
-    doc["twin"] = {**doc.get("twin", {}), "particles": particles, **twin_overrides}
+    doc["twin"] = {**doc.get("twin", {}), "particles": particles, "block_s": 300.0, **twin_overrides}
     return Twin.from_config(parse_config(doc), seed=seed, config_path=EXAMPLE)
 
 
