@@ -162,10 +162,12 @@ class FilterModel(Protocol):
     def advance(self, t: NDArray[np.float64], inputs: Mapping[str, NDArray[np.float64]]) -> Any:
         """Advance every particle over the grid ``t``; return the outputs (opaque)."""
 
-    def predict(
-        self, outputs: Any, observations: Observations
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Predicted mean and variance of each observation per particle, (P, k) each."""
+    def predict(self, outputs: Any, observations: Observations) -> tuple[NDArray[np.float64], ...]:
+        """Predicted mean and variance of each observation per particle, (P, k) each.
+
+        Optionally a third array: the variance as stated, without tempering, against
+        which the normalised innovations are measured (defaults to the variance).
+        """
 
     def commit(
         self, t: NDArray[np.float64], inputs: Mapping[str, NDArray[np.float64]], outputs: Any
@@ -189,14 +191,21 @@ class EstimateResult:
         Effective sample size after each observation.
     innovation : numpy.ndarray, shape (k,)
         Normalised innovation ``(z - E[y]) / sqrt(Var[y])`` under the predictive mixture
-        just before each observation.
+        just before each observation, with the model's stated (untempered) variance.
     resampled : int
         Resampling events in the block.
+    mean : numpy.ndarray, shape (k,)
+        Predictive mean of each observation (before it).
+    spread : numpy.ndarray, shape (k,)
+        Variance of the particles' predictions (the parameter part of the predictive
+        variance, without the observation noise).
     """
 
     ess: NDArray[np.float64]
     innovation: NDArray[np.float64]
     resampled: int
+    mean: NDArray[np.float64]
+    spread: NDArray[np.float64]
 
 
 class ParticleFilter:
@@ -305,6 +314,8 @@ class ParticleFilter:
         k = len(observations)
         ess_out = np.empty(k)
         nu_out = np.empty(k)
+        mean_out = np.empty(k)
+        spread_out = np.empty(k)
         resampled = 0
         start = 0  # grid position where the current segment begins
         done = 0  # observations consumed
@@ -320,7 +331,9 @@ class ParticleFilter:
             if not len(obs):
                 model.commit(seg_t, seg_in, outputs)
                 break
-            mu, var = model.predict(outputs, obs)
+            pred = model.predict(outputs, obs)
+            mu, var = pred[0], pred[1]
+            stated = pred[2] if len(pred) > 2 else var
             # work in (observation, particle) layout: accumulation runs over rows
             muT, varT = mu.T, var.T
             resid = obs.value[:, None] - muT
@@ -334,7 +347,8 @@ class ParticleFilter:
             # predictive mixture before each observation (weights of the previous row)
             wprev = e[:-1] / s1[:-1, None]
             m = np.einsum("ij,ij->i", wprev, muT)
-            v = np.einsum("ij,ij->i", wprev, varT + muT * muT) - m * m
+            spread = np.maximum(np.einsum("ij,ij->i", wprev, muT * muT) - m * m, 0.0)
+            v = np.einsum("ij,ij->i", wprev, stated.T) + spread
             nu = (obs.value - m) / np.sqrt(np.maximum(v, 1e-300))
             # log marginal likelihood of the readings (model evidence), row by row
             cmax = cum.max(axis=1)
@@ -343,6 +357,8 @@ class ParticleFilter:
             if below.size == 0:
                 ess_out[done:] = ess[1:]
                 nu_out[done:] = nu
+                mean_out[done:] = m
+                spread_out[done:] = spread
                 self.log_evidence += float(lse[-1] - lse[0])
                 self.logw = cum[-1] - np.max(cum[-1])
                 model.commit(seg_t, seg_in, outputs)
@@ -352,6 +368,8 @@ class ParticleFilter:
             j = int(np.searchsorted(obs.index, g, side="right")) - 1  # whole time point
             ess_out[done : done + j + 1] = ess[1 : j + 2]
             nu_out[done : done + j + 1] = nu[: j + 1]
+            mean_out[done : done + j + 1] = m[: j + 1]
+            spread_out[done : done + j + 1] = spread[: j + 1]
             model.load(snap)
             head_t = seg_t[: g + 1]
             head_in = {name: v[: g + 1] for name, v in seg_in.items()}
@@ -365,7 +383,7 @@ class ParticleFilter:
             resampled += 1
             done += j + 1
             start += g + 1
-        return EstimateResult(ess_out, nu_out, resampled)
+        return EstimateResult(ess_out, nu_out, resampled, mean_out, spread_out)
 
     def state_dict(self) -> dict[str, Any]:
         """Arrays and JSON-able values that restore the filter bit for bit."""

@@ -339,6 +339,7 @@ class ComponentModel:
         k = len(observations)
         mu = np.empty((P, k))
         var = np.empty((P, k))
+        stated = np.empty((P, k))
         phys = self.physical()
         for j, s in enumerate(self.observed):
             sel = np.flatnonzero(observations.sensor == j)
@@ -372,17 +373,20 @@ class ComponentModel:
                 off, v = self.linear.predict(j, g, tau, observations.value[sel][None, :] - base, R)
                 mu[:, sel] = base + off
                 var[:, sel] = v
+                stated[:, sel] = v - R + R * w  # the offsets' uncertainty + untempered R
             elif s.quantity == "wall_thickness":
                 wall = self.column("wall_thickness", phys) - self.damage.wall_loss
                 mu[:, sel] = wall[:, None]
                 var[:, sel] = self.noise_var[j] / w
+                stated[:, sel] = self.noise_var[j]
             elif s.quantity == "creep_strain":
                 mu[:, sel] = self.creep_strain[:, None]
                 spread = (0.1 * float(np.mean(self.creep_strain))) ** 2  # same for all particles
                 var[:, sel] = (self.noise_var[j] + spread) / w
+                stated[:, sel] = self.noise_var[j] + spread
             else:  # pragma: no cover - settings refuse other quantities
                 raise TwinConfigError(f"sensor {s.id!r}: cannot assimilate {s.quantity!r}")
-        return mu, var
+        return mu, var, stated
 
     def metal_temperature(self, outputs: BlockOutputs, location: str) -> NDArray[np.float64]:
         """Metal temperature (P, n) at a damage location, K."""
@@ -474,6 +478,9 @@ class ComponentModel:
         self.creep_strain = np.asarray(state["creep_strain"], dtype=np.float64).copy()
         self.damage = DamageAccount.from_state_dict(state["damage"])
         self.linear.load_state_dict(state["linear"])
+        if state["filter"] is None:  # saved before the first input readings: not started
+            self.filter = None
+            return
         self.Tp = np.asarray(state["Tp"], dtype=np.float64).copy()
         self.last_y = np.asarray(state["last_y"], dtype=np.float64).copy()
         self._table.build(np.asarray(state["table_base"], dtype=np.float64))

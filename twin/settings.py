@@ -294,6 +294,10 @@ class TwinSettings:
         K.
     history_interval : float
         Plant time between two rows of the state history, s (``history_s``).
+    health_warmup : float
+        Plant time after the start before the innovation CUSUM watches, s
+        (``health_warmup_h``): while the posterior still learns from its prior the
+        innovations lead every transient and are not a sensor fault.
     damage_locations : tuple of str
     stress_concentration : dict
         SCF per damage location.
@@ -317,6 +321,7 @@ class TwinSettings:
     property_temperature: float | None
     property_tolerance: float
     history_interval: float
+    health_warmup: float
     damage_locations: tuple[str, ...]
     stress_concentration: dict[str, float]
     model_error: dict[str, float]
@@ -476,6 +481,7 @@ _TOP_KEYS = {
     "property_temperature_degC",
     "property_tolerance_K",
     "history_s",
+    "health_warmup_h",
     "damage_locations",
     "stress_concentration",
     "model_error",
@@ -534,6 +540,9 @@ def parse_twin_settings(
         if "property_temperature_degC" in sec
         else None
     )
+    warm = _number(sec, "health_warmup_h", "twin", 12.0) * 3600.0
+    if warm < 0:
+        raise TwinConfigError(f"twin.health_warmup_h: must be >= 0 (got {warm / 3600.0})")
     hist = _number(sec, "history_s", "twin", 600.0)
     if hist <= 0:
         raise TwinConfigError(f"twin.history_s: must be > 0 (got {hist})")
@@ -696,6 +705,7 @@ def parse_twin_settings(
         property_temperature=tp,
         property_tolerance=tol,
         history_interval=hist,
+        health_warmup=warm,
         damage_locations=tuple(locs),
         stress_concentration=scf,
         model_error=model_error,

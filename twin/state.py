@@ -268,7 +268,7 @@ class Twin:
             raw_s = names[raw_s] if raw_s.size else np.zeros(0, dtype=object)
         lookup = self._sensor_index
         s = np.empty(t.size, dtype=np.intp)
-        for name in np.unique(raw_s.astype(str)) if raw_s.size else []:
+        for name in (str(x) for x in np.unique(raw_s.astype(str))) if raw_s.size else []:
             if name not in lookup:
                 raise TwinInputError(
                     f"readings.sensor: unknown sensor {name!r}; the twin knows {list(lookup)}"
@@ -434,7 +434,14 @@ class Twin:
             self.ess_min = min(self.ess_min, self._block_ess_min)
             np.add.at(self.nis_sum, o_j, result.innovation**2)
             np.add.at(self.nis_count, o_j, 1)
-            self.innovations.update(o_j.astype(np.intp), o_t, result.innovation)
+            # the CUSUM watches innovations against the stated noise and model error plus
+            # the particles' spread, not the tempered variance (tempering divides the
+            # information of correlated readings, not the sensor's noise)
+            # no change detection while the posterior still learns from its prior: the
+            # innovations are not stationary then (they lead the first transients)
+            watch = o_t >= self.model.t0 + self.settings.health_warmup
+            if watch.any():
+                self.innovations.update(o_j[watch].astype(np.intp), o_t[watch], result.innovation[watch])
         self._resampled_since += result.resampled
         self._obs_since += len(obs)
         H = self.settings.history_interval
@@ -465,11 +472,25 @@ class Twin:
             rec[f"{name}_now.q"] = weighted_quantiles(col, w, QUANTILES)
         for loc in self.settings.damage_locations:
             for what in ("fatigue", "creep", "margin"):
-                col = np.asarray(getattr(self.model.damage, what)(loc))
+                col = self._damage(what, loc)
                 rec[f"{what}.{loc}.mean"] = float(np.sum(w * col))
                 rec[f"{what}.{loc}.q"] = weighted_quantiles(col, w, QUANTILES)
         rec["out_of_range"] = float(np.sum(w * self.model.out_of_range))
         return rec
+
+    def _damage(self, what: str, location: str) -> NDArray[np.float64]:
+        """Per-particle fatigue, creep, or envelope margin at a location.
+
+        The margin is ``1 - 1/lambda``, where ``lambda`` scales the current (fatigue,
+        creep) point onto the creep-fatigue envelope along its ray from the origin: 1 for
+        an undamaged component, 0 on the envelope, negative outside (the fraction of the
+        envelope left along the current damage path).
+        """
+        dmg = self.model.damage
+        if what == "margin":
+            s = np.asarray(dmg.margin(location), dtype=np.float64)  # lambda - 1
+            return np.where(np.isinf(s), 1.0, 1.0 - 1.0 / (1.0 + s))
+        return np.asarray(getattr(dmg, what)(location), dtype=np.float64)
 
     def _summary(
         self, name: str, w: NDArray[np.float64], phys: NDArray[np.float64]
@@ -525,7 +546,7 @@ class Twin:
         for loc in self.settings.damage_locations:
             damage[loc] = {}
             for what in ("fatigue", "creep", "margin"):
-                col = np.asarray(getattr(self.model.damage, what)(loc))
+                col = self._damage(what, loc)
                 q = weighted_quantiles(col, w, QUANTILES)
                 key = "envelope_margin" if what == "margin" else what
                 damage[loc][key] = {

@@ -67,7 +67,9 @@ def test_identifiable_parameters_are_recovered_within_their_intervals(example_co
     # P(<= 2) = 0.052 for a calibrated filter); the full 20-run set is a benchmark.
     for name, k in inside.items():
         assert k >= N_RUNS - 1, (name, k, inside)
-    # The outer wall's lag shrinks as 1/h, so a high hidden h is learned less well (a run
-    # with h = 3900 W/m2K measured a ratio of 1.4 after ten start-ups): the typical run,
-    # not every run, must narrow the prior five-fold.
-    assert float(np.median(ratios)) >= 5.0, ratios
+    # The target is a five-fold narrowing after ten start-ups; information grows with the
+    # number of start-ups, so the posterior standard deviation as 1/sqrt(n): after n
+    # start-ups the ratio must reach 5 sqrt(n / 10). The outer wall's lag shrinks as 1/h,
+    # so a high hidden h is learned less well (h = 3900 W/m2K measured a ratio of 1.4
+    # after ten start-ups): the typical run, not every run, must meet it.
+    assert float(np.median(ratios)) >= 5.0 * np.sqrt(N_CYCLES / 10.0), ratios
