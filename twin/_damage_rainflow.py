@@ -198,14 +198,13 @@ def count(
     """
     from twin._damage_kernel import rainflow_push
 
+    kernel: Any = rainflow_push  # numba dispatcher (untyped)
     R, n = x.shape
     x = np.ascontiguousarray(x, dtype=np.float64)
     temp = np.ascontiguousarray(temp, dtype=np.float64)
 
     def run(arrays: tuple[Any, ...], cycles: tuple[Any, ...]) -> tuple[int, int]:
-        nc, overflow = rainflow_push(
-            x, temp, state.started, *arrays, *cycles, 0, 0, float(min_range)
-        )
+        nc, overflow = kernel(x, temp, state.started, *arrays, *cycles, 0, 0, float(min_range))
         return int(nc), int(overflow)
 
     return _counted(state, R * n, run, buffer)
@@ -252,6 +251,7 @@ def count_strain(
     """
     from twin._damage_kernel import strain_rainflow
 
+    kernel: Any = strain_rainflow  # numba dispatcher (untyped)
     P, _, n = blocks[0][0].shape
     sc = [np.empty((P, n)) for _ in blocks]
     ext = [np.empty((P, 4)) for _ in blocks]
@@ -261,7 +261,7 @@ def count_strain(
         for k, (S, T, scf) in enumerate(blocks):
             rows = slice(k * P, (k + 1) * P)
             part = [a[rows] for a in arrays]
-            nc, overflow = strain_rainflow(
+            nc, overflow = kernel(
                 S, T, float(scf), *table, creep_scale, float(creep_cutoff), sc[k], ext[k],
                 state.started, *part, *cycles, nc, k * P, float(min_range),
             )  # fmt: skip
