@@ -43,9 +43,11 @@ Equivalent strain (fatigue)
 Creep (HBB-T-1411 time fraction)
     :math:`D_c = \int dt / t_R(\sigma_c / f_c, T)` with the Larson-Miller curve
     (:func:`models.life.larson_miller`), the creep stress
-    :math:`\sigma_c = K_L \bar\sigma / K'` (the von Mises stress times the SCF; the
-    Code's factor :math:`K'` on the rupture stress defaults to 1, set 0.9 for the
-    Code's elastic-route margin) and the particle's creep-strength factor :math:`f_c`.
+    :math:`\sigma_c = K_L \bar\sigma / K'` (the von Mises stress times the SCF) and the
+    particle's creep-strength factor :math:`f_c`. HBB-T-1411 takes the allowable time
+    at the stress divided by a factor :math:`K'` (0.9 in the elastic route as we read
+    the Code; the Code text was not re-checked for this release); here ``K'`` defaults
+    to 1 (a best estimate with the average curve) and is a setting.
     Quadrature: trapezoid rule on :math:`1/t_R` over each interval between samples
     (also across batches), i.e. Robinson's sum
     :func:`models.life.robinson_fraction` with weights
@@ -80,9 +82,9 @@ Simplifications (each one a departure from the Code's elastic route)
     - Below the strain-life law's smallest calibrated amplitude (the design curve's
       end, 10^8 cycles) a cycle does no damage (``fatigue_below_range="endurance"``).
     - No creep damage below ``creep_cutoff_temperature``, by default the rupture
-      curve's lowest calibrated temperature (773 K for Grade 91). Division 5 covers
-      ferritic steels from 371 C; between that and the default cut-off the curve is
-      uncalibrated and the damage rate small.
+      curve's lowest calibrated temperature (773 K for Grade 91). Division 5's
+      elevated-temperature rules start at 371 C (700 F) for ferritic steels; between
+      that and the default cut-off the curve is uncalibrated and the damage rate small.
     - Creep stresses below the curve's calibrated minimum use the rupture time at that
       minimum (``creep_below_range="limit"``, conservative) or count nothing
       (``"zero"``); above its maximum, or temperatures above its range, raise
