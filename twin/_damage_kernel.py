@@ -82,6 +82,76 @@ def _push(
 
 
 @numba.njit(cache=True, nogil=True)
+def _count_row(
+    x: np.ndarray,
+    px: int,
+    T: np.ndarray,
+    pT: int,
+    p: int,
+    started: bool,
+    last: np.ndarray,
+    last_t: np.ndarray,
+    direction: np.ndarray,
+    stack_v: np.ndarray,
+    stack_t: np.ndarray,
+    depth: np.ndarray,
+    origin: np.ndarray,
+    cyc_row: np.ndarray,
+    cyc_range: np.ndarray,
+    cyc_temp: np.ndarray,
+    cyc_count: np.ndarray,
+    nc: int,
+    row_offset: int,
+    min_range: float,
+) -> tuple[int, bool]:
+    """Count the samples ``x[px]`` (temperatures ``T[pT]``) into row ``p`` of the state.
+
+    Reversals are the first sample of a history and every sample where the direction
+    of the non-zero increments changes (a plateau's last sample), as in
+    :class:`models.life.RainflowCounter`. Returns the cycle count and False if the
+    row's residue outgrew its arrays (the row is then partly updated).
+    """
+    n = x.shape[1]
+    D = stack_v.shape[1]
+    d = depth[p]
+    for i in range(D):
+        origin[p, i] = i if i < d else -1
+    k0 = 0
+    if started:
+        prev = last[p]
+        prev_t = last_t[p]
+    else:
+        if d >= D:
+            return nc, False
+        d, nc = _push(p, x[px, 0], T[pT, 0], d, stack_v, stack_t, origin,
+                      cyc_row, cyc_range, cyc_temp, cyc_count, nc, row_offset + p,
+                      min_range)  # fmt: skip
+        prev = x[px, 0]
+        prev_t = T[pT, 0]
+        k0 = 1
+    dirn = direction[p]
+    for k in range(k0, n):
+        v = x[px, k]
+        dlt = v - prev
+        if dlt != 0.0:
+            sgn = 1 if dlt > 0.0 else -1
+            if dirn != 0 and sgn != dirn:
+                if d >= D:
+                    return nc, False
+                d, nc = _push(p, prev, prev_t, d, stack_v, stack_t, origin,
+                              cyc_row, cyc_range, cyc_temp, cyc_count, nc, row_offset + p,
+                              min_range)  # fmt: skip
+            dirn = sgn
+        prev = v
+        prev_t = T[pT, k]
+    last[p] = prev
+    last_t[p] = prev_t
+    direction[p] = dirn
+    depth[p] = d
+    return nc, True
+
+
+@numba.njit(cache=True, nogil=True)
 def rainflow_push(
     x: np.ndarray,
     T: np.ndarray,
@@ -143,70 +213,14 @@ def rainflow_push(
         -1, or the first row whose residue outgrew ``D`` (the state is then partly
         updated; call again from a copy with a wider residue).
     """
-    P, n = x.shape
-    D = stack_v.shape[1]
+    P = x.shape[0]
     for p in range(P):
-        d = depth[p]
-        for i in range(D):
-            origin[p, i] = i if i < d else -1
-        k0 = 0
-        if started:
-            prev = last[p]
-            prev_t = last_t[p]
-        else:
-            if d >= D:
-                return nc, p
-            d, nc = _push(
-                p,
-                x[p, 0],
-                T[p, 0],
-                d,
-                stack_v,
-                stack_t,
-                origin,
-                cyc_row,
-                cyc_range,
-                cyc_temp,
-                cyc_count,
-                nc,
-                row_offset + p,
-                min_range,
-            )
-            prev = x[p, 0]
-            prev_t = T[p, 0]
-            k0 = 1
-        dirn = direction[p]
-        for k in range(k0, n):
-            v = x[p, k]
-            dlt = v - prev
-            if dlt != 0.0:
-                sgn = 1 if dlt > 0.0 else -1
-                if dirn != 0 and sgn != dirn:
-                    if d >= D:
-                        return nc, p
-                    d, nc = _push(
-                        p,
-                        prev,
-                        prev_t,
-                        d,
-                        stack_v,
-                        stack_t,
-                        origin,
-                        cyc_row,
-                        cyc_range,
-                        cyc_temp,
-                        cyc_count,
-                        nc,
-                        row_offset + p,
-                        min_range,
-                    )
-                dirn = sgn
-            prev = v
-            prev_t = T[p, k]
-        last[p] = prev
-        last_t[p] = prev_t
-        direction[p] = dirn
-        depth[p] = d
+        nc, ok = _count_row(
+            x, p, T, p, p, started, last, last_t, direction, stack_v, stack_t, depth,
+            origin, cyc_row, cyc_range, cyc_temp, cyc_count, nc, row_offset, min_range,
+        )  # fmt: skip
+        if not ok:
+            return nc, p
     return nc, -1
 
 
@@ -277,14 +291,8 @@ def strain_rainflow(
     """
     P, _, n = s.shape
     m = xp.shape[0]
-    D = stack_v.shape[1]
+    row = np.empty((1, n))  # one row's strain, counted after the arithmetic loop
     for p in range(P):
-        d = depth[p]
-        for i in range(D):
-            origin[p, i] = i if i < d else -1
-        prev = last[p]
-        prev_t = last_t[p]
-        dirn = direction[p]
         j = 0
         tmin = math.inf
         tmax = -math.inf
@@ -303,44 +311,28 @@ def strain_rainflow(
             t = T[p, k]
             q = v * f if t >= cutoff else 0.0
             sc[p, k] = q
-            smin = min(smin, q)
-            smax = max(smax, q)
+            smin = q if q < smin else smin  # selects, not branches: q may be noisy
+            smax = q if q > smax else smax
             if not (t > -math.inf and t < math.inf):
                 bad_t = True
+                row[0, k] = 0.0
                 continue
-            tmin = min(tmin, t)
-            tmax = max(tmax, t)
+            tmin = t if t < tmin else tmin
+            tmax = t if t > tmax else tmax
             while j > 0 and t < xp[j]:
                 j -= 1
             while j < m - 2 and t >= xp[j + 1]:
                 j += 1
             E = fp[j] if t == xp[j] else slope[j] * (t - xp[j]) + fp[j]
-            e = math.copysign(scf * v / E, b)
-            if k == 0 and not started:  # first sample of the history: a reversal
-                if d >= D:
-                    return nc, p
-                d, nc = _push(p, e, t, d, stack_v, stack_t, origin,
-                              cyc_row, cyc_range, cyc_temp, cyc_count, nc, row_offset + p,
-                              min_range)  # fmt: skip
-            else:
-                dlt = e - prev
-                if dlt != 0.0:
-                    sgn = 1 if dlt > 0.0 else -1
-                    if dirn != 0 and sgn != dirn:  # the previous sample is a reversal
-                        if d >= D:
-                            return nc, p
-                        d, nc = _push(p, prev, prev_t, d, stack_v, stack_t, origin,
-                                      cyc_row, cyc_range, cyc_temp, cyc_count, nc,
-                                      row_offset + p, min_range)  # fmt: skip
-                    dirn = sgn
-            prev = e
-            prev_t = t
-        last[p] = prev
-        last_t[p] = prev_t
-        direction[p] = dirn
-        depth[p] = d
+            row[0, k] = math.copysign(scf * v / E, b)
         ext[p, 0] = math.nan if bad_t else tmin
         ext[p, 1] = math.nan if bad_t else tmax
         ext[p, 2] = math.nan if bad_s else smin
         ext[p, 3] = math.nan if bad_s else smax
+        nc, ok = _count_row(
+            row, 0, T, p, p, started, last, last_t, direction, stack_v, stack_t, depth,
+            origin, cyc_row, cyc_range, cyc_temp, cyc_count, nc, row_offset, min_range,
+        )  # fmt: skip
+        if not ok:
+            return nc, p
     return nc, -1
