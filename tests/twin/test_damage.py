@@ -261,9 +261,10 @@ def test_streaming_rows_count_the_cycles_of_count_cycles(
     assert _row_cycles_stream(x, cuts) == _row_cycles_batch(x)
 
 
-def test_rounds_and_stack_loop_agree_on_long_noisy_rows() -> None:
-    # Long random histories go through the vectorised rounds, a converging
-    # oscillation closed by a spike through the cascade; both against count_cycles.
+def test_long_noisy_rows_and_a_deep_cascade_count_the_cycles_of_count_cycles() -> None:
+    # Long random walks (deep residues, the residue arrays widened on the way) and a
+    # converging oscillation closed by a spike (a cascade through the whole residue);
+    # both against count_cycles.
     rng = np.random.default_rng(3)
     noisy = np.cumsum(rng.standard_normal((6, 3000)), axis=1)
     k = np.arange(400)
