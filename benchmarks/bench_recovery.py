@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 
 from models.config import load_config  # noqa: E402
 from scenarios.truth import Cycle, TruthLibrary  # noqa: E402
-from tests.twin.test_recovery import hidden_truth, run_one  # noqa: E402
+from tests.twin.test_recovery import run_one  # noqa: E402
 
 
 def main(runs: int = 20, cycles: int = 10) -> None:
@@ -41,8 +41,10 @@ def main(runs: int = 20, cycles: int = 10) -> None:
     inside = dict.fromkeys(names, 0)
     ratios = []
     t0 = time.perf_counter()
-    print(f"{'seed':>4} {'h truth':>8} {'h p05':>8} {'h p95':>8} {'ratio':>6} {'wall truth':>10} "
-          f"{'wall p05':>9} {'wall p95':>9} {'bias':>6} {'p05':>6} {'p95':>6}")
+    print(
+        f"{'seed':>4} {'h truth':>8} {'h p05':>8} {'h p95':>8} {'ratio':>6} {'wall truth':>10} "
+        f"{'wall p05':>9} {'wall p95':>9} {'bias':>6} {'p05':>6} {'p95':>6}"
+    )
     for seed in range(runs):
         truth, st = run_one(seed, cfg, lib, cycle, cycles=cycles, particles=500)
         p = st["parameters"]
@@ -50,17 +52,26 @@ def main(runs: int = 20, cycles: int = 10) -> None:
             inside[n] += int(p[n]["p05"] <= truth[n] <= p[n]["p95"])
         ratio = p["bore_htc"]["prior_std"] / p["bore_htc"]["std"]
         ratios.append(ratio)
-        print(f"{seed:>4} {truth['bore_htc']:>8.0f} {p['bore_htc']['p05']:>8.0f} {p['bore_htc']['p95']:>8.0f} "
-              f"{ratio:>6.1f} {truth['wall_thickness']:>10.5f} {p['wall_thickness']['p05']:>9.5f} "
-              f"{p['wall_thickness']['p95']:>9.5f} {truth['bias.TC-outer-01']:>6.2f} "
-              f"{p['bias.TC-outer-01']['p05']:>6.2f} {p['bias.TC-outer-01']['p95']:>6.2f}", flush=True)
+        print(
+            f"{seed:>4} {truth['bore_htc']:>8.0f} {p['bore_htc']['p05']:>8.0f} "
+            f"{p['bore_htc']['p95']:>8.0f} "
+            f"{ratio:>6.1f} {truth['wall_thickness']:>10.5f} {p['wall_thickness']['p05']:>9.5f} "
+            f"{p['wall_thickness']['p95']:>9.5f} {truth['bias.TC-outer-01']:>6.2f} "
+            f"{p['bias.TC-outer-01']['p05']:>6.2f} {p['bias.TC-outer-01']['p95']:>6.2f}",
+            flush=True,
+        )
     dt = time.perf_counter() - t0
-    print(f"\n90 % intervals holding the truth, of {runs} runs (target >= {int(np.ceil(0.85 * runs))}):")
+    print(
+        f"\n90 % intervals holding the truth, of {runs} runs "
+        f"(target >= {int(np.ceil(0.85 * runs))}):"
+    )
     for n in names:
         print(f"  {n:<20} {inside[n]:>3}")
     r = np.array(ratios)
-    print(f"prior/posterior std of h: median {np.median(r):.1f}, min {r.min():.1f}, "
-          f"runs >= 5: {int((r >= 5).sum())} of {runs}")
+    print(
+        f"prior/posterior std of h: median {np.median(r):.1f}, min {r.min():.1f}, "
+        f"runs >= 5: {int((r >= 5).sum())} of {runs}"
+    )
     print(f"{runs} runs x {cycles} start-ups in {dt:.0f} s (FEM truth cached after the first use)")
 
 

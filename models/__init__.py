@@ -35,9 +35,8 @@ __all__ = [
     "ModelError",
     "ModelInputError",
     "ModelWarning",
-    "SharedModes",
-
     "RenderError",
+    "SharedModes",
     "SolverDivergedError",
     "UnknownMaterialError",
     "UnknownResponseError",

@@ -34,10 +34,6 @@ class UnknownMaterialError(ModelError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-class ModelInputError(ModelError, ValueError):
-    """An argument of a model function is invalid (shape, ordering, range)."""
-
-
 class LawInputError(ModelError, ValueError):
     """A damage or life law received invalid input (NaN, negative range, out of range)."""
 

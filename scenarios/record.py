@@ -28,7 +28,7 @@ DEFAULT_NOISE = {"temperature": 0.5, "pressure": 0.02e6, "strain": 5e-6}
 
 
 def _sensor_map(config: Any) -> dict[str, tuple[str, str]]:
-    """What of the FEM truth each sensor of the config reads."""
+    """Map each sensor of the config to the FEM truth variable and location it reads."""
     out: dict[str, tuple[str, str]] = {}
     for s in config.sensors:
         if s.location == "fluid":
@@ -52,7 +52,7 @@ def record_startups(
     bias: Mapping[str, float] | None = None,
     cycle: Cycle | None = None,
     cache: str | pathlib.Path,
-    t0: float = 1.9e9,
+    t0: float = 1.7e9,
     time_step_s: float = 30.0,
 ) -> dict[str, Any]:
     """Write ``out/archive`` (readings) and ``out/truth.json`` (the hidden truth).
@@ -101,7 +101,9 @@ def record_startups(
     folder = pathlib.Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     catalogue = parse_catalogue(config.to_dict())
-    archive = Archive(folder / "archive", catalogue, reasons=REASONS, clock=lambda: float(readings["time"][-1]))
+    archive = Archive(
+        folder / "archive", catalogue, reasons=REASONS, clock=lambda: float(readings["time"][-1])
+    )
     index = {sid: archive.sensor_index(sid) for sid in sensors}
     sid = readings["sensor"]
     seq = np.zeros(sid.size, dtype=np.int64)

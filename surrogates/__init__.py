@@ -38,10 +38,9 @@ _EXPORTS = {
     "ExtrapolationError": "surrogates.errors",
     "FemResponses": "surrogates.targets",
     "GPSurrogate": "surrogates.gp",
-    "MODE_KEYS": "surrogates.targets",
-
     "InvalidInputError": "surrogates.errors",
     "InvalidParameterError": "surrogates.errors",
+    "MODE_KEYS": "surrogates.targets",
     "MetadataMismatchError": "surrogates.errors",
     "ModeResponses": "surrogates.targets",
     "ModeSurrogate": "surrogates.modes",
@@ -89,10 +88,9 @@ __all__ = [
     "ExtrapolationError",
     "FemResponses",
     "GPSurrogate",
-    "MODE_KEYS",
-
     "InvalidInputError",
     "InvalidParameterError",
+    "MODE_KEYS",
     "MetadataMismatchError",
     "ModeResponses",
     "ModeSurrogate",

@@ -72,7 +72,9 @@ class CachedPosterior:
         # OpenBLAS exports a cblas_dgemm_batch that torch then calls with the wrong ABI
         # (a segmentation fault). See mean_and_variance(backend=...).
         ls_np = lengthscale[:, 0, :].numpy().astype(np.float64)  # (b, d)
-        s_np, noise_np, c_np = (v.numpy().astype(np.float64) for v in (outputscale, noise, constant))
+        s_np, noise_np, c_np = (
+            v.numpy().astype(np.float64) for v in (outputscale, noise, constant)
+        )
         x = train_x.numpy().astype(np.float64)  # (n, d)
         y = train_y.numpy().astype(np.float64)  # (b, n)
         n = x.shape[0]

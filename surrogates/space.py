@@ -271,7 +271,7 @@ class ParameterSpace:
 
     @classmethod
     def modal_from_config(cls, config: ComponentConfig) -> ParameterSpace:
-        """The mode campaign's space of a config (:meth:`from_config`, then :meth:`modal`)."""
+        """Return the mode campaign's space of a config (:meth:`from_config`, :meth:`modal`)."""
         section = config.sections.get("surrogate") or {}
         modes = section.get("modes") or {}
         return cls.from_config(config).modal(modes.get("property_temperature_degC"))

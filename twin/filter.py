@@ -178,7 +178,7 @@ class FilterModel(Protocol):
         """Keep the particles ``index`` (resampling)."""
 
     def set_parameters(self, theta: NDArray[np.float64]) -> None:
-        """New static parameters (after the move), unconstrained, (P, d)."""
+        """Set new static parameters (after the move), unconstrained, (P, d)."""
 
 
 @dataclass(frozen=True)
@@ -402,8 +402,13 @@ class ParticleFilter:
     @classmethod
     def from_state_dict(cls, state: Mapping[str, Any]) -> ParticleFilter:
         """Rebuild a filter saved by :meth:`state_dict`."""
-        kinds = {"PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM,
-                 "Philox": np.random.Philox, "SFC64": np.random.SFC64, "MT19937": np.random.MT19937}
+        kinds = {
+            "PCG64": np.random.PCG64,
+            "PCG64DXSM": np.random.PCG64DXSM,
+            "Philox": np.random.Philox,
+            "SFC64": np.random.SFC64,
+            "MT19937": np.random.MT19937,
+        }
         kind = str(state["rng_kind"])
         if kind not in kinds:
             raise TwinInputError(f"rng_kind: unknown bit generator {kind!r}")

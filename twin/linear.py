@@ -51,7 +51,9 @@ class LinearTerms:
     n_particles : int
     """
 
-    def __init__(self, prior_mean: NDArray[np.float64], prior_std: NDArray[np.float64], *, n_particles: int) -> None:
+    def __init__(
+        self, prior_mean: NDArray[np.float64], prior_std: NDArray[np.float64], *, n_particles: int
+    ) -> None:
         self.prior_mean = np.asarray(prior_mean, dtype=np.float64)
         self.prior_std = np.asarray(prior_std, dtype=np.float64)
         S = self.prior_mean.shape[0]
@@ -65,7 +67,9 @@ class LinearTerms:
                 eta0[s] = (l00 * self.prior_mean[s, 0], l11 * self.prior_mean[s, 1])
         self.lam = np.broadcast_to(lam0, (n_particles, S, 3)).copy()  # (P, S, [00, 01, 11])
         self.eta = np.broadcast_to(eta0, (n_particles, S, 2)).copy()
-        self._stash: dict[int, tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]] = {}
+        self._stash: dict[
+            int, tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]
+        ] = {}
 
     def predict(
         self,
@@ -147,7 +151,10 @@ class LinearTerms:
 
 
 def mixture_quantiles(
-    mean: NDArray[np.float64], std: NDArray[np.float64], weights: NDArray[np.float64], q: NDArray[np.float64]
+    mean: NDArray[np.float64],
+    std: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    q: NDArray[np.float64],
 ) -> NDArray[np.float64]:
     """Quantiles of the mixture sum_i w_i N(mean_i, std_i^2), by bisection on its CDF."""
     from scipy.special import ndtr
@@ -162,4 +169,4 @@ def mixture_quantiles(
         below = cdf < q
         lo = np.where(below, mid, lo)
         hi = np.where(below, hi, mid)
-    return 0.5 * (lo + hi)
+    return np.asarray(0.5 * (lo + hi), dtype=np.float64)

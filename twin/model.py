@@ -117,7 +117,9 @@ class ComponentModel:
         pm = np.zeros((len(settings.observed()), 2))
         ps = np.zeros((len(settings.observed()), 2))
         for j, sen in enumerate(settings.observed()):
-            for k, pre in enumerate(("bias" if sen.quantity == "temperature" else "offset", "drift")):
+            for k, pre in enumerate(
+                ("bias" if sen.quantity == "temperature" else "offset", "drift")
+            ):
                 spec = self._prior.get(f"{pre}.{sen.id}")
                 if spec is not None:
                     scale = YEAR if pre == "drift" else 1.0
@@ -130,11 +132,17 @@ class ComponentModel:
         self.alpha_frozen = np.zeros(n_particles)
         self.Tp = np.zeros(n_particles)  # property temperature of each particle's modes, K
         self.last_y = np.zeros((n_particles, len(keys)))  # outputs at the last grid point
-        self._tp_cols = [keys.index(("temperature", loc)) for loc in ("bore", "outer")
-                         if ("temperature", loc) in keys]
+        self._tp_cols = [
+            keys.index(("temperature", loc))
+            for loc in ("bore", "outer")
+            if ("temperature", loc) in keys
+        ]
         self._tp_range = next(
-            ((p.low + ZERO_CELSIUS, p.high + ZERO_CELSIUS) for p in surrogate.space.parameters
-             if p.name == "loads.hold_temperature_degC"),
+            (
+                (p.low + ZERO_CELSIUS, p.high + ZERO_CELSIUS)
+                for p in surrogate.space.parameters
+                if p.name == "loads.hold_temperature_degC"
+            ),
             None,
         )
         for j, s in enumerate(self.observed):
@@ -218,7 +226,9 @@ class ComponentModel:
     def current(self, t: float) -> dict[str, NDArray[np.float64]]:
         """Heat-transfer coefficient and wall thickness of each particle at ``t`` (SI)."""
         phys = self.physical()
-        h = self.column("bore_htc", phys) * np.exp(self.column("bore_htc_drift", phys) * (t - self.t0))
+        h = self.column("bore_htc", phys) * np.exp(
+            self.column("bore_htc_drift", phys) * (t - self.t0)
+        )
         wall = self.column("wall_thickness", phys) - self.damage.wall_loss
         return {"bore_htc": h, "wall_thickness": wall}
 
@@ -298,14 +308,14 @@ class ComponentModel:
         return True
 
     # ------------------------------------------------------------ start
-    def start(self, t0: float, fluid_temperature: float, pressure: float, theta: NDArray[np.float64]) -> None:
+    def start(
+        self, t0: float, fluid_temperature: float, pressure: float, theta: NDArray[np.float64]
+    ) -> None:
         """Begin at rest in equilibrium with the fluid at ``t0``."""
         self.t0 = float(t0)
         self.T_f0 = float(fluid_temperature)
         self.theta = np.asarray(theta, dtype=np.float64).copy()
-        self.eps_th0 = float(
-            self.material.thermal_strain(self.T_f0, self.reference_temperature)
-        )
+        self.eps_th0 = float(self.material.thermal_strain(self.T_f0, self.reference_temperature))
         self.damage = type(self.damage)(self.damage.settings, n_particles=self.n_particles, t0=t0)
         self.last_y = np.zeros_like(self.last_y)
         self.refresh(t0, force=True)
@@ -326,15 +336,19 @@ class ComponentModel:
         self.filter = ModalFilter.from_state_dict(snapshot)
         self.filter.set_bank(bank)
 
-    def advance(self, t: NDArray[np.float64], inputs: Mapping[str, NDArray[np.float64]]) -> BlockOutputs:
+    def advance(
+        self, t: NDArray[np.float64], inputs: Mapping[str, NDArray[np.float64]]
+    ) -> BlockOutputs:
         """Advance every particle over the grid ``t``."""
         tf = inputs["fluid_temperature"]
         p = inputs["pressure"]
         y = self.filter.advance(t, tf, p)
         return BlockOutputs(t=t, y=y, u=tf - self.T_f0, p=p)
 
-    def predict(self, outputs: BlockOutputs, observations: Observations) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Predicted mean and variance (P, k) of each observation."""
+    def predict(
+        self, outputs: BlockOutputs, observations: Observations
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Predicted mean, tempered variance and stated variance (P, k) of each observation."""
         P = self.n_particles
         k = len(observations)
         mu = np.empty((P, k))
@@ -356,7 +370,9 @@ class ComponentModel:
                     # metal temperature + the modal mechanical strain (the modal strain
                     # minus its frozen-coefficient thermal part)
                     yT = outputs.y[:, self.strain_temperature[j], g]
-                    eps_th = self.material.thermal_strain(self.T_f0 + yT, self.reference_temperature)
+                    eps_th = self.material.thermal_strain(
+                        self.T_f0 + yT, self.reference_temperature
+                    )
                     mech = outputs.y[:, o, g] - self.alpha_frozen[:, None] * yT
                     base = eps_th + mech
                 sg2 = np.sum(self._bank_std.amplitudes[:, o, :] ** 2, axis=1)[:, None]
@@ -396,7 +412,12 @@ class ComponentModel:
         """Stress components (P, 3, n) at a damage location, Pa."""
         return outputs.y[:, self.stress_index[location], :]
 
-    def commit(self, t: NDArray[np.float64], inputs: Mapping[str, NDArray[np.float64]], outputs: BlockOutputs) -> None:
+    def commit(
+        self,
+        t: NDArray[np.float64],
+        inputs: Mapping[str, NDArray[np.float64]],
+        outputs: BlockOutputs,
+    ) -> None:
         """Account damage (and creep strain) over a finished segment."""
         self.linear.commit(t.size)
         self.last_y = outputs.y[:, :, -1].copy()
@@ -417,7 +438,9 @@ class ComponentModel:
 
         law = creep_rate_law(self.damage.settings.material)
         s = self.stress(outputs, "outer")
-        vm = np.sqrt(0.5 * ((s[:, 0] - s[:, 1]) ** 2 + (s[:, 1] - s[:, 2]) ** 2 + (s[:, 2] - s[:, 0]) ** 2))
+        vm = np.sqrt(
+            0.5 * ((s[:, 0] - s[:, 1]) ** 2 + (s[:, 1] - s[:, 2]) ** 2 + (s[:, 2] - s[:, 0]) ** 2)
+        )
         T = self.metal_temperature(outputs, "outer")
         lo_T, hi_T = law.temperature_range
         lo_s, hi_s = law.stress_range
@@ -445,7 +468,7 @@ class ComponentModel:
         self.theta = self.theta[index]
 
     def set_parameters(self, theta: NDArray[np.float64]) -> None:
-        """New unconstrained parameters; re-evaluate the modes (states are kept)."""
+        """Set new unconstrained parameters; re-evaluate the modes (states are kept)."""
         self.theta = np.asarray(theta, dtype=np.float64).copy()
         self.refresh(float(self.filter.state.t_last), force=True)
 
@@ -509,7 +532,11 @@ class _ModeTable:
     def __init__(self, surrogate: Any, fixed: float | None) -> None:
         self.surrogate = surrogate
         names = list(surrogate.space.names)
-        self.tp_col = names.index("loads.hold_temperature_degC") if "loads.hold_temperature_degC" in names else None
+        self.tp_col = (
+            names.index("loads.hold_temperature_degC")
+            if "loads.hold_temperature_degC" in names
+            else None
+        )
         if self.tp_col is None:
             self.nodes = np.zeros(1)
         elif fixed is not None:
@@ -563,7 +590,9 @@ class _ModeTable:
 
         def mix(a: NDArray[np.float64]) -> NDArray[np.float64]:
             shape = (P,) + (1,) * (a.ndim - 2)
-            return np.asarray((1.0 - w).reshape(shape) * a[rows, j] + w.reshape(shape) * a[rows, jn])
+            return np.asarray(
+                (1.0 - w).reshape(shape) * a[rows, j] + w.reshape(shape) * a[rows, jn]
+            )
 
         m, s = self._mean, self._std
         mean = ModalBank(

@@ -351,7 +351,7 @@ class TwinSettings:
         return self.parameter_names.index(name)
 
     def observed(self) -> tuple[SensorModel, ...]:
-        """The sensors assimilated as observations."""
+        """Return the sensors assimilated as observations."""
         return tuple(s for s in self.sensors if s.role == "observation")
 
     def identifiable(self) -> dict[str, str]:
@@ -399,7 +399,7 @@ class TwinSettings:
         return out
 
     def is_identifiable(self, name: str) -> bool:
-        """True when :meth:`identifiable` says the sensors identify ``name``."""
+        """Return whether :meth:`identifiable` says the sensors identify ``name``."""
         return self.identifiable()[name].startswith("identified")
 
 
@@ -419,7 +419,7 @@ def _prior(raw: Any, where: str, factor: float) -> Prior:
     if not isinstance(raw, Mapping):
         raise TwinConfigError(
             f"{where}: a prior is a table such as "
-            f"{{ distribution = \"normal\", mean = 0.0, std = 1.0 }} (got {raw!r})"
+            f'{{ distribution = "normal", mean = 0.0, std = 1.0 }} (got {raw!r})'
         )
     dist = raw.get("distribution")
     if dist not in _PRIOR_FIELDS:
@@ -566,21 +566,24 @@ def parse_twin_settings(
         raise TwinConfigError(f"twin.stress_concentration: must be a table (got {scf_raw!r})")
     for loc in scf_raw:
         if loc not in locs:
-            raise TwinConfigError(
-                f"twin.stress_concentration.{loc}: not a damage location {locs}"
-            )
+            raise TwinConfigError(f"twin.stress_concentration.{loc}: not a damage location {locs}")
     scf = {loc: _number(scf_raw, loc, "twin.stress_concentration", 1.0) for loc in locs}
     for loc, v in scf.items():
         if v < 1.0:
             raise TwinConfigError(f"twin.stress_concentration.{loc}: must be >= 1 (got {v})")
 
     me_raw = sec.get("model_error", {})
-    me_keys = {"temperature_K": ("temperature", 1.0, 1.0), "strain_microstrain": ("strain", MICRO, 20.0)}
+    me_keys = {
+        "temperature_K": ("temperature", 1.0, 1.0),
+        "strain_microstrain": ("strain", MICRO, 20.0),
+    }
     if not isinstance(me_raw, Mapping) or set(me_raw) - set(me_keys):
         raise TwinConfigError(
             f"twin.model_error: a table with keys {sorted(me_keys)} (got {me_raw!r})"
         )
-    model_error = {q: _number(me_raw, k, "twin.model_error", d) * f for k, (q, f, d) in me_keys.items()}
+    model_error = {
+        q: _number(me_raw, k, "twin.model_error", d) * f for k, (q, f, d) in me_keys.items()
+    }
     for k, v in model_error.items():
         if v < 0:
             raise TwinConfigError(f"twin.model_error: {k} must be >= 0 (got {v})")
@@ -613,7 +616,8 @@ def parse_twin_settings(
     inputs_raw = sec.get("inputs", {})
     if not isinstance(inputs_raw, Mapping) or set(inputs_raw) - {"fluid_temperature", "pressure"}:
         raise TwinConfigError(
-            f"twin.inputs: a table with fluid_temperature and pressure sensor ids (got {inputs_raw!r})"
+            f"twin.inputs: a table with fluid_temperature and pressure sensor ids "
+            f"(got {inputs_raw!r})"
         )
     inputs: dict[str, str] = {}
     for inp, quantity in (("fluid_temperature", "temperature"), ("pressure", "pressure")):
@@ -625,9 +629,7 @@ def parse_twin_settings(
                 )
             inputs[inp] = sid
         else:
-            cands = [
-                s.id for s in catalogue if s.quantity == quantity and s.location == "fluid"
-            ]
+            cands = [s.id for s in catalogue if s.quantity == quantity and s.location == "fluid"]
             if not cands:
                 raise TwinConfigError(
                     f"twin.inputs.{inp}: the component has no {quantity} sensor at location "

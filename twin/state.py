@@ -21,7 +21,8 @@ Python::
 
     from models.config import load_config
     from twin import Twin
-    twin = Twin.from_config(load_config("examples/grade91_header.toml"), rng=np.random.default_rng(0))
+    cfg = load_config("examples/grade91_header.toml")
+    twin = Twin.from_config(cfg, rng=np.random.default_rng(0))
     twin.update(readings)          # any object with time, sensor, value (and quality)
     twin.state                     # posterior, damage, wall, filter and sensor health
     twin.checkpoint("ckpt")        # Twin.restore("ckpt") continues bit for bit
@@ -79,7 +80,9 @@ class _Pending:
     value: list[NDArray[np.float64]] = field(default_factory=list)
     quality: list[NDArray[np.int8]] = field(default_factory=list)
 
-    def arrays(self) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.float64], NDArray[np.int8]]:
+    def arrays(
+        self,
+    ) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.float64], NDArray[np.int8]]:
         if not self.time:
             return np.zeros(0), np.zeros(0, np.intp), np.zeros(0), np.zeros(0, np.int8)
         out = (
@@ -156,7 +159,9 @@ class Twin:
         )
         theta_phys = np.column_stack(
             [
-                np.full(P, p.prior.interval(0.0)[0]) if p.name in self.held else p.prior.sample(rng, P)
+                np.full(P, p.prior.interval(0.0)[0])
+                if p.name in self.held
+                else p.prior.sample(rng, P)
                 for p in settings.sampled
             ]
         )
@@ -242,8 +247,14 @@ class Twin:
         )
 
     # ------------------------------------------------------------ update
-    def _coerce(self, readings: Any) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.float64], NDArray[np.int8]]:
-        get = readings.get if isinstance(readings, Mapping) else lambda k, d=None: getattr(readings, k, d)
+    def _coerce(
+        self, readings: Any
+    ) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.float64], NDArray[np.int8]]:
+        get = (
+            readings.get
+            if isinstance(readings, Mapping)
+            else lambda k, d=None: getattr(readings, k, d)
+        )
         t = np.asarray(get("time"), dtype=np.float64).ravel()
         v = np.asarray(get("value"), dtype=np.float64).ravel()
         raw_s = np.asarray(get("sensor")).ravel()
@@ -323,7 +334,9 @@ class Twin:
             lo = self.closed_until
             in_block = pt < lo + B
             if in_block.any():
-                n_obs = self._assimilate_block(pt[in_block], ps[in_block], pv[in_block], pq[in_block], lo + B)
+                n_obs = self._assimilate_block(
+                    pt[in_block], ps[in_block], pv[in_block], pq[in_block], lo + B
+                )
                 summary.assimilated += n_obs
                 summary.blocks += 1
                 pt, ps, pv, pq = pt[~in_block], ps[~in_block], pv[~in_block], pq[~in_block]
@@ -348,7 +361,9 @@ class Twin:
             lo = self.closed_until
             m = pt < lo + self.settings.block
             if m.any():
-                summary.assimilated += self._assimilate_block(pt[m], ps[m], pv[m], pq[m], lo + self.settings.block)
+                summary.assimilated += self._assimilate_block(
+                    pt[m], ps[m], pv[m], pq[m], lo + self.settings.block
+                )
                 summary.blocks += 1
                 pt, ps, pv, pq = pt[~m], ps[~m], pv[~m], pq[~m]
             self.closed_until = lo + self.settings.block
@@ -441,7 +456,9 @@ class Twin:
             # innovations are not stationary then (they lead the first transients)
             watch = o_t >= self.model.t0 + self.settings.health_warmup
             if watch.any():
-                self.innovations.update(o_j[watch].astype(np.intp), o_t[watch], result.innovation[watch])
+                self.innovations.update(
+                    o_j[watch].astype(np.intp), o_t[watch], result.innovation[watch]
+                )
         self._resampled_since += result.resampled
         self._obs_since += len(obs)
         H = self.settings.history_interval
@@ -588,7 +605,9 @@ class Twin:
                 "ess": self.pf.ess,
                 "ess_min": self.ess_min,
                 "resamplings": self.pf.resamplings,
-                "normalised_innovation_sq": {sid: _none_nan(nis[j]) for j, sid in enumerate(observed)},
+                "normalised_innovation_sq": {
+                    sid: _none_nan(nis[j]) for j, sid in enumerate(observed)
+                },
                 "divergence": bool(np.any(nis[np.isfinite(nis)] > 9.0)),
                 "surrogate_out_of_range": float(np.sum(w * self.model.out_of_range)),
             },
@@ -729,8 +748,10 @@ def _load_surrogate(
 def _check_priors(settings: TwinSettings, surrogate: Any) -> None:
     """Refuse priors whose central 95 % interval leaves the surrogate's trained range."""
     ranges = {p.name: (p.low, p.high) for p in surrogate.space.parameters}
-    pairs = (("bore_htc", "thermal.bore_htc_W_m2K", "bore_htc_W_m2K"),
-             ("wall_thickness", "geometry.wall_thickness_m", "wall_thickness_m"))
+    pairs = (
+        ("bore_htc", "thermal.bore_htc_W_m2K", "bore_htc_W_m2K"),
+        ("wall_thickness", "geometry.wall_thickness_m", "wall_thickness_m"),
+    )
     for name, sname, key in pairs:
         if sname not in ranges:
             continue

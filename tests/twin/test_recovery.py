@@ -44,20 +44,29 @@ def run_one(seed, cfg, truth_library, cycle, *, cycles, particles):
     doc["twin"] = {**doc["twin"], "particles": particles, "block_s": BLOCK_S}
     twin = Twin.from_config(parse_config(doc), seed=seed, config_path=EXAMPLE)
     truth = hidden_truth(seed, twin.settings)
-    fem = truth_library.run(cycle, bore_htc=round(truth["bore_htc"], 1),
-                            wall_thickness=round(truth["wall_thickness"], 5))
-    readings = make_readings(fem, cycles=cycles, seed=seed, bias={"TC-outer-01": truth["bias.TC-outer-01"]})
+    fem = truth_library.run(
+        cycle,
+        bore_htc=round(truth["bore_htc"], 1),
+        wall_thickness=round(truth["wall_thickness"], 5),
+    )
+    readings = make_readings(
+        fem, cycles=cycles, seed=seed, bias={"TC-outer-01": truth["bias.TC-outer-01"]}
+    )
     twin.update(readings)
     twin.flush()
     return truth, twin.state
 
 
 @pytest.mark.slow
-def test_identifiable_parameters_are_recovered_within_their_intervals(example_config, truth_library, short_cycle):
+def test_identifiable_parameters_are_recovered_within_their_intervals(
+    example_config, truth_library, short_cycle
+):
     inside = {"bore_htc": 0, "bias.TC-outer-01": 0}
     ratios = []
     for seed in range(N_RUNS):
-        truth, st = run_one(seed, example_config, truth_library, short_cycle, cycles=N_CYCLES, particles=PARTICLES)
+        truth, st = run_one(
+            seed, example_config, truth_library, short_cycle, cycles=N_CYCLES, particles=PARTICLES
+        )
         for name in inside:
             p = st["parameters"][name]
             inside[name] += int(p["p05"] <= truth[name] <= p["p95"])

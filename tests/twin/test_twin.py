@@ -15,7 +15,12 @@ def small_twin(cfg, particles=200, seed=0, rate_Hz=None, **twin_overrides):
     from models.config import parse_config
 
     doc = cfg.to_dict()
-    doc["twin"] = {**doc.get("twin", {}), "particles": particles, "block_s": 300.0, **twin_overrides}
+    doc["twin"] = {
+        **doc.get("twin", {}),
+        "particles": particles,
+        "block_s": 300.0,
+        **twin_overrides,
+    }
     if rate_Hz is not None:  # e.g. the synthetic readings' own rate: every 30 s (the FEM step)
         for sensor in doc["sensors"]:
             sensor["rate_Hz"] = rate_Hz
@@ -81,9 +86,13 @@ def test_twin_learns_the_heat_transfer_coefficient_and_reports_state(example_con
     assert w["p05"] < 0.05 < w["p95"]
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(st.integers(1, 10_000), min_size=1, max_size=6), st.integers(0, 2))
-def test_state_is_independent_of_batching_and_checkpoints(example_config, readings, tmp_path_factory, cuts, n_ckpt):
+def test_state_is_independent_of_batching_and_checkpoints(
+    example_config, readings, tmp_path_factory, cuts, n_ckpt
+):
     # The archive is the log and the twin a deterministic function of it: any batching
     # of the same readings, with checkpoint/restore at random positions, gives the
     # bitwise state of one uninterrupted update (DESIGN.md, "The twin loop").
@@ -102,7 +111,9 @@ def test_state_is_independent_of_batching_and_checkpoints(example_config, readin
     assert state_arrays(twin) == state_arrays(ref)
 
 
-def test_out_of_order_within_lateness_is_reordered_and_late_readings_counted(example_config, readings):
+def test_out_of_order_within_lateness_is_reordered_and_late_readings_counted(
+    example_config, readings
+):
     sub = {k: v[:4000] for k, v in readings.items()}
     ref = small_twin(example_config, particles=32, lateness_s=60.0)
     ref.update(sub)
