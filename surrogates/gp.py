@@ -451,6 +451,11 @@ class GPSurrogate:
             raise ValueError(f"extrapolation: must be 'raise' or 'flag' (got {extrapolation!r})")
         return U, outside
 
+    def outside(self, X: ArrayLike) -> NDArray[np.bool_]:
+        """Return whether each row of ``X`` lies outside the trained box (``(n,)``)."""
+        _, outside = self._normalise(X, extrapolation="flag")
+        return np.asarray(outside.any(axis=1), dtype=bool)
+
     def predict(
         self,
         X: ArrayLike,
@@ -516,15 +521,26 @@ class GPSurrogate:
             mean, std = mean[:, 0], std[:, 0]
         return (mean, std, flags) if return_flags else (mean, std)
 
-    def predict_mean(self, X: ArrayLike, *, extrapolation: str = "raise") -> NDArray[np.float64]:
+    def predict_mean(
+        self, X: ArrayLike, *, extrapolation: str = "raise", backend: str = "auto"
+    ) -> NDArray[np.float64]:
         """Predictive mean only (one kernel block and the product with the cached weights).
 
-        Same shapes and extrapolation rule as :meth:`predict`; an ``"flag"``-ed row still
-        gets a mean, and the caller is expected to look at :meth:`predict`'s flags.
+        Same shapes, extrapolation rule and ``backend`` as :meth:`predict`; an
+        ``"flag"``-ed row still gets a mean, and the caller is expected to look at
+        :meth:`predict`'s flags (or :meth:`outside`).
         """
         U, _ = self._normalise(X, extrapolation=extrapolation)
-        if U.shape[0] <= _SMALL:
-            mean_n = self._predict_small(U, variance=False)[0]
+        if backend not in ("auto", "numpy", "torch"):
+            raise ValueError(f"backend: must be 'auto', 'numpy' or 'torch' (got {backend!r})")
+        if backend == "numpy" or (backend == "auto" and U.shape[0] <= _SMALL):
+            n_train, n_out = self._np_cache[4].shape[1], self._np_cache[4].shape[0]
+            rows = max(1, 4_000_000 // max(1, n_out * n_train))
+            parts = [
+                self._predict_small(U[i : i + rows], variance=False)[0]
+                for i in range(0, U.shape[0], rows)
+            ]
+            mean_n = np.concatenate(parts, axis=-1)
         else:
             _, _, _, c = self._hyper()
             u = torch.as_tensor(U, dtype=_DTYPE)
