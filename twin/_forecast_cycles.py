@@ -195,6 +195,7 @@ def build_cycle_tables(
     wall_offsets: F64,
     creep_factors: F64,
     dt: float = 60.0,
+    settle: float | None = None,
     keep_histories: bool = False,
 ) -> CycleTables:
     """Simulate and account every cycle kind of ``plan`` for every particle and wall node.
@@ -212,6 +213,9 @@ def build_cycle_tables(
         Creep-strength-factor nodes (> 0, increasing).
     dt : float, optional
         Largest sampling step of the simulated cycles, s.
+    settle : float, optional
+        Time at the hold and at rest in each simulated cycle, s; default
+        :data:`SETTLE_TAUS` times the longest mode time constant of the particles.
     keep_histories : bool, optional
         Keep the simulated stress and temperature histories.
     """
@@ -242,10 +246,11 @@ def build_cycle_tables(
     kinds = plan.startups
     cm.start(-dt, kinds[0].start_temperature, kinds[0].start_pressure, cm.unconstrained(phys))
     assert cm.filter is not None
-    bank = cm.filter.bank
-    live = np.abs(bank.amplitudes) > 0.0
-    tau_max = float(bank.time_constants[live].max()) if live.any() else 1.0
-    settle = SETTLE_TAUS * tau_max
+    if settle is None:
+        bank = cm.filter.bank
+        live = np.abs(bank.amplitudes) > 0.0
+        tau_max = float(bank.time_constants[live].max()) if live.any() else 1.0
+        settle = SETTLE_TAUS * tau_max
     shapes = cycle_shapes(plan, settle=settle, dt=dt)
     locs = settings.damage_locations
     ds = mp.damage_settings

@@ -21,30 +21,60 @@ from twin.plan import DutyPlan
 if TYPE_CHECKING:
     from twin.forecast import Forecaster, ForecastResult
 
-__all__ = ["integrate", "log_interp"]
+__all__ = ["integrate", "lagrange_weights", "log_interp"]
 
 F64 = NDArray[np.float64]
 YEAR = 365.25 * 86400.0
 _TINY = 1e-300
 
 
-def log_interp(values: F64, nodes: F64, x: F64) -> F64:
-    """Interpolate positive ``values[..., s, m]`` at ``x[s]`` linearly in log-log.
+def lagrange_weights(nodes: F64, x: F64, *, order: int = 1) -> F64:
+    """Weights ``(len(x), len(nodes))`` of piecewise-polynomial interpolation at ``x``.
 
-    ``values`` has the nodes on its last axis and the samples on the one before;
-    beyond the nodes the first or last segment is extended. One node: the values.
+    ``order=1``: linear between the two nodes around each ``x``; ``order=2``: the
+    quadratic through the three nearest nodes. ``x`` outside the nodes extrapolates the
+    end piece (callers clip it). One node: weight 1.
+    """
+    n = nodes.size
+    W = np.zeros((x.size, n))
+    if n == 1:
+        W[:, 0] = 1.0
+        return W
+    m = min(order + 1, n)
+    k = np.clip(np.searchsorted(nodes, x) - 1, 0, n - 2)
+    if m == 3:  # the triple centred on the nearer end of x's interval
+        k = k - (x < 0.5 * (nodes[k] + nodes[k + 1]))
+    c = np.clip(k, 0, n - m).astype(np.intp)
+    rows = np.arange(x.size)
+    for a in range(m):
+        wa = np.ones(x.size)
+        xa = nodes[c + a]
+        for b in range(m):
+            if b != a:
+                xb = nodes[c + b]
+                wa = wa * (x - xb) / (xa - xb)
+        W[rows, c + a] = wa
+    return W
+
+
+def log_interp(values: F64, nodes: F64, x: F64) -> F64:
+    """Interpolate positive ``values[..., s, m]`` at ``x[s]`` in log-log.
+
+    Quadratic through the three nearest nodes, linear where one of them is zero (the
+    damage switching off: no overshoot). ``values`` has the nodes on its last axis and
+    the samples on the one before. One node: the values.
     """
     if nodes.size == 1:
         return np.asarray(values[..., 0])
-    lx = np.log(x)
-    ln = np.log(nodes)
-    m = np.clip(np.searchsorted(ln, lx, side="right") - 1, 0, nodes.size - 2)
-    b = (lx - ln[m]) / (ln[m + 1] - ln[m])
+    lx, ln = np.log(x), np.log(nodes)
+    W2 = lagrange_weights(ln, lx, order=2)
+    W1 = lagrange_weights(ln, lx, order=1)
+    zero = values <= _TINY
     lv = np.log(np.maximum(values, _TINY))
-    s = np.arange(x.size)
-    lo = lv[..., s, m]
-    hi = lv[..., s, m + 1]
-    return np.asarray(np.exp((1.0 - b) * lo + b * hi))
+    q = np.einsum("...sm,sm->...s", lv, W2)
+    lin = np.einsum("...sm,sm->...s", lv, W1)
+    bad = np.einsum("...sm,sm->...s", zero.astype(np.float64), (W2 != 0).astype(np.float64)) > 0
+    return np.asarray(np.exp(np.where(bad, lin, q)))
 
 
 def _usage(envelope: Any, f: F64, c: F64) -> F64:
@@ -76,7 +106,6 @@ def integrate(
     L, K, J = len(locs), len(tables.shapes), tables.wall_offsets.size
     KL = K * L
     idx = draws["particle"]
-    ar = np.arange(S)
     f_s = np.asarray(draws["creep_strength_factor"], dtype=np.float64)
     of_s = np.asarray(draws["oxidation_factor"], dtype=np.float64)
     lf = np.asarray(draws["fatigue_life_factor"], dtype=np.float64)
@@ -112,13 +141,18 @@ def integrate(
     def cols(a: F64) -> F64:  # (K, J, L, S) -> (S, J, K*L)
         return np.ascontiguousarray(a.transpose(3, 1, 0, 2).reshape(S, J, KL))
 
+    # per-cycle quantities, interpolated linearly in the wall loss: damage, stress and
+    # oxide in log (power laws are near-linear there, and a damage switching off at the
+    # endurance limit does not overshoot), the hold temperature as it is
     G = np.concatenate(
         [
-            cols(tables.fatigue[..., idx]),
-            cols(Cf),
-            cols(tables.hold_stress[..., idx]),
+            np.log(np.maximum(cols(tables.fatigue[..., idx]), _TINY)),
+            np.log(np.maximum(cols(Cf), _TINY)),
+            np.log(np.maximum(cols(tables.hold_stress[..., idx]), _TINY)),
             cols(tables.hold_temperature[..., idx]),
-            np.ascontiguousarray(tables.oxide[:, :, idx].transpose(2, 1, 0)),
+            np.log(
+                np.maximum(np.ascontiguousarray(tables.oxide[:, :, idx].transpose(2, 1, 0)), _TINY)
+            ),
         ],
         axis=2,
     )
@@ -165,6 +199,8 @@ def integrate(
     }
     traj["usage"][0], traj["fatigue"][0], traj["creep"][0], traj["wall"][0] = u, Df, Dc, w
     wo = tables.wall_offsets
+    if J > 1:
+        d_lo, d_hi = wo[0] - (wo[1] - wo[0]), wo[-1] + (wo[-1] - wo[-2])
     cut = ds.creep_cutoff
     every = max(1, N // 100)
     done = 0
@@ -175,12 +211,12 @@ def integrate(
         c = cyc[:, y, :] * dty  # cycles of each kind in this step
         e = extra[:, y, :]
         if J == 1:
-            Z = G[:, 0]
+            Z = G[:, 0].copy()
         else:
-            d = wall_ref - w
-            j0 = np.clip(np.searchsorted(wo, d, side="right") - 1, 0, J - 2)
-            a = ((d - wo[j0]) / (wo[j0 + 1] - wo[j0]))[:, None]
-            Z = (1.0 - a) * G[ar, j0] + a * G[ar, j0 + 1]
+            d = np.clip(wall_ref - w, d_lo, d_hi)
+            Z = np.einsum("sj,sjw->sw", lagrange_weights(wo, d, order=1), G)
+        np.exp(Z[:, : 3 * KL], out=Z[:, : 3 * KL])
+        np.exp(Z[:, 4 * KL :], out=Z[:, 4 * KL :])
         F = Z[:, :KL].reshape(S, K, L)
         Cc = Z[:, KL : 2 * KL].reshape(S, K, L)
         sig = Z[:, 2 * KL : 3 * KL].reshape(S, K, L) / f_s[:, None, None]
