@@ -1,9 +1,9 @@
-"""The forecast's time stepping: per-cycle tables sampled and accumulated, vectorised.
+"""The forecast's time stepping: per-cycle tables sampled into per-year increments.
 
-:func:`integrate` carries out the equations of :mod:`twin.forecast` for every sample at
-once; the loop is over the time steps only. The per-cycle quantities of each sample's
-particle are gathered once into one array ``(samples, wall nodes, columns)`` and
-interpolated in the wall loss at every step.
+:func:`integrate` turns the cycle tables and a run's draws into the increments per year
+of operation of every sample at every wall node (the equations of :mod:`twin.forecast`,
+NumPy over samples, years, kinds and nodes), then lets the compiled loop of
+:mod:`twin._forecast_kernel` accumulate them step by step with the wall feedback.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from twin._forecast_cycles import CycleTables
+from twin._forecast_kernel import accumulate, usage
 from twin.plan import DutyPlan
 
 if TYPE_CHECKING:
@@ -77,15 +78,6 @@ def log_interp(values: F64, nodes: F64, x: F64) -> F64:
     return np.asarray(np.exp(np.where(bad, lin, q)))
 
 
-def _usage(envelope: Any, f: F64, c: F64) -> F64:
-    """Fraction of the creep-fatigue envelope reached along the damage ray (0 at no damage)."""
-    out = np.zeros(f.shape)
-    some = (f > 0.0) | (c > 0.0)
-    if some.any():
-        out[some] = 1.0 / (1.0 + envelope.margin(f[some], c[some]))
-    return out
-
-
 def integrate(
     fc: Forecaster,
     plan: DutyPlan,
@@ -104,7 +96,6 @@ def integrate(
     dty = 1.0 / Q
     locs = tables.locations
     L, K, J = len(locs), len(tables.shapes), tables.wall_offsets.size
-    KL = K * L
     idx = draws["particle"]
     f_s = np.asarray(draws["creep_strength_factor"], dtype=np.float64)
     of_s = np.asarray(draws["oxidation_factor"], dtype=np.float64)
@@ -138,25 +129,43 @@ def integrate(
     ref_p = log_interp(C_full[0, 0], cnodes, f_p)
     ratio = np.where(ref_p > _TINY, ref_s / np.maximum(ref_p, _TINY), 1.0).T  # (S, L)
 
-    def cols(a: F64) -> F64:  # (K, J, L, S) -> (S, J, K*L)
-        return np.ascontiguousarray(a.transpose(3, 1, 0, 2).reshape(S, J, KL))
-
-    # per-cycle quantities, interpolated linearly in the wall loss: damage, stress and
-    # oxide in log (power laws are near-linear there, and a damage switching off at the
-    # endurance limit does not overshoot), the hold temperature as it is
-    G = np.concatenate(
-        [
-            np.log(np.maximum(cols(tables.fatigue[..., idx]), _TINY)),
-            np.log(np.maximum(cols(Cf), _TINY)),
-            np.log(np.maximum(cols(tables.hold_stress[..., idx]), _TINY)),
-            cols(tables.hold_temperature[..., idx]),
-            np.log(
-                np.maximum(np.ascontiguousarray(tables.oxide[:, :, idx].transpose(2, 1, 0)), _TINY)
-            ),
-        ],
-        axis=2,
+    # ---------------------------------------------------------- increments per node
+    # per sample, kind, wall node (and location): the simulated cycle's damage and oxide,
+    # the hold's rupture rate at the sample's creep-strength factor and material, and the
+    # parabolic rate at the hold's metal temperature (the laws at the nodes' values)
+    F = tables.fatigue[..., idx].transpose(3, 0, 1, 2)  # (S, K, J, L)
+    Cn = Cf.transpose(3, 0, 1, 2)
+    sig = tables.hold_stress[..., idx].transpose(3, 0, 1, 2) / f_s[:, None, None, None]
+    T = tables.hold_temperature[..., idx].transpose(3, 0, 1, 2)
+    sig = np.where(T >= ds.creep_cutoff, sig, 0.0)
+    rate = fc.rupture.rate(
+        sig.copy(),
+        T,
+        smin=float(sig.min()),
+        smax=float(sig.max()),
+        tmin=float(T.min()),
+        tmax=float(T.max()),
+        field="forecast hold creep stress",
     )
+    rate = np.zeros_like(sig) if rate is None else rate
     iox = locs.index(ds.oxidation_location) if ds.oxidation_location is not None else -1
+    X = tables.oxide[:, :, idx].transpose(2, 0, 1)  # (S, K, J)
+    kp = np.zeros_like(X)
+    if fc.oxidation is not None:
+        Tb = T[:, :, :, iox]
+        g = fc.oxidation.rate(
+            Tb, tmin=float(Tb.min()), tmax=float(Tb.max()), field="forecast hold temperature"
+        )
+        kp = np.zeros_like(X) if g is None else g
+    # per year: cycles x per-cycle increment (a cycle's creep and oxide clipped at 0)
+    e = extra[:, :, :, None, None]
+    inc_f = np.einsum("syk,skjl->syjl", cyc, F) / lf[:, None, None, None]
+    per_c = np.maximum(Cn[:, None] + e * rate[:, None], 0.0)
+    inc_c = np.einsum("syk,syjkl->syjl", cyc, per_c.transpose(0, 1, 3, 2, 4))
+    inc_c *= cscale[:, None, None, None]
+    per_x = np.maximum(X[:, None] + extra[:, :, :, None] * kp[:, None], 0.0)
+    inc_x = np.einsum("syk,sykj->syj", cyc, per_x) * of_s[:, None, None]
+    log_inc = np.log(np.maximum(np.concatenate([inc_f, inc_c, inc_x[..., None]], axis=3), _TINY))
 
     # ---------------------------------------------------------- initial state
     x0 = ds.initial_oxide_thickness
@@ -169,25 +178,24 @@ def integrate(
     wall_ref = post.wall[idx]
     w_init = wall_ref + (np.sqrt(x2_p) - x0) / r
     oxidises = fc.oxidation is not None
-
-    def wall_of(x2v: F64) -> F64:
-        return np.asarray(w_init - (np.sqrt(x2v) - x0) / r) if oxidises else wall_ref
-
-    w = wall_of(x2)
+    w = np.asarray(w_init - (np.sqrt(x2) - x0) / r) if oxidises else wall_ref.copy()
     w_min = st.minimum_wall_thickness
-    x_min_sq = (x0 + r * (w_init - w_min)) ** 2 if w_min is not None else None
+    x_min_sq = (x0 + r * (w_init - w_min)) ** 2 if w_min is not None else np.full(S, -1.0)
     U = o.damage_limit
     env = fc.envelope
-    d_f = env.fatigue_intersection
+    d_f, d_c = env.fatigue_intersection, env.creep_intersection
+    k1 = (1.0 - d_c) / d_f
 
     ttf = np.full(S, np.inf)
     mech = np.zeros(S, dtype=np.int8)
     where = np.full(S, -1, dtype=np.int8)
-    u = _usage(env, Df / U, Dc / U)
-    gone = u.max(axis=1) >= 1.0
+    u = np.array([[usage(a, b, k1, d_f, d_c) for a, b in zip(fs, cs, strict=True)]
+                  for fs, cs in zip(Df, Dc, strict=True)]).reshape(S, L)  # fmt: skip
+    gone = u.max(axis=1) >= U
+    worst = np.argmax(u, axis=1)
     ttf[gone] = 0.0
-    mech[gone] = np.where(Df[gone, np.argmax(u[gone], axis=1)] / U <= d_f, 1, 2)
-    where[gone] = np.argmax(u[gone], axis=1)
+    mech[gone] = np.where(Df[gone, worst[gone]] / U <= d_f, 1, 2)
+    where[gone] = worst[gone]
     if w_min is not None:
         thin = (w <= w_min) & ~gone
         ttf[thin], mech[thin], where[thin] = 0.0, 3, iox
@@ -199,88 +207,21 @@ def integrate(
     }
     traj["usage"][0], traj["fatigue"][0], traj["creep"][0], traj["wall"][0] = u, Df, Dc, w
     wo = tables.wall_offsets
-    if J > 1:
-        d_lo, d_hi = wo[0] - (wo[1] - wo[0]), wo[-1] + (wo[-1] - wo[-2])
-    cut = ds.creep_cutoff
-    every = max(1, N // 100)
-    done = 0
-
-    # ---------------------------------------------------------- time steps
-    for i in range(N):
-        y = i // Q
-        c = cyc[:, y, :] * dty  # cycles of each kind in this step
-        e = extra[:, y, :]
-        if J == 1:
-            Z = G[:, 0].copy()
-        else:
-            d = np.clip(wall_ref - w, d_lo, d_hi)
-            Z = np.einsum("sj,sjw->sw", lagrange_weights(wo, d, order=1), G)
-        np.exp(Z[:, : 3 * KL], out=Z[:, : 3 * KL])
-        np.exp(Z[:, 4 * KL :], out=Z[:, 4 * KL :])
-        F = Z[:, :KL].reshape(S, K, L)
-        Cc = Z[:, KL : 2 * KL].reshape(S, K, L)
-        sig = Z[:, 2 * KL : 3 * KL].reshape(S, K, L) / f_s[:, None, None]
-        T = Z[:, 3 * KL : 4 * KL].reshape(S, K, L)
-        X = Z[:, 4 * KL :]
-        hot = T >= cut
-        sig = np.where(hot, sig, 0.0)
-        rate = fc.rupture.rate(
-            sig,
-            T,
-            smin=float(sig.min()),
-            smax=float(sig.max()),
-            tmin=float(T.min()),
-            tmax=float(T.max()),
-            field="forecast hold creep stress",
-        )
-        per_creep = Cc if rate is None else Cc + e[:, :, None] * rate
-        dDf = np.einsum("sk,skl->sl", c, F) / lf[:, None]
-        dDc = np.einsum("sk,skl->sl", c, np.maximum(per_creep, 0.0)) * cscale[:, None]
-        Df_new, Dc_new = Df + dDf, Dc + dDc
-        x2_new = x2
-        if oxidises and fc.oxidation is not None:
-            Tb = T[:, :, iox]
-            kp = fc.oxidation.rate(
-                Tb, tmin=float(Tb.min()), tmax=float(Tb.max()), field="forecast hold temperature"
-            )
-            per_ox = X if kp is None else X + e * kp
-            x2_new = x2 + of_s * np.einsum("sk,sk->s", c, np.maximum(per_ox, 0.0))
-        w_new = wall_of(x2_new)
-        u_new = _usage(env, Df_new / U, Dc_new / U)
-        alive = np.isinf(ttf)
-        cand = np.full((S, L + 1), np.inf)
-        cross = alive[:, None] & (u_new >= 1.0)
-        if cross.any():
-            si, li = np.nonzero(cross)
-            s = env.margin(
-                Df[si, li] / U,
-                Dc[si, li] / U,
-                direction=(dDf[si, li] / U, dDc[si, li] / U),
-            )
-            cand[si, li] = np.clip(s, 0.0, 1.0)
-        if x_min_sq is not None:
-            cw = alive & (w_new <= w_min)
-            if cw.any():
-                num = x_min_sq[cw] - x2[cw]
-                den = x2_new[cw] - x2[cw]
-                cand[cw, L] = np.clip(num / np.where(den > 0, den, 1.0), 0.0, 1.0)
-        hit = np.isfinite(cand).any(axis=1)
-        if hit.any():
-            h = np.flatnonzero(hit)
-            best = np.argmin(cand[h], axis=1)
-            frac = cand[h, best]
-            ttf[h] = (i + frac) * dty
-            env_hit = best < L
-            bl = np.minimum(best, L - 1)
-            f_star = (Df[h, bl] + frac * dDf[h, bl]) / U
-            mech[h] = np.where(env_hit, np.where(f_star <= d_f, 1, 2), 3)
-            where[h] = np.where(env_hit, best, iox)
-        Df, Dc, x2, w = Df_new, Dc_new, x2_new, w_new
-        traj["usage"][i + 1], traj["fatigue"][i + 1], traj["creep"][i + 1] = u_new, Df, Dc
-        traj["wall"][i + 1] = w
-        if progress is not None and ((i + 1) % every == 0 or i + 1 == N):
-            progress(i + 1 - done)
-            done = i + 1
+    h = float(wo[1] - wo[0]) if J > 1 else 1.0
+    chunks = np.array_split(np.arange(S), min(S, 20))
+    reported = 0
+    for n_done, part in enumerate(chunks, start=1):
+        sl = slice(int(part[0]), int(part[-1]) + 1)
+        accumulate(
+            log_inc[sl], h, Q, N, dty, Df[sl], Dc[sl], x2[sl], w_init[sl], wall_ref[sl],
+            x0, r, oxidises, x_min_sq[sl], iox, U, k1, d_f, d_c,
+            ttf[sl], mech[sl], where[sl],
+            traj["usage"][:, sl], traj["fatigue"][:, sl], traj["creep"][:, sl], traj["wall"][:, sl],
+        )  # fmt: skip
+        if progress is not None:
+            now = N * n_done // len(chunks)
+            progress(now - reported)
+            reported = now
     assert MECHANISMS[3] == "wall_thinning"
     return ForecastResult(
         plan=plan,

@@ -4,32 +4,35 @@ A sample :math:`s` is a particle of the twin's posterior (drawn by weight; the
 parameters the sensors cannot identify, :attr:`twin.state.Twin.held`, drawn from their
 priors), a material (fatigue-life factor :math:`\phi_s = 10^{z\,s_f}`, Larson-Miller
 constant :math:`C_s = C + z'\,s_C`, :mod:`models.life.scatter`'s models) and a
-realisation of the duty plan (:mod:`twin.plan`) over the horizon. Per time step
-:math:`\Delta t` (``steps_per_year``) with :math:`n_k` cycles of kind :math:`k`
-(start-ups and trips), hold :math:`H_k` beyond the simulated settle :math:`S`:
+realisation of the duty plan (:mod:`twin.plan`) over the horizon. In year :math:`y`
+with :math:`n_{k}` cycles of kind :math:`k` (start-ups and trips) and holds
+:math:`H_k` beyond the simulated settle :math:`S`, the increments per year of operation
+at wall node :math:`j` are
 
 .. math::
 
-    \Delta D_f &= \sum_k n_k\, F_k(w) / \phi_s, \\
-    \Delta D_c &= 10^{C_s - C} \sum_k n_k \max\!\big(0,\;
-        C_k(w, f_s) + (H_k - S)\, / t_R(\sigma_k(w) / f_s, T_k)\big), \\
-    \Delta x^2 &= f_{ox,s} \sum_k n_k \max\!\big(0,\; X_k(w) + (H_k - S)\, k_p(T_k)\big),
-    \qquad w = w_0 - (x - x_0) / r,
+    I_{f,j} &= \sum_k n_k\, F_{kj} / \phi_s, \\
+    I_{c,j} &= 10^{C_s - C} \sum_k n_k \max\!\big(0,\;
+        C_{kj}(f_s) + (H_k - S)\, / t_R(\sigma_{kj} / f_s, T_{kj})\big), \\
+    I_{x,j} &= f_{ox,s} \sum_k n_k \max\!\big(0,\; X_{kj} + (H_k - S)\, k_p(T_{kj})\big),
 
-where :math:`F_k, C_k, X_k` are the fatigue, creep and oxide growth of one simulated
-cycle and :math:`\sigma_k, T_k` its settled hold creep stress and metal temperature
-(:mod:`twin._forecast_cycles`, computed **once** per particle at a few wall
-thicknesses :math:`w` and creep-strength factors :math:`f`, interpolated linearly in
-the wall loss and log-linearly in :math:`f`), :math:`t_R` the Larson-Miller rupture
-time and :math:`k_p` the parabolic rate (the laws of :mod:`twin._damage_laws`). The wall
-is explicit: each step uses the wall at its start (wall loss raises the pressure
-stress and so the creep rate in the next step). Failure is the first of: the damage
-point :math:`(D_f, D_c)` leaving the creep-fatigue envelope scaled by the user's
-``damage_limit`` (mechanism ``creep`` when it leaves through the envelope's creep-side
-leg, :math:`D_f \le d_f`, else ``fatigue``), or the wall reaching
+where :math:`F, C, X` are the fatigue, creep and oxide growth (:math:`\Delta x^2`) of
+one simulated cycle and :math:`\sigma, T` its settled hold creep stress and metal
+temperature (:mod:`twin._forecast_cycles`: computed **once** per particle at a few wall
+losses :math:`\delta_j` and creep-strength factors, interpolated log-log in the
+factor), :math:`t_R` the Larson-Miller rupture time and :math:`k_p` the parabolic rate
+(the laws of :mod:`twin._damage_laws`, evaluated once per sample and node). Each time
+step :math:`\Delta t` (``steps_per_year``) adds :math:`\Delta t\, I(\delta)`, the
+increments interpolated linearly in their logarithm between the two nodes around the
+sample's current wall loss :math:`\delta = w_{now} - w`, with
+:math:`w = w_0 - (x - x_0) / r`: oxidation thins the wall, which raises the pressure
+stress and so the creep rate of the next step (explicit in time). Failure is the first
+of: the damage point :math:`(D_f, D_c)` reaching the creep-fatigue envelope scaled by
+the user's ``damage_limit`` (mechanism ``creep`` when it leaves through the envelope's
+creep-side leg, :math:`D_f \le d_f`, else ``fatigue``), or the wall reaching
 ``twin.minimum_wall_thickness_m`` (``wall_thinning``, at the oxidised location); the
-crossing time inside a step is exact for the step's linear damage and parabolic oxide
-growth. The past (the checkpoint's damage) carries the sample's material: fatigue
+crossing time inside a step is exact for the step's linear damage and linear growth of
+:math:`x^2`. The past (the checkpoint's damage) carries the sample's material: fatigue
 divided by :math:`\phi_s`, creep times :math:`10^{C_s-C}` and the ratio of the
 per-cycle creep at :math:`f_s` to that at the particle's factor, oxide growth scaled by
 the ratio of oxidation factors.
@@ -37,7 +40,8 @@ the ratio of oxidation factors.
 Not propagated: the drift of the heat-transfer coefficient over the horizon (the
 cycles use today's), the interaction of cycles of different kinds in the rainflow
 count (each kind is counted as repeated on its own), the hold time lost to trips.
-Everything is vectorised over samples; the only loop is over the time steps.
+Vectorised: the per-year increments are NumPy arrays over samples, years and nodes;
+the time steps run in a compiled loop (:mod:`twin._forecast_kernel`).
 """
 
 from __future__ import annotations
