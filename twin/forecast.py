@@ -57,6 +57,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from twin._forecast_cycles import CycleTables, build_cycle_tables
+from twin._forecast_posterior import ModelParts, Posterior
 from twin.errors import TwinConfigError
 from twin.plan import DutyPlan
 
@@ -66,114 +67,6 @@ F64 = NDArray[np.float64]
 YEAR = 365.25 * 86400.0
 MECHANISMS = ("none", "creep", "fatigue", "wall_thinning")
 _HELD_SAMPLED = ("creep_strength_factor", "oxidation_factor")
-
-
-@dataclass(frozen=True)
-class ModelParts:
-    """What the forecast needs of the component besides the posterior."""
-
-    settings: Any
-    surrogate: Any
-    material: Any
-    damage_settings: Any
-    reference_temperature: float
-    component: str
-    site: str
-
-
-@dataclass(frozen=True)
-class Posterior:
-    """The twin's posterior at the forecast start, per particle (SI).
-
-    Attributes
-    ----------
-    weights : numpy.ndarray, shape (P,)
-    params : dict of str to numpy.ndarray (P,)
-        Physical parameter values.
-    held : tuple of str
-        Parameters held at their prior median in the filter (sampled from the prior).
-    bore_htc, wall : numpy.ndarray, shape (P,)
-        Heat-transfer coefficient and wall thickness now.
-    fatigue, creep : numpy.ndarray, shape (L, P)
-        Damage so far at each location.
-    oxide_sq : numpy.ndarray, shape (P,)
-        Squared oxide thickness now, m^2.
-    time : float
-        Plant time of the state, epoch s (NaN before any reading).
-    """
-
-    weights: F64
-    params: dict[str, F64]
-    held: tuple[str, ...]
-    bore_htc: F64
-    wall: F64
-    fatigue: F64
-    creep: F64
-    oxide_sq: F64
-    time: float
-
-    @property
-    def n_particles(self) -> int:
-        """Number of particles."""
-        return int(self.weights.size)
-
-    def select(self, index: NDArray[np.intp]) -> Posterior:
-        """Return the particles ``index`` with their weights renormalised (e.g. one: collapsed)."""
-        ix = np.asarray(index, dtype=np.intp)
-        w = self.weights[ix]
-        return Posterior(
-            weights=w / w.sum(),
-            params={k: v[ix] for k, v in self.params.items()},
-            held=self.held,
-            bore_htc=self.bore_htc[ix],
-            wall=self.wall[ix],
-            fatigue=self.fatigue[:, ix],
-            creep=self.creep[:, ix],
-            oxide_sq=self.oxide_sq[ix],
-            time=self.time,
-        )
-
-    @classmethod
-    def from_twin(cls, twin: Any, *, max_particles: int = 200) -> Posterior:
-        """Return the posterior of a twin, thinned by systematic resampling to ``max_particles``.
-
-        Duplicates of the thinning are merged into one particle with their count as
-        weight; with no more particles than ``max_particles`` the weights are kept.
-        The thinning's offset is fixed (0.5), so it is a function of the state.
-        """
-        m = twin.model
-        phys = m.physical(twin.pf.theta)
-        names = twin.settings.parameter_names
-        w = np.asarray(twin.pf.weights, dtype=np.float64)
-        t = twin.time if math.isfinite(twin.time) else m.t0
-        cur = (
-            m.current(t)
-            if twin.started
-            else {
-                "bore_htc": phys[:, names.index("bore_htc")],
-                "wall_thickness": phys[:, names.index("wall_thickness")],
-            }
-        )
-        locs = twin.settings.damage_locations
-        post = cls(
-            weights=w / w.sum(),
-            params={n: phys[:, j].copy() for j, n in enumerate(names)},
-            held=tuple(twin.held),
-            bore_htc=np.asarray(cur["bore_htc"], dtype=np.float64),
-            wall=np.asarray(cur["wall_thickness"], dtype=np.float64),
-            fatigue=np.array([m.damage.fatigue(loc) for loc in locs]),
-            creep=np.array([m.damage.creep(loc) for loc in locs]),
-            oxide_sq=np.asarray(m.damage.oxide_thickness, dtype=np.float64) ** 2,
-            time=float(twin.time),
-        )
-        if post.n_particles <= max_particles:
-            return post
-        cdf = np.cumsum(post.weights)
-        cdf[-1] = 1.0
-        idx = np.searchsorted(cdf, (0.5 + np.arange(max_particles)) / max_particles)
-        uniq, counts = np.unique(idx, return_counts=True)
-        thin = post.select(uniq)
-        return Posterior(**{**thin.__dict__, "weights": counts / counts.sum()})
 
 
 @dataclass(frozen=True)
@@ -334,33 +227,28 @@ class Forecaster:
     def from_twin(cls, twin: Any, *, options: ForecastOptions | None = None) -> Forecaster:
         """Build a forecaster of a twin's current posterior."""
         opts = options or ForecastOptions()
-        parts = ModelParts(
-            settings=twin.settings,
-            surrogate=twin.model.surrogate,
-            material=twin.model.material,
-            damage_settings=twin.model.damage.settings,
-            reference_temperature=twin.config.mechanical.reference_temperature,
-            component=twin.config.component.name,
-            site=twin.config.component.site,
-        )
         post = Posterior.from_twin(twin, max_particles=opts.max_particles)
-        return cls(parts=parts, posterior=post, options=opts)
+        return cls(parts=ModelParts.from_twin(twin), posterior=post, options=opts)
 
     @classmethod
     def from_checkpoint(
         cls,
         path: str | pathlib.Path,
         *,
-        config: Any = None,
         surrogate: Any = None,
         options: ForecastOptions | None = None,
     ) -> Forecaster:
-        """Build a forecaster of the twin in a checkpoint (or the out folder holding one)."""
-        from twin.state import Twin
+        """Build a forecaster of the twin in a checkpoint (or the out folder holding one).
 
-        return cls.from_twin(
-            Twin.restore(path, config=config, surrogate=surrogate), options=options
-        )
+        Reads the posterior and damage from the checkpoint without rebuilding the
+        twin's filter (:func:`twin._forecast_posterior.read_posterior`): the same
+        posterior as :meth:`from_twin` of the restored twin.
+        """
+        from twin._forecast_posterior import read_posterior
+
+        opts = options or ForecastOptions()
+        parts, post = read_posterior(path, surrogate=surrogate, max_particles=opts.max_particles)
+        return cls(parts=parts, posterior=post, options=opts)
 
     # ------------------------------------------------------------ draws
     def draw(self, plan: DutyPlan, seed: int) -> dict[str, Any]:

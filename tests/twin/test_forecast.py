@@ -513,3 +513,40 @@ def test_model_parts_carry_what_the_forecast_needs(twin64):
     assert fc.parts.settings.minimum_wall_thickness == pytest.approx(0.040)
     assert fc.posterior.held == ("oxidation_factor", "creep_strength_factor")
     assert fc.posterior.weights.sum() == pytest.approx(1.0)
+
+
+def test_plan_derived_from_a_sensor_archive_continues_its_start_ups(
+    example_config, truth_library, short_cycle, tmp_path
+):
+    # Three FEM-truth cycles archived as `twin ingest` would: two complete start-ups
+    # (the first has no shut-down before it), 150 -> 565 degC in 2 h (3.46 K/min).
+    from sensors.archive import Archive, ArchiveBatch
+    from sensors.catalogue import parse_catalogue
+    from sensors.validation import REASONS
+    from twin._plan_history import plan_from_archive
+
+    truth = truth_library.run(short_cycle, bore_htc=3000.0, wall_thickness=0.05)
+    r = make_readings(truth, cycles=3, seed=2)
+    cat = parse_catalogue(example_config.to_dict())
+    arch = Archive(tmp_path / "archive", cat, reasons=REASONS)
+    ids = np.array([cat.ids.index(s) for s in r["sensor"]], dtype=np.int32)
+    seq = np.zeros(ids.size, dtype=np.int64)
+    for i in np.unique(ids):
+        seq[ids == i] = np.arange(np.count_nonzero(ids == i))
+    arch.append(ArchiveBatch(r["time"], ids, r["value"], r["quality"], seq))
+    plan = plan_from_archive(
+        tmp_path / "archive", fluid_temperature="TC-steam-01", pressure="PT-01"
+    )
+    (cold,) = plan.startups
+    span = (r["time"][-1] - r["time"][0]) / YEAR
+    assert cold.name == "cold" and plan.trips is None
+    assert cold.starts_per_year.kind == "poisson"
+    assert cold.starts_per_year.mean == pytest.approx(2 / span, rel=0.02)
+    assert cold.ramp_rate * 60.0 == pytest.approx(415.0 / 120.0, rel=0.03)
+    assert cold.shutdown_rate * 60.0 == pytest.approx(415.0 / 120.0, rel=0.03)
+    assert cold.start_temperature - 273.15 == pytest.approx(150.0, abs=1.5)
+    assert cold.hold_pressure == pytest.approx(17e6, rel=0.01)
+    # 2 h at hold plus the ramps' last and first 15 K (4.3 min each at 3.46 K/min)
+    assert cold.hold.mean / 3600.0 == pytest.approx(
+        2.0 + 2 * 15.0 / (415.0 / 120.0) / 60.0, abs=0.05
+    )
