@@ -2,7 +2,7 @@
 # One entry point for a fresh machine: creates the virtual environment and
 # installs what is missing, then runs the requested job.
 #
-#   bash dev.sh demo    solve the shipped example component, write results and images
+#   bash dev.sh demo    solve the example component, record a virtual plant, run the twin on it
 #   bash dev.sh test    run the test suite
 #   bash dev.sh bench   run the benchmarks (figures go to benchmarks/RESULTS.md by hand)
 #   bash dev.sh setup   only install
@@ -83,7 +83,15 @@ case "$job" in
     demo)
         ensure_system
         ensure_venv
-        "$VENV/bin/twin" model solve examples/grade91_header.toml --output results/grade91_header "$@"
+        # --force: a re-run replaces the earlier demo results whole
+        "$VENV/bin/twin" model solve examples/grade91_header.toml --out results/grade91_header --force "$@"
+        # the twin: a virtual plant's archive from the FEM truth (hidden h and bias), then
+        # the twin replays it and says what it learned and how much life was used
+        "$VENV/bin/twin" scenario record examples/grade91_header.toml --out results/plant \
+            --cycles 3 --bore-htc 3000 --bias TC-outer-01=1.5 --force >/dev/null
+        "$VENV/bin/twin" assimilate examples/grade91_header.toml --archive results/plant/archive \
+            --out results/twin --force
+        echo "FEM results: results/grade91_header/; twin state, checkpoint and plots: results/twin/"
         ;;
     test)
         ensure_system

@@ -53,10 +53,11 @@ def _floor(gp: Any, X: np.ndarray) -> float:
 
     from surrogates._gpmodel import _correlation
 
-    ls, s, _, c = gp._hyper()
+    post = gp._posterior  # surrogates.posterior.CachedPosterior
+    ls, s, c = post.lengthscale, post.outputscale, post.constant
     U = torch.as_tensor((X - gp.x_low_) / (gp.x_high_ - gp.x_low_))
-    xs = gp._train_x_scaled
-    alpha = gp._alpha
+    xs = post._train_x_scaled
+    alpha = post.alpha
 
     def run() -> None:
         with torch.no_grad():

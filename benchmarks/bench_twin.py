@@ -63,7 +63,10 @@ class WallLag:
 
     # FilterModel protocol; theta is logit((tau - 200) / 700)
     def save(self):
-        return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self.filter.state_dict().items()}
+        return {
+            k: (v.copy() if isinstance(v, np.ndarray) else v)
+            for k, v in self.filter.state_dict().items()
+        }
 
     def load(self, snap):
         bank = self.filter.bank
@@ -102,7 +105,9 @@ def ours(n_particles: int, n_steps: int, block: int) -> dict:
     t0 = time.perf_counter()
     for s in range(0, n_steps, block):
         tt = t[s : s + block]
-        obs = Observations(np.arange(tt.size), np.zeros(tt.size, np.intp), z[s : s + block], np.ones(tt.size))
+        obs = Observations(
+            np.arange(tt.size), np.zeros(tt.size, np.intp), z[s : s + block], np.ones(tt.size)
+        )
         pf.estimate(model, tt, {"tf": tf_at(tt)}, obs)
     dt = time.perf_counter() - t0
     tau = 200.0 + 700.0 / (1.0 + np.exp(-pf.theta[:, 0]))
@@ -137,11 +142,16 @@ def peer(n_particles: int, n_steps: int) -> dict | None:
     x = 150.0 + (415.0 / 7200.0) * (t - TAU_TRUE * (1.0 - np.exp(-t / TAU_TRUE)))
     z = x + rng.normal(0.0, 0.5, t.size)
     m = Lag()
-    x0 = {"tw": list(150.0 + rng.normal(0, 1, n_particles)), "tau": list(rng.uniform(200.0, 900.0, n_particles))}
+    x0 = {
+        "tw": list(150.0 + rng.normal(0, 1, n_particles)),
+        "tau": list(rng.uniform(200.0, 900.0, n_particles)),
+    }
     pf = ProgPF(m, x0, num_particles=n_particles)
     t0 = time.perf_counter()
     for k in range(n_steps):
-        pf.estimate(float(t[k]), m.InputContainer({"tf": float(tf_at(t[k]))}), {"tw_meas": float(z[k])})
+        pf.estimate(
+            float(t[k]), m.InputContainer({"tf": float(tf_at(t[k]))}), {"tw_meas": float(z[k])}
+        )
     dt = time.perf_counter() - t0
     return {"readings_per_s": n_steps / dt, "tau_est": float(np.mean(pf.x.sample(200).key("tau")))}
 
@@ -154,9 +164,11 @@ def bench_peer() -> None:
     blk = ours(P, n, 60)
     print(f"\n== wall-lag problem, {P} particles, {n} readings (tau true {TAU_TRUE:.0f} s)")
     print(f"{'filter':<44} {'readings/s':>12} {'tau est [s]':>12} {'vs ProgPy':>10}")
-    rows = [("ProgPy ParticleFilter (estimate per reading)", ref),
-            ("twin.filter, one reading per call", one),
-            ("twin.filter, blocks of 60 readings", blk)]
+    rows = [
+        ("ProgPy ParticleFilter (estimate per reading)", ref),
+        ("twin.filter, one reading per call", one),
+        ("twin.filter, blocks of 60 readings", blk),
+    ]
     for name, r in rows:
         if r is None:
             print(f"{name:<44} {'not installed: pip install -e .[bench]':>36}")
@@ -181,12 +193,18 @@ def bench_twin() -> None:
         "SG-outer-01": ("eps_theta", "outer"),
     }
     noise = {"TC-steam-01": 0.3, "PT-01": 0.02e6, "TC-outer-01": 0.5, "SG-outer-01": 5e-6}
-    readings = synthesize_readings(truth, cycles=4, t0=1.9e9, sensors=sensors, noise=noise,
-                                   rng=np.random.default_rng(0))
+    readings = synthesize_readings(
+        truth, cycles=4, t0=1.9e9, sensors=sensors, noise=noise, rng=np.random.default_rng(0)
+    )
     n = readings["time"].size
-    print(f"\n== component twin (grade91_header, shipped mode surrogate), {n} readings of 4 sensors")
-    print(f"{'particles':>9} {'readings/s':>12} {'components at 4 readings/s':>28} {'memory MiB':>11} "
-          f"{'checkpoint MiB':>15} {'restore s':>10}")
+    print(
+        f"\n== component twin (grade91_header, shipped mode surrogate), {n} readings of 4 sensors"
+    )
+    print(
+        f"{'particles':>9} {'readings/s':>12} {'components at 4 readings/s':>28} "
+        f"{'memory MiB':>11} "
+        f"{'checkpoint MiB':>15} {'restore s':>10}"
+    )
     for P in (500, 5000):
         doc = cfg.to_dict()
         doc.setdefault("twin", {})["particles"] = P
@@ -210,9 +228,20 @@ def bench_twin() -> None:
         t0 = time.perf_counter()
         Twin.restore(ck)
         rs = time.perf_counter() - t0
-        print(f"{P:>9} {rate:>12.0f} {rate / 4:>28.0f} {peak / 2**20:>11.1f} {size:>15.2f} {rs:>10.2f}")
-        print("   state:", json.dumps({k: round(v["mean"], 2) for k, v in twin.state["parameters"].items()
-                                      if k == "bore_htc"}))
+        print(
+            f"{P:>9} {rate:>12.0f} {rate / 4:>28.0f} {peak / 2**20:>11.1f} "
+            f"{size:>15.2f} {rs:>10.2f}"
+        )
+        print(
+            "   state:",
+            json.dumps(
+                {
+                    k: round(v["mean"], 2)
+                    for k, v in twin.state["parameters"].items()
+                    if k == "bore_htc"
+                }
+            ),
+        )
 
 
 if __name__ == "__main__":

@@ -13,8 +13,10 @@ from models.errors import (
     ModelError,
     ModelInputError,
     ModelWarning,
+    RenderError,
     SolverDivergedError,
     UnknownMaterialError,
+    UnknownResponseError,
 )
 from models.materials import Material, available_materials, get_material
 from models.modal import ModalBank, ModalFilter, ModalState
@@ -33,9 +35,11 @@ __all__ = [
     "ModelError",
     "ModelInputError",
     "ModelWarning",
+    "RenderError",
     "SharedModes",
     "SolverDivergedError",
     "UnknownMaterialError",
+    "UnknownResponseError",
     "available_materials",
     "fit_shared_modes",
     "get_material",

@@ -13,7 +13,6 @@ the fix. Unknown keys are errors too, so a key with the wrong unit suffix
 from __future__ import annotations
 
 import copy
-import csv
 import hashlib
 import json
 import pathlib
@@ -23,166 +22,30 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from numpy.typing import ArrayLike
+from pydantic import ValidationError
 
+from models.component_material import check_temperatures, resolve_material
+from models.config_schema import SCHEMA_VERSION, ConfigFile, _Thermal, describe
 from models.errors import ConfigError
+from models.loads import LoadHistory, check_loads, read_load_file
+from models.materials import Material
+from models.units import HOUR, MPA, ZERO_CELSIUS
 
 __all__ = [
     "SCHEMA_VERSION",
     "ComponentConfig",
+    "LoadHistory",
     "Location",
     "SensorRef",
+    "check_temperatures",
     "load_config",
     "parse_config",
 ]
 
-SCHEMA_VERSION = 1
-ZERO_CELSIUS = 273.15  # K
-_HOUR = 3600.0  # s
-_MPA = 1.0e6  # Pa
 _CRITICAL_LOCATIONS = ("bore", "mid_wall", "outer")
 # Top-level sections owned by other packages; models/ keeps them as plain dicts.
 _FOREIGN_SECTIONS = ("surrogate", "twin", "scenario")
-
-
-# --------------------------------------------------------------------------- raw schema
-# These pydantic models mirror the TOML file (edge units). They are private: callers
-# get the SI dataclasses below.
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class _Component(_Section):
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    site: str = Field(default="site", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    material: str = Field(min_length=1)
-
-
-class _Geometry(_Section):
-    inner_radius_m: float = Field(gt=0.0)
-    wall_thickness_m: float | None = Field(default=None, gt=0.0)
-    outer_radius_m: float | None = Field(default=None, gt=0.0)
-    length_m: float = Field(default=0.02, gt=0.0)
-
-    @model_validator(mode="after")
-    def _one_of_thickness_or_outer(self) -> _Geometry:
-        if (self.wall_thickness_m is None) == (self.outer_radius_m is None):
-            raise ValueError(
-                "give exactly one of wall_thickness_m and outer_radius_m "
-                f"(got wall_thickness_m={self.wall_thickness_m}, "
-                f"outer_radius_m={self.outer_radius_m})"
-            )
-        if self.outer_radius_m is not None and self.outer_radius_m <= self.inner_radius_m:
-            raise ValueError(
-                f"outer_radius_m={self.outer_radius_m} must exceed "
-                f"inner_radius_m={self.inner_radius_m}"
-            )
-        return self
-
-
-class _Mesh(_Section):
-    radial_cells: int = Field(default=40, ge=2, le=100_000)
-    axial_cells: int = Field(default=2, ge=1, le=100_000)
-    degree: int = Field(default=2, ge=1, le=4)
-
-
-class _Thermal(_Section):
-    bore_htc_W_m2K: float = Field(gt=0.0)
-    outer: Literal["insulated", "convective"] = "insulated"
-    outer_htc_W_m2K: float = Field(default=10.0, ge=0.0)
-    ambient_temperature_degC: float = Field(default=20.0, gt=-ZERO_CELSIUS)
-    initial_temperature_degC: float | None = Field(default=None, gt=-ZERO_CELSIUS)
-
-
-class _Mechanical(_Section):
-    end_condition: Literal["closed", "open", "plane_strain"] = "closed"
-    reference_temperature_degC: float = Field(default=20.0, gt=-ZERO_CELSIUS)
-
-
-class _Loads(_Section):
-    time_h: list[float] | None = None
-    fluid_temperature_degC: list[float] | None = None
-    pressure_MPa: list[float] | None = None
-    file: str | None = None
-
-    @model_validator(mode="after")
-    def _arrays_or_file(self) -> _Loads:
-        arrays = (self.time_h, self.fluid_temperature_degC, self.pressure_MPa)
-        if self.file is not None:
-            if any(a is not None for a in arrays):
-                raise ValueError(
-                    "give either 'file' or the arrays time_h, fluid_temperature_degC, "
-                    "pressure_MPa, not both"
-                )
-            return self
-        missing = [
-            n
-            for n, a in zip(
-                ("time_h", "fluid_temperature_degC", "pressure_MPa"), arrays, strict=True
-            )
-            if a is None
-        ]
-        if missing:
-            raise ValueError(
-                f"missing load history {', '.join(missing)} (or give file = 'history.csv')"
-            )
-        return self
-
-
-class _Solver(_Section):
-    time_step_s: float = Field(default=36.0, gt=0.0)
-    petsc_options: dict[str, str | int | float | bool] = Field(default_factory=dict)
-
-
-class _ExtraLocation(_Section):
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    radius_m: float = Field(gt=0.0)
-
-
-class _Output(_Section):
-    field_times_h: list[float] = Field(default_factory=list)
-    extra_locations: list[_ExtraLocation] = Field(default_factory=list)
-
-
-class _SensorRef(BaseModel):
-    # sensors/ owns the full sensor schema; models/ reads only where a sensor sits.
-    model_config = ConfigDict(extra="allow", frozen=True, allow_inf_nan=False)
-    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    quantity: str = Field(min_length=1)
-    location: str | None = None
-    radius_m: float | None = Field(default=None, gt=0.0)
-
-    @model_validator(mode="after")
-    def _one_position(self) -> _SensorRef:
-        if (self.location is None) == (self.radius_m is None):
-            raise ValueError(f"sensor {self.id!r}: give exactly one of location and radius_m")
-        return self
-
-
-class _Config(_Section):
-    schema_version: int = SCHEMA_VERSION
-    component: _Component
-    geometry: _Geometry
-    mesh: _Mesh = Field(default_factory=_Mesh)
-    thermal: _Thermal
-    mechanical: _Mechanical = Field(default_factory=_Mechanical)
-    loads: _Loads
-    solver: _Solver = Field(default_factory=_Solver)
-    output: _Output = Field(default_factory=_Output)
-    sensors: list[_SensorRef] = Field(default_factory=list)
-    surrogate: dict[str, Any] | None = None
-    twin: dict[str, Any] | None = None
-    scenario: dict[str, Any] | None = None
-
-    @field_validator("schema_version")
-    @classmethod
-    def _known_version(cls, v: int) -> int:
-        if v != SCHEMA_VERSION:
-            raise ValueError(f"unsupported schema_version {v}; this version reads {SCHEMA_VERSION}")
-        return v
 
 
 # --------------------------------------------------------------------------- SI objects
@@ -228,7 +91,11 @@ class SensorRef:
 
 @dataclass(frozen=True)
 class Component:
-    """Identity of the component: ``name``, ``site`` and ``material`` name."""
+    """Identity of the component: ``name``, ``site`` and ``material`` name.
+
+    ``material`` is the canonical name of the material solved: a shipped material
+    (aliases resolved, ``"P91"`` -> ``"grade91"``) or the ``name`` of a user material.
+    """
 
     name: str
     site: str
@@ -264,10 +131,12 @@ class Thermal:
 
     Attributes
     ----------
-    bore_htc : float
-        Heat-transfer coefficient fluid-to-bore, W/(m^2 K).
-    outer : {"insulated", "convective"}
-        Outer-surface condition.
+    bore_htc : float or None
+        Heat-transfer coefficient fluid-to-bore, W/(m^2 K); ``None`` when the bore
+        temperature is prescribed.
+    outer : {"insulated", "convective", "prescribed"}
+        Outer-surface condition (``prescribed``: the outer temperature history of
+        the loads).
     outer_htc : float
         Outer heat-transfer coefficient, W/(m^2 K) (used when convective).
     ambient_temperature : float
@@ -276,11 +145,12 @@ class Thermal:
         Uniform wall temperature at t = 0, K.
     """
 
-    bore_htc: float
-    outer: Literal["insulated", "convective"]
+    bore_htc: float | None
+    outer: Literal["insulated", "convective", "prescribed"]
     outer_htc: float
     ambient_temperature: float
     initial_temperature: float
+    bore: Literal["convective", "prescribed"] = "convective"
 
 
 @dataclass(frozen=True)
@@ -291,48 +161,35 @@ class Mechanical:
     reference_temperature: float
 
 
-@dataclass(frozen=True, eq=False)
-class LoadHistory:
-    """Piecewise-linear load history (SI).
+@dataclass(frozen=True)
+class Solver:
+    """Time stepping and PETSc options passed through to the solvers.
 
     Attributes
     ----------
-    time : ndarray, shape (n,)
-        Strictly increasing times from 0, s.
-    fluid_temperature : ndarray, shape (n,)
-        Fluid (steam) temperature at the bore, K.
-    pressure : ndarray, shape (n,)
-        Internal pressure, Pa.
+    time_step : float
+        The step of a uniform grid; with adaptive stepping the first and smallest step, s.
+    analysis : {"transient", "steady"}
+        ``steady``: a steady state at each point of the load history (and field time).
+    petsc_options : mapping
+        Passed to PETSc with a per-solver prefix.
+    max_time_step : float or None
+        Largest adaptive step, s; ``None``: a uniform grid of ``time_step``.
+    max_temperature_change : float
+        Tolerance of the adaptive step: target largest nodal temperature change per
+        step, K (see :mod:`models.stepping`).
     """
-
-    time: NDArray[np.float64]
-    fluid_temperature: NDArray[np.float64]
-    pressure: NDArray[np.float64]
-
-    @property
-    def duration(self) -> float:
-        """Length of the history, s."""
-        return float(self.time[-1] - self.time[0])
-
-    def fluid_temperature_at(self, t: ArrayLike) -> NDArray[np.float64]:
-        """Return the fluid temperature at time(s) ``t`` (s), K, by linear interpolation."""
-        return np.asarray(
-            np.interp(np.asarray(t, dtype=float), self.time, self.fluid_temperature), dtype=float
-        )
-
-    def pressure_at(self, t: ArrayLike) -> NDArray[np.float64]:
-        """Return the internal pressure at time(s) ``t`` (s), Pa, by linear interpolation."""
-        return np.asarray(
-            np.interp(np.asarray(t, dtype=float), self.time, self.pressure), dtype=float
-        )
-
-
-@dataclass(frozen=True)
-class Solver:
-    """Time step (s) and PETSc options passed through to the solvers."""
 
     time_step: float
     petsc_options: Mapping[str, str | int | float | bool]
+    max_time_step: float | None = None
+    max_temperature_change: float = 1.0
+    analysis: Literal["transient", "steady"] = "transient"
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether the step adapts to the temperature change (``max_time_step`` given)."""
+        return self.max_time_step is not None
 
 
 @dataclass(frozen=True)
@@ -360,6 +217,7 @@ class ComponentConfig:
     locations: tuple[Location, ...]
     sensors: tuple[SensorRef, ...]
     sections: Mapping[str, Any]
+    material: Material = field(repr=False)
     _raw: Mapping[str, Any] = field(repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -403,17 +261,30 @@ class ComponentConfig:
         return parse_config(raw)
 
     def with_loads(
-        self, *, time: ArrayLike, fluid_temperature: ArrayLike, pressure: ArrayLike
+        self,
+        *,
+        time: ArrayLike,
+        fluid_temperature: ArrayLike,
+        pressure: ArrayLike,
+        outer_temperature: ArrayLike | None = None,
     ) -> ComponentConfig:
-        """Return a new validated config with another load history (SI arrays: s, K, Pa)."""
+        """Return a new validated config with another load history (SI arrays: s, K, Pa).
+
+        ``outer_temperature`` (K) is the prescribed outer-surface temperature, required
+        when the config's outer surface is prescribed.
+        """
         raw = self.to_dict()
         raw["loads"] = {
-            "time_h": (np.asarray(time, dtype=float) / _HOUR).tolist(),
+            "time_h": (np.asarray(time, dtype=float) / HOUR).tolist(),
             "fluid_temperature_degC": (
                 np.asarray(fluid_temperature, dtype=float) - ZERO_CELSIUS
             ).tolist(),
-            "pressure_MPa": (np.asarray(pressure, dtype=float) / _MPA).tolist(),
+            "pressure_MPa": (np.asarray(pressure, dtype=float) / MPA).tolist(),
         }
+        if outer_temperature is not None:
+            raw["loads"]["outer_temperature_degC"] = (
+                np.asarray(outer_temperature, dtype=float) - ZERO_CELSIUS
+            ).tolist()
         raw["output"] = {k: v for k, v in raw.get("output", {}).items() if k != "field_times_h"}
         return parse_config(raw)
 
@@ -471,20 +342,25 @@ def parse_config(
     """
     content: dict[str, Any] = copy.deepcopy(dict(raw))
     try:
-        cfg = _Config.model_validate(content)
+        cfg = ConfigFile.model_validate(content)
     except ValidationError as err:
-        raise ConfigError(_describe(err)) from err
+        raise ConfigError(describe(err)) from err
 
     loads_raw = cfg.loads
     if loads_raw.file is not None:
-        t_h, tf_c, p_mpa = _read_load_file(loads_raw.file, base_dir)
+        t_h, tf_c, p_mpa, to_c = read_load_file(loads_raw.file, base_dir)
         content["loads"] = {"time_h": t_h, "fluid_temperature_degC": tf_c, "pressure_MPa": p_mpa}
+        if to_c is not None:
+            content["loads"]["outer_temperature_degC"] = to_c
     else:
         # _Loads validation guarantees all three arrays are present here.
         t_h = list(loads_raw.time_h or [])
         tf_c = list(loads_raw.fluid_temperature_degC or [])
         p_mpa = list(loads_raw.pressure_MPa or [])
-    loads = _check_loads(t_h, tf_c, p_mpa)
+        to_c = None if loads_raw.outer_temperature_degC is None else list(
+            loads_raw.outer_temperature_degC
+        )
+    loads = check_loads(t_h, tf_c, p_mpa, to_c)
 
     g = cfg.geometry
     outer = (
@@ -495,6 +371,7 @@ def parse_config(
     geometry = Geometry(inner_radius=g.inner_radius_m, outer_radius=outer, length=g.length_m)
 
     th = cfg.thermal
+    _check_surface_conditions(th, loads)
     t0_c = th.initial_temperature_degC if th.initial_temperature_degC is not None else tf_c[0]
     thermal = Thermal(
         bore_htc=th.bore_htc_W_m2K,
@@ -502,6 +379,7 @@ def parse_config(
         outer_htc=th.outer_htc_W_m2K,
         ambient_temperature=th.ambient_temperature_degC + ZERO_CELSIUS,
         initial_temperature=t0_c + ZERO_CELSIUS,
+        bore=th.bore,
     )
     if th.outer == "convective" and th.outer_htc_W_m2K <= 0.0:
         raise ConfigError(
@@ -510,18 +388,25 @@ def parse_config(
             "set a positive coefficient or outer = 'insulated'"
         )
 
-    field_times = tuple(float(t) * _HOUR for t in cfg.output.field_times_h)
+    field_times = tuple(float(t) * HOUR for t in cfg.output.field_times_h)
     for i, t in enumerate(field_times):
         if not 0.0 <= t <= loads.duration:
             raise ConfigError(
-                f"output.field_times_h[{i}]: {t / _HOUR} h lies outside the load history "
-                f"[0, {loads.duration / _HOUR}] h; pick a time inside it"
+                f"output.field_times_h[{i}]: {t / HOUR} h lies outside the load history "
+                f"[0, {loads.duration / HOUR}] h; pick a time inside it"
             )
 
     if cfg.solver.time_step_s > loads.duration:
         raise ConfigError(
             f"solver.time_step_s: {cfg.solver.time_step_s} s is longer than the load history "
             f"({loads.duration} s); use a smaller step"
+        )
+    max_step = cfg.solver.max_time_step_s
+    if max_step is not None and max_step < cfg.solver.time_step_s:
+        raise ConfigError(
+            f"solver.max_time_step_s: {max_step} s is shorter than solver.time_step_s "
+            f"({cfg.solver.time_step_s} s); the adaptive step grows from time_step_s up to "
+            "max_time_step_s, so give max_time_step_s >= time_step_s"
         )
 
     named = {
@@ -555,13 +440,14 @@ def parse_config(
             "(rename the sensor or extra location)"
         )
 
-    _check_material(cfg.component.material, loads, thermal)
+    material = resolve_material(cfg, content, base_dir)
+    check_temperatures(loads, thermal, material)
 
     return ComponentConfig(
         component=Component(
             name=cfg.component.name,
             site=cfg.component.site,
-            material=cfg.component.material.lower(),
+            material=material.name,
         ),
         geometry=geometry,
         mesh=Mesh(
@@ -576,12 +462,17 @@ def parse_config(
         ),
         loads=loads,
         solver=Solver(
-            time_step=cfg.solver.time_step_s, petsc_options=dict(cfg.solver.petsc_options)
+            time_step=cfg.solver.time_step_s,
+            petsc_options=dict(cfg.solver.petsc_options),
+            max_time_step=max_step,
+            max_temperature_change=cfg.solver.max_temperature_change_K,
+            analysis=cfg.solver.analysis,
         ),
         output=Output(field_times=field_times),
         locations=tuple(locations),
         sensors=tuple(sensors),
         sections={k: v for k in _FOREIGN_SECTIONS if (v := getattr(cfg, k)) is not None},
+        material=material,
         _raw=content,
     )
 
@@ -594,124 +485,28 @@ def _check_radius(name: str, radius: float, geometry: Geometry) -> None:
         )
 
 
-def _check_loads(t_h: list[float], tf_c: list[float], p_mpa: list[float]) -> LoadHistory:
-    lengths = {
-        "loads.time_h": len(t_h),
-        "loads.fluid_temperature_degC": len(tf_c),
-        "loads.pressure_MPa": len(p_mpa),
-    }
-    if len(set(lengths.values())) != 1:
-        raise ConfigError(f"load history arrays must have equal lengths; got {lengths}")
-    if len(t_h) < 2:
-        raise ConfigError(f"loads.time_h: need at least 2 points, got {len(t_h)}")
-    t = np.asarray(t_h, dtype=float) * _HOUR
-    tf = np.asarray(tf_c, dtype=float) + ZERO_CELSIUS
-    p = np.asarray(p_mpa, dtype=float) * _MPA
-    for name, arr, edge in (
-        ("loads.time_h", t, t_h),
-        ("loads.fluid_temperature_degC", tf, tf_c),
-        ("loads.pressure_MPa", p, p_mpa),
-    ):
-        bad = np.flatnonzero(~np.isfinite(arr))
-        if bad.size:
-            raise ConfigError(f"{name}[{bad[0]}]: value {edge[bad[0]]} is not finite")
-    if t[0] != 0.0:
-        raise ConfigError(f"loads.time_h[0]: the history must start at 0 h, got {t_h[0]}")
-    steps = np.diff(t)
-    if np.any(steps <= 0):
-        i = int(np.flatnonzero(steps <= 0)[0]) + 1
+def _check_surface_conditions(th: _Thermal, loads: LoadHistory) -> None:
+    """Check that each surface condition has the data it needs, and no other."""
+    if th.bore == "convective" and th.bore_htc_W_m2K is None:
         raise ConfigError(
-            f"loads.time_h[{i}]: times must increase strictly, got {t_h[i - 1]} then {t_h[i]}"
+            "thermal.bore_htc_W_m2K: required with thermal.bore = 'convective' (the default); "
+            "give the coefficient, or thermal.bore = 'prescribed' for a bore at the fluid "
+            "temperature"
         )
-    if np.any(tf <= 0):
-        i = int(np.flatnonzero(tf <= 0)[0])
+    if th.bore == "prescribed" and th.bore_htc_W_m2K is not None:
         raise ConfigError(
-            f"loads.fluid_temperature_degC[{i}]: {tf_c[i]} degC is below absolute zero"
+            f"thermal.bore_htc_W_m2K: not used with thermal.bore = 'prescribed' (got "
+            f"{th.bore_htc_W_m2K}); the bore takes loads.fluid_temperature_degC, so remove "
+            "the coefficient or set thermal.bore = 'convective'"
         )
-    if np.any(p < 0):
-        i = int(np.flatnonzero(p < 0)[0])
+    if th.outer == "prescribed" and loads.outer_temperature is None:
         raise ConfigError(
-            f"loads.pressure_MPa[{i}]: {p_mpa[i]} MPa is negative; give gauge pressure >= 0 in MPa"
+            "loads.outer_temperature_degC: required with thermal.outer = 'prescribed'; give "
+            "the outer-surface temperature history (or a column outer_temperature_degC in "
+            "loads.file)"
         )
-    return LoadHistory(time=t, fluid_temperature=tf, pressure=p)
-
-
-def _read_load_file(
-    name: str, base_dir: str | pathlib.Path | None
-) -> tuple[list[float], list[float], list[float]]:
-    path = pathlib.Path(name)
-    if not path.is_absolute() and base_dir is not None:
-        path = pathlib.Path(base_dir) / path
-    columns = ("time_h", "fluid_temperature_degC", "pressure_MPa")
-    try:
-        with path.open(newline="") as fh:
-            reader = csv.DictReader(fh)
-            header = reader.fieldnames or []
-            missing = [c for c in columns if c not in header]
-            if missing:
-                raise ConfigError(
-                    f"loads.file {name!r}: missing column(s) {', '.join(missing)}; "
-                    f"found {', '.join(header) or 'none'} (units belong in the column names)"
-                )
-            rows = list(reader)
-    except OSError as err:
-        raise ConfigError(f"loads.file: cannot read {name!r}: {err.strerror}") from err
-    out: list[list[float]] = [[], [], []]
-    for line, row in enumerate(rows, start=2):
-        for j, c in enumerate(columns):
-            try:
-                out[j].append(float(row[c]))
-            except (TypeError, ValueError) as err:
-                raise ConfigError(
-                    f"loads.file {name!r} line {line}, column {c}: {row[c]!r} is not a number"
-                ) from err
-    return out[0], out[1], out[2]
-
-
-def _check_material(name: str, loads: LoadHistory, thermal: Thermal) -> None:
-    """Fail early when the material is unknown or the loads leave its tabulated range."""
-    from models.errors import UnknownMaterialError
-    from models.materials import get_material
-
-    try:
-        material = get_material(name)
-    except UnknownMaterialError as err:
-        raise ConfigError(f"component.material: {err}") from err
-    t_min, t_max = material.temperature_range
-    temps = {
-        "loads.fluid_temperature_degC": loads.fluid_temperature,
-        "thermal.initial_temperature_degC": np.array([thermal.initial_temperature]),
-    }
-    for field_name, values in temps.items():
-        lo, hi = float(values.min()), float(values.max())
-        if lo < t_min or hi > t_max:
-            bad = lo if lo < t_min else hi
-            raise ConfigError(
-                f"{field_name}: {bad - ZERO_CELSIUS:.1f} degC lies outside the data of "
-                f"material {name!r} "
-                f"({t_min - ZERO_CELSIUS:.0f} to {t_max - ZERO_CELSIUS:.0f} degC); "
-                "keep the loads inside the tabulated range or choose another material"
-            )
-
-
-def _describe(err: ValidationError) -> str:
-    """Turn a pydantic error into lines naming the dotted field, the rule and the value."""
-    lines = []
-    for e in err.errors():
-        loc = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in e["loc"]).replace(
-            ".[", "["
+    if th.outer != "prescribed" and loads.outer_temperature is not None:
+        raise ConfigError(
+            f"loads.outer_temperature_degC: only used with thermal.outer = 'prescribed' (got "
+            f"thermal.outer = {th.outer!r}); remove it or prescribe the outer surface"
         )
-        kind = e["type"]
-        value = e.get("input")
-        if kind == "extra_forbidden":
-            msg = (
-                f"{loc}: unknown field (value {value!r}); check the spelling and the unit "
-                "suffix, e.g. _m, _degC, _MPa, _h"
-            )
-        elif kind == "missing":
-            msg = f"{loc}: required field is missing"
-        else:
-            shown = value if not isinstance(value, dict) else "{...}"
-            msg = f"{loc or 'config'}: {e['msg']} (got {shown!r})"
-        lines.append(msg)
-    return "invalid component config:\n  " + "\n  ".join(lines)

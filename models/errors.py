@@ -63,6 +63,17 @@ class SolverDivergedError(ModelError, RuntimeError):
         self.partial = partial
 
 
+class UnknownResponseError(ModelError, KeyError):
+    """No fitted response exists under the requested key."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable.
+        return str(self.args[0]) if self.args else ""
+
+
+class RenderError(ModelError, RuntimeError):
+    """Rendering an image (off-screen, in a child process) failed."""
+
+
 class ModelWarning(UserWarning):
     """Warnings of the physics package (treated as errors in the test suite)."""
 

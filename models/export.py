@@ -16,7 +16,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["XDMFFieldWriter", "plot_histories", "render_quarter_pipe"]
+from models.errors import RenderError
+from models.units import HOUR, MPA, ZERO_CELSIUS
+
+__all__ = [
+    "XDMFFieldWriter",
+    "history_figure",
+    "plot_histories",
+    "quarter_pipe_title",
+    "render_quarter_pipe",
+]
+
 
 
 class XDMFFieldWriter:
@@ -99,7 +109,8 @@ def render_quarter_pipe(
         Base name of the profile (``"sigma_theta"``, ``"temperature"``, ...).
     time_index : int, optional
         Index along ``time_field``; by default the field time with the largest
-        through-wall range of the variable (the most telling picture).
+        through-wall range of the variable (the most telling picture). The title says
+        which time the picture shows and why (:func:`quarter_pipe_title`).
     window_size : tuple of int, optional
         Image size in pixels.
 
@@ -109,6 +120,7 @@ def render_quarter_pipe(
         The written file.
     """
     all_profiles = np.asarray(ds[f"{variable}_profile"].values, dtype=float)
+    chosen = time_index is None
     if time_index is None:
         time_index = int(np.argmax(np.ptp(all_profiles, axis=1)))
     prof = ds[f"{variable}_profile"].isel(time_field=time_index)
@@ -120,14 +132,45 @@ def render_quarter_pipe(
         scale, label = 1e-6, f"{variable} [MPa]"
     elif unit == "K":
         scale, label = 1.0, f"{variable} [degC]"
-        values = values - 273.15
-    t_h = float(ds["time_field"].values[time_index]) / 3600.0
-    title = f"{ds.attrs.get('component', '')}: {variable} at t = {t_h:.2f} h"
+        values = values - ZERO_CELSIUS
+    title = quarter_pipe_title(ds, variable=variable, time_index=time_index, chosen=chosen)
     path = pathlib.Path(path)
     _render_in_child(
         r=r, values=values * scale, label=label, title=title, path=path, window_size=window_size
     )
     return path
+
+
+def quarter_pipe_title(ds: Any, *, variable: str, time_index: int, chosen: bool) -> str:
+    """Title of a quarter-pipe picture: what it shows, at which time, and why that time.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Result of :func:`models.service.solve` with profiles.
+    variable : str
+        Base name of the profile.
+    time_index : int
+        Index along ``time_field`` of the picture.
+    chosen : bool
+        Whether the time was chosen as the field time with the largest through-wall
+        range (``False``: the caller asked for it).
+
+    Returns
+    -------
+    str
+        Two lines: component, variable and time; the reason for the time.
+    """
+    names = {"sigma_theta": "hoop stress", "temperature": "temperature", "sigma_vm": "von Mises"}
+    t_h = float(ds["time_field"].values[time_index]) / HOUR
+    n = int(ds.sizes["time_field"])
+    why = (
+        f"field time {time_index + 1} of {n}: the largest through-wall range of the {n}"
+        if chosen
+        else f"field time {time_index + 1} of {n}, as requested"
+    )
+    what = names.get(variable, variable)
+    return f"{ds.attrs.get('component', '')}: {what} at t = {t_h:.2f} h\n({why})"
 
 
 def _render_in_child(
@@ -174,9 +217,57 @@ def _render_in_child(
             check=False,
         )
     if done.returncode != 0 or not path.exists():
-        raise RuntimeError(
+        raise RenderError(
             f"rendering {path.name} failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}"
+            "; render without images (--no-images) or check the off-screen OpenGL (EGL) setup"
         )
+
+
+def history_figure(ds: Any) -> Any:
+    """Draw the load and response histories: one panel per quantity, shared time axis.
+
+    The fluid temperature and the pressure get a panel each: on twin axes of one panel
+    their curves coincide whenever the two ramp together (the usual start-up).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Result of :func:`models.service.solve`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t_h = ds["time"].values / HOUR
+    fig, axes = plt.subplots(5, 1, figsize=(8, 13), sharex=True)
+    axes[0].plot(t_h, ds["fluid_temperature"].values - ZERO_CELSIUS, color="C3",
+                 label="fluid temperature")
+    if "outer_temperature" in ds:
+        axes[0].plot(t_h, ds["outer_temperature"].values - ZERO_CELSIUS, color="C1", ls="--",
+                     label="outer temperature (prescribed)")
+    axes[0].set_ylabel("T_f [degC]")
+    axes[1].plot(t_h, ds["pressure"].values / MPA, color="C0", label="pressure")
+    axes[1].set_ylabel("p [MPa]")
+    axes[0].set_title(f"{ds.attrs.get('component', '')} ({ds.attrs.get('material', '')})")
+    locs = [loc for loc in ds["location"].values if loc in ("bore", "mid_wall", "outer")]
+    for loc in locs:
+        sel = ds.sel(location=loc)
+        axes[2].plot(t_h, sel["temperature"].values - ZERO_CELSIUS, label=loc)
+        axes[3].plot(t_h, sel["sigma_theta"].values / MPA, label=loc)
+        axes[4].plot(t_h, sel["sigma_vm"].values / MPA, label=loc)
+    axes[2].set_ylabel("metal T [degC]")
+    axes[3].set_ylabel("hoop stress [MPa]")
+    axes[4].set_ylabel("von Mises [MPa]")
+    axes[4].set_xlabel("time [h]")
+    for a in axes:
+        a.legend(loc="best", fontsize=8)
+        a.grid(alpha=0.3)
+    return fig
 
 
 def plot_histories(ds: Any, path: str | pathlib.Path) -> pathlib.Path:
@@ -194,39 +285,9 @@ def plot_histories(ds: Any, path: str | pathlib.Path) -> pathlib.Path:
     pathlib.Path
         The written file.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    t_h = ds["time"].values / 3600.0
-    fig, axes = plt.subplots(4, 1, figsize=(8, 11), sharex=True)
-    ax = axes[0]
-    ax.plot(t_h, ds["fluid_temperature"].values - 273.15, color="C3", label="fluid temperature")
-    ax.set_ylabel("T_f [degC]")
-    ax2 = ax.twinx()
-    ax2.plot(t_h, ds["pressure"].values / 1e6, color="C0", ls="--", label="pressure")
-    ax2.set_ylabel("p [MPa]")
-    ax.legend(
-        [ax.lines[0], ax2.lines[0]],
-        ["fluid temperature", "pressure"],
-        loc="lower right",
-        fontsize=8,
-    )
-    ax.set_title(f"{ds.attrs.get('component', '')} ({ds.attrs.get('material', '')})")
-    locs = [loc for loc in ds["location"].values if loc in ("bore", "mid_wall", "outer")]
-    for loc in locs:
-        sel = ds.sel(location=loc)
-        axes[1].plot(t_h, sel["temperature"].values - 273.15, label=loc)
-        axes[2].plot(t_h, sel["sigma_theta"].values / 1e6, label=loc)
-        axes[3].plot(t_h, sel["sigma_vm"].values / 1e6, label=loc)
-    axes[1].set_ylabel("metal T [degC]")
-    axes[2].set_ylabel("hoop stress [MPa]")
-    axes[3].set_ylabel("von Mises [MPa]")
-    axes[3].set_xlabel("time [h]")
-    for a in axes[1:]:
-        a.legend(loc="best", fontsize=8)
-        a.grid(alpha=0.3)
+    fig = history_figure(ds)
     fig.tight_layout()
     path = pathlib.Path(path)
     fig.savefig(path, dpi=110)

@@ -4,7 +4,9 @@ The wall section :math:`a \le r \le b`, :math:`0 \le z \le L` is meshed as a
 structured rectangle of quadrilaterals (:func:`dolfinx.mesh.create_rectangle`);
 the mesh coordinate ``x[0]`` is the radius ``r`` and ``x[1]`` the axial
 coordinate ``z``. The four sides are tagged (:data:`BORE`, :data:`OUTER`,
-:data:`BOTTOM`, :data:`TOP`) for boundary conditions and boundary integrals.
+:data:`BOTTOM`, :data:`TOP`) for boundary conditions and boundary integrals, with an
+absolute tolerance below the smallest cell, and each tag is checked to hold the facet
+count the mesh implies (:func:`check_facet_counts`).
 
 Points are located once (:meth:`WallMesh.locate`) so that histories at fixed radii
 can be evaluated cheaply at every time step.
@@ -20,7 +22,16 @@ import numpy as np
 from models._bindings import ensure_bindings
 from models.errors import ConfigError
 
-__all__ = ["BORE", "BOTTOM", "OUTER", "TOP", "PointSet", "WallMesh", "create_wall_mesh"]
+__all__ = [
+    "BORE",
+    "BOTTOM",
+    "OUTER",
+    "TOP",
+    "PointSet",
+    "WallMesh",
+    "check_facet_counts",
+    "create_wall_mesh",
+]
 
 #: Facet tag of the inner (bore) surface r = a.
 BORE: int = 1
@@ -124,6 +135,54 @@ class WallMesh:
         return PointSet(radius=r, x=x, cells=cells)
 
 
+def _smallest_spacing(x: np.ndarray) -> float:
+    """Smallest distance between distinct node coordinates along r and z, in m."""
+    gaps = []
+    for j in (0, 1):
+        values = np.unique(x[:, j])
+        if values.size > 1:
+            gaps.append(float(np.min(np.diff(values))))
+    return min(gaps)
+
+
+def check_facet_counts(msh: Any, tags: Any, expected: dict[int, int]) -> None:
+    """Check that each boundary tag holds the number of facets the mesh implies.
+
+    Parameters
+    ----------
+    msh : dolfinx.mesh.Mesh
+        The mesh the tags belong to.
+    tags : dolfinx.mesh.MeshTags
+        Facet tags.
+    expected : dict of int to int
+        Facet count per tag, over all processes.
+
+    Raises
+    ------
+    ConfigError
+        If a tag holds more or fewer facets than expected, or a facet carries two
+        tags (the boundary would receive its load twice).
+    """
+    fdim = msh.topology.dim - 1
+    n_owned = msh.topology.index_map(fdim).size_local
+    owned = tags.indices < n_owned
+    if np.unique(tags.indices).size != tags.indices.size:
+        raise ConfigError(
+            "mesh: a boundary facet carries two tags (bore, outer or end faces overlap); "
+            "the cells are too small for the geometry, use fewer radial_cells"
+        )
+    names = {BORE: "bore", OUTER: "outer", BOTTOM: "bottom end", TOP: "top end"}
+    for tag, count in expected.items():
+        local = int(np.count_nonzero(tags.values[owned] == tag))
+        found = int(msh.comm.allreduce(local))
+        if found != count:
+            raise ConfigError(
+                f"mesh: the {names.get(tag, tag)} surface has {found} facets where the mesh "
+                f"implies {count}; the boundary conditions would act on the wrong facets. "
+                "Fix: check geometry and mesh (radial_cells, axial_cells)"
+            )
+
+
 def create_wall_mesh(
     *,
     inner_radius: float,
@@ -191,13 +250,14 @@ def create_wall_mesh(
     tdim = msh.topology.dim
     fdim = tdim - 1
     msh.topology.create_connectivity(fdim, tdim)
-    span = outer_radius - inner_radius
-    tol = 1e-10 * max(span, length)
+    # An absolute tolerance, well below the smallest cell: np.isclose's default relative
+    # tolerance (1e-5 of the radius) would tag end-face facets of thin radial cells too.
+    tol = 1e-6 * _smallest_spacing(msh.geometry.x)
     markers = (
-        (BORE, lambda x: np.isclose(x[0], inner_radius, atol=tol)),
-        (OUTER, lambda x: np.isclose(x[0], outer_radius, atol=tol)),
-        (BOTTOM, lambda x: np.isclose(x[1], 0.0, atol=tol)),
-        (TOP, lambda x: np.isclose(x[1], length, atol=tol)),
+        (BORE, lambda x: np.abs(x[0] - inner_radius) <= tol),
+        (OUTER, lambda x: np.abs(x[0] - outer_radius) <= tol),
+        (BOTTOM, lambda x: np.abs(x[1]) <= tol),
+        (TOP, lambda x: np.abs(x[1] - length) <= tol),
     )
     indices, values = [], []
     for tag, marker in markers:
@@ -207,8 +267,12 @@ def create_wall_mesh(
     idx = np.concatenate(indices).astype(np.int32)
     val = np.concatenate(values)
     order = np.argsort(idx, kind="stable")
-    # corner facets do not exist in 2-D (facets are edges), so indices are unique
     tags = dmesh.meshtags(msh, fdim, idx[order], val[order])
+    check_facet_counts(
+        msh,
+        tags,
+        {BORE: axial_cells, OUTER: axial_cells, BOTTOM: radial_cells, TOP: radial_cells},
+    )
     return WallMesh(
         mesh=msh,
         facet_tags=tags,

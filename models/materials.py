@@ -1,6 +1,7 @@
 r"""Temperature-dependent material properties for the service models.
 
-Each material is a TOML file shipped as package data in ``models/data/materials/``.
+Each material is a TOML file shipped as package data in ``models/data/materials/``
+(read and validated by :mod:`models.material_file`, which also reads user files).
 Every property is either a table (``temperature_degC``, ``values``) interpolated
 piecewise-linearly, or a temperature-independent ``value``; each names its source.
 Temperatures are converted from degC to K once, at load; values are converted to SI
@@ -39,32 +40,29 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from models.errors import MaterialDataError, MaterialRangeError, UnknownMaterialError
+from models.units import T20, ZERO_CELSIUS
 
 __all__ = [
+    "MATERIAL_ALIASES",
     "Material",
     "PROPERTY_NAMES",
     "PropertyTable",
     "T20",
     "available_materials",
+    "canonical_material_name",
     "get_material",
-    "load_material_file",
 ]
 
-#: Zero degrees Celsius, in K.
-ZERO_CELSIUS: float = 273.15
-#: Reference temperature of the mean thermal-expansion coefficients (20 degC), in K.
-T20: float = 293.15
 #: Names of the properties every material defines.
 PROPERTY_NAMES: tuple[str, ...] = ("E", "nu", "alpha_mean", "k", "rho", "cp")
 
@@ -82,6 +80,20 @@ _UNITS: dict[str, dict[str, float]] = {
     "cp": {"J/kg/K": 1.0},
 }
 _SI_UNIT = {prop: next(iter(units)) for prop, units in _UNITS.items()}
+
+#: Other names of the shipped materials (keys: lower case, letters and digits only).
+MATERIAL_ALIASES: dict[str, str] = {
+    "grade91": "grade91",
+    "gr91": "grade91",
+    "p91": "grade91",
+    "t91": "grade91",
+    "9cr1mov": "grade91",
+    "316h": "316h",
+    "ss316h": "316h",
+    "a617": "a617",
+    "alloy617": "a617",
+    "in617": "a617",
+}
 
 ArrayLike = float | npt.ArrayLike
 
@@ -409,137 +421,25 @@ def _positive_number(value: Any, *, where: str, prop: str) -> float:
     return v
 
 
-def _parse_property(material: str, prop: str, entry: Any, origin: str) -> PropertyTable:
-    where = f"{origin}: [properties.{prop}]"
-    if not isinstance(entry, dict):
-        raise MaterialDataError(f"{where} must be a table, got {type(entry).__name__}.")
-    unit = entry.get("unit")
-    if unit not in _UNITS[prop]:
-        raise MaterialDataError(
-            f"{where}.unit = {unit!r} is not accepted; use one of {list(_UNITS[prop])}."
-        )
-    factor = _UNITS[prop][unit]
-    source = entry.get("source")
-    if not isinstance(source, str) or not source.strip():
-        raise MaterialDataError(f"{where}.source is missing or empty; every table must cite it.")
-    source = " ".join(source.split())
-    has_value = "value" in entry
-    has_table = "temperature_degC" in entry or "values" in entry
-    if has_value == has_table:
-        raise MaterialDataError(
-            f"{where} needs either 'value' (constant) or 'temperature_degC' and 'values' "
-            "(table), not both and not neither."
-        )
-    if has_value:
-        v = _positive_number(entry["value"], where=f"{where}.value", prop=prop)
-        return PropertyTable(
-            name=prop,
-            unit=_SI_UNIT[prop],
-            source=source,
-            values=_frozen([v * factor]),
-            material=material,
-        )
-    temps, vals = entry.get("temperature_degC"), entry.get("values")
-    for key, seq in (("temperature_degC", temps), ("values", vals)):
-        if not isinstance(seq, list) or not seq:
-            raise MaterialDataError(f"{where}.{key} must be a non-empty list, got {seq!r}.")
-    temps, vals = cast(list[Any], temps), cast(list[Any], vals)
-    if len(temps) != len(vals):
-        raise MaterialDataError(
-            f"{where}: temperature_degC has {len(temps)} entries but values has {len(vals)}; "
-            "they must have equal lengths."
-        )
-    if len(temps) < 2:
-        raise MaterialDataError(
-            f"{where}: a table needs at least two rows (use 'value' for a constant)."
-        )
-    t = np.array([_number(x, f"{where}.temperature_degC") for x in temps]) + ZERO_CELSIUS
-    if np.any(t <= 0.0):
-        raise MaterialDataError(f"{where}.temperature_degC has values at or below -273.15 degC.")
-    steps = np.diff(t)
-    if np.any(steps <= 0.0):
-        i = int(np.argmax(steps <= 0.0))
-        raise MaterialDataError(
-            f"{where}.temperature_degC must be strictly increasing; entry {i + 1} "
-            f"({temps[i + 1]!r}) follows {temps[i]!r}."
-        )
-    vs = np.array([_positive_number(x, where=f"{where}.values", prop=prop) for x in vals])
-    return PropertyTable(
-        name=prop,
-        unit=_SI_UNIT[prop],
-        source=source,
-        values=_frozen(vs * factor),
-        temperature=_frozen(t),
-        material=material,
-    )
+def canonical_material_name(name: str) -> str:
+    """Return the shipped material a name or alias means (``"P91"`` -> ``"grade91"``).
 
-
-def _number(x: Any, where: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
-        raise MaterialDataError(f"{where}: expected finite numbers, got {x!r}.")
-    return float(x)
-
-
-def _parse_material(data: Mapping[str, Any], origin: str) -> Material:
-    version = data.get("schema_version")
-    if version != _SCHEMA_VERSION:
-        raise MaterialDataError(
-            f"{origin}: schema_version = {version!r} is not supported; expected {_SCHEMA_VERSION}."
-        )
-    name = data.get("name")
-    if not isinstance(name, str) or not name:
-        raise MaterialDataError(f"{origin}: 'name' must be a non-empty string, got {name!r}.")
-    description = data.get("description", "")
-    props = data.get("properties")
-    if not isinstance(props, dict):
-        raise MaterialDataError(f"{origin}: missing [properties] tables.")
-    unknown = sorted(set(props) - set(PROPERTY_NAMES))
-    if unknown:
-        raise MaterialDataError(
-            f"{origin}: unknown properties {unknown}; allowed are {list(PROPERTY_NAMES)}."
-        )
-    missing = [p for p in PROPERTY_NAMES if p not in props]
-    if missing:
-        raise MaterialDataError(
-            f"{origin}: properties {missing} are missing; every material needs "
-            f"{list(PROPERTY_NAMES)}."
-        )
-    tables = {p: _parse_property(name, p, props[p], origin) for p in PROPERTY_NAMES}
-    material = Material(name=name, description=str(description), tables=tables)
-    t_min, t_max = material.temperature_range
-    if not t_min < t_max:
-        raise MaterialDataError(
-            f"{origin}: the tabulated ranges of the properties do not overlap "
-            f"(intersection {t_min:.2f}-{t_max:.2f} K)."
-        )
-    return material
-
-
-def load_material_file(text: str, *, origin: str = "<string>") -> Material:
-    """Parse and validate the TOML text of a material data file.
+    The name is compared in lower case with letters and digits only, so ``"Grade 91"``,
+    ``"T91"`` and ``"gr91"`` all name Grade 91. The FEM (:func:`get_material`) and the
+    life laws (:func:`models.life._data.normalise_material`) both use this table.
 
     Parameters
     ----------
-    text : str
-        Content of a ``models/data/materials/*.toml`` file.
-    origin : str, optional
-        Name used in error messages (file name).
+    name : str
+        Material name or alias.
 
     Returns
     -------
-    Material
-
-    Raises
-    ------
-    MaterialDataError
-        If the file is not valid TOML or breaks a rule of the schema (equal lengths,
-        strictly increasing temperatures, positive values, known units, a source).
+    str
+        The data-file stem, or the normalised name when it is no alias.
     """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise MaterialDataError(f"{origin}: not valid TOML: {err}") from err
-    return _parse_material(data, origin)
+    key = "".join(ch for ch in name.lower() if ch.isalnum())
+    return MATERIAL_ALIASES.get(key, key)
 
 
 def _data_dir() -> Any:
@@ -559,6 +459,8 @@ def available_materials() -> tuple[str, ...]:
 
 @functools.cache
 def _load(key: str) -> Material:
+    from models.material_file import load_material_file
+
     entry = _data_dir().joinpath(f"{key}.toml")
     return load_material_file(entry.read_text(encoding="utf-8"), origin=f"{key}.toml")
 
@@ -569,7 +471,8 @@ def get_material(name: str) -> Material:
     Parameters
     ----------
     name : str
-        Material identifier, e.g. ``"grade91"`` or ``"316H"``.
+        Material identifier or alias, e.g. ``"grade91"``, ``"P91"`` or ``"316H"``
+        (see :func:`canonical_material_name`).
 
     Returns
     -------
@@ -581,11 +484,14 @@ def get_material(name: str) -> Material:
         If no data file exists under that name; the message lists the available ones.
     """
     available = available_materials()
-    key = name.strip().lower() if isinstance(name, str) else None
+    key = canonical_material_name(name) if isinstance(name, str) else None
     if key not in available:
         raise UnknownMaterialError(
-            f"unknown material {name!r}; available materials: {', '.join(available)}. "
-            "Fix: use one of these names or add a cited data file to models/data/materials/."
+            f"unknown material {name!r}; available materials: {', '.join(available)} "
+            f"(aliases {', '.join(sorted(k for k in MATERIAL_ALIASES if k not in available))}). "
+            "Fix: use one of these names, give the config a [material] section or "
+            "component.material = 'file:PATH', or add a cited data file to "
+            "models/data/materials/."
         )
     return _load(key)
 

@@ -56,6 +56,7 @@ import numpy as np
 
 from models._bindings import ensure_bindings
 from models._petsc import StepFailure
+from models.errors import ConfigError
 from models.geometry import BORE, BOTTOM, TOP, WallMesh
 
 __all__ = ["OUTPUTS", "ConstitutiveLaw", "MechanicalSolver", "ThermoElastic"]
@@ -198,7 +199,7 @@ class MechanicalSolver:
         from models._petsc import LaggedSolver, create_ksp
 
         if end_condition not in ("closed", "open", "plane_strain"):
-            raise ValueError(
+            raise ConfigError(
                 f"end_condition: must be 'closed', 'open' or 'plane_strain', got {end_condition!r}"
             )
         self.wall = wall

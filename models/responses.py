@@ -38,11 +38,18 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
-from models.errors import ConfigError
+from models.errors import ConfigError, ModelInputError, UnknownResponseError
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from models.config import ComponentConfig
+    from models.materials import Material
 
 __all__ = ["INPUTS", "RESPONSE_OUTPUTS", "ModalResponse", "ModalSet", "fit_modes", "unit_responses"]
 
@@ -72,7 +79,7 @@ _COLUMNS = (
 )
 
 
-def _default_property_temperature(cfg: Any) -> float:
+def _default_property_temperature(cfg: ComponentConfig) -> float:
     tf = np.asarray(cfg.loads.fluid_temperature, dtype=float)
     return float(0.5 * (tf.min() + tf.max()))
 
@@ -84,14 +91,14 @@ def _response_time_grid(t_end: float, *, stages: int, stage_steps: int) -> np.nd
 
 
 def unit_responses(
-    config: Any,
+    config: ComponentConfig,
     *,
     property_temperature: float | None = None,
-    material: Any = None,
+    material: Material | None = None,
     duration: float | None = None,
     stages: int = 11,
     stage_steps: int = 50,
-) -> Any:
+) -> xr.Dataset:
     """FEM step responses of every output at every location to the two unit inputs.
 
     Parameters
@@ -121,11 +128,10 @@ def unit_responses(
     """
     import xarray as xr
 
-    from models.materials import get_material
     from models.service import ServiceModel
 
     cfg = config
-    mat = material if material is not None else get_material(cfg.component.material)
+    mat = material if material is not None else cfg.material
     Tp = (
         _default_property_temperature(cfg)
         if property_temperature is None
@@ -141,7 +147,9 @@ def unit_responses(
         a, b = cfg.geometry.inner_radius, cfg.geometry.outer_radius
         rhocp = float(mat.rho(Tp) * mat.cp(Tp))
         kappa = float(mat.k(Tp)) / rhocp
-        lumped = rhocp * (b * b - a * a) / (2.0 * a * cfg.thermal.bore_htc)
+        h = cfg.thermal.bore_htc
+        # a prescribed bore (h -> infinity) has no film lag
+        lumped = 0.0 if h is None else rhocp * (b * b - a * a) / (2.0 * a * h)
         duration = 15.0 * (0.4 * (b - a) ** 2 / kappa + lumped)
     times = _response_time_grid(float(duration), stages=stages, stage_steps=stage_steps)
     fine = _response_time_grid(float(duration), stages=stages, stage_steps=2 * stage_steps)
@@ -149,6 +157,8 @@ def unit_responses(
     # A model of deviations: initial state 0, reference temperature 0, ambient 0.
     model = ServiceModel(cfg, material=mat, property_temperature=Tp)
     model.thermal.T_amb.value = 0.0  # type: ignore[assignment]
+    # a prescribed outer surface stays at the reference 0 of the deviations
+    model.thermal.T_o.value = 0.0  # type: ignore[assignment]
     model.mechanical.reference_temperature = 0.0
     cols = [_COLUMNS.index(name) for name in RESPONSE_OUTPUTS]
 
@@ -230,13 +240,13 @@ class ModalResponse:
         """Static gain ``G = direct + sum(amplitudes)``."""
         return float(self.direct + np.sum(self.amplitudes))
 
-    def step(self, t: Any) -> np.ndarray:
+    def step(self, t: ArrayLike) -> NDArray[np.float64]:
         """Evaluate the fitted step response at times ``t`` (s, >= 0)."""
         t = np.asarray(t, dtype=float)[..., None]
         modes = self.amplitudes * (1.0 - np.exp(-t / self.time_constants))
         return np.asarray(self.direct + modes.sum(axis=-1), dtype=float)
 
-    def simulate(self, t: Any, input_history: Any) -> np.ndarray:
+    def simulate(self, t: ArrayLike, input_history: ArrayLike) -> NDArray[np.float64]:
         """Response to a piecewise-linear input, by exact recursive convolution.
 
         The system starts at rest in equilibrium with ``input_history[0]``.
@@ -258,15 +268,20 @@ class ModalResponse:
         t = np.asarray(t, dtype=float)
         u = np.asarray(input_history, dtype=float)
         if t.shape != u.shape or t.ndim != 1:
-            raise ValueError(
-                f"t and input_history must be 1-D of equal length, got {t.shape} and {u.shape}"
+            raise ModelInputError(
+                f"t and input_history must be 1-D of equal length, got {t.shape} and {u.shape}; "
+                "give one input value per sample time"
             )
         y = self.direct * u
         if self.amplitudes.size == 0 or t.size < 2:
             return np.asarray(y + np.sum(self.amplitudes) * u, dtype=float)
         dt = np.diff(t)
         if np.any(dt <= 0):
-            raise ValueError("t must be strictly increasing")
+            i = int(np.flatnonzero(dt <= 0)[0]) + 1
+            raise ModelInputError(
+                f"t must be strictly increasing; t[{i}] = {t[i]} s follows t[{i - 1}] = "
+                f"{t[i - 1]} s. Sort the samples and drop repeated times"
+            )
         uniform = np.allclose(dt, dt[0], rtol=1e-9, atol=0.0)
         for b, tau in zip(self.amplitudes, self.time_constants, strict=True):
             if uniform:
@@ -348,7 +363,7 @@ class ModalSet:
         try:
             return self.responses[key]
         except KeyError:
-            raise KeyError(
+            raise UnknownResponseError(
                 f"no modal response for (output, location, input) = {key}; "
                 f"available outputs {sorted({k[0] for k in self.responses})}, "
                 f"locations {sorted({k[1] for k in self.responses})}, inputs {list(INPUTS)}"
@@ -363,8 +378,14 @@ class ModalSet:
         return len(self.responses)
 
     def simulate(
-        self, output: str, location: str, t: Any, *, fluid_temperature: Any, pressure: Any
-    ) -> np.ndarray:
+        self,
+        output: str,
+        location: str,
+        t: ArrayLike,
+        *,
+        fluid_temperature: ArrayLike,
+        pressure: ArrayLike,
+    ) -> NDArray[np.float64]:
         """Change of ``output`` at ``location`` from the initial state for given loads.
 
         Parameters
@@ -387,7 +408,7 @@ class ModalSet:
         y = self[(output, location, "fluid_temperature")].simulate(t, tf - tf[0])
         return np.asarray(y + self[(output, location, "pressure")].simulate(t, pressure))
 
-    def to_dataset(self) -> Any:
+    def to_dataset(self) -> xr.Dataset:
         """Store the modes as an xarray Dataset (padded modes have amplitude 0, tau NaN)."""
         import xarray as xr
 
@@ -424,7 +445,7 @@ class ModalSet:
         )
 
     @classmethod
-    def from_dataset(cls, ds: Any) -> ModalSet:
+    def from_dataset(cls, ds: xr.Dataset) -> ModalSet:
         """Rebuild from :meth:`to_dataset`."""
         out: dict[tuple[str, str, str], ModalResponse] = {}
         for o in ds["output"].values:
@@ -442,7 +463,7 @@ class ModalSet:
         return cls(out)
 
 
-def fit_modes(responses: Any, *, n_modes: int = 5) -> ModalSet:
+def fit_modes(responses: xr.Dataset, *, n_modes: int = 5) -> ModalSet:
     """Fit every unit response of :func:`unit_responses` with exponential modes.
 
     Parameters
@@ -459,7 +480,7 @@ def fit_modes(responses: Any, *, n_modes: int = 5) -> ModalSet:
     ModalSet
     """
     if n_modes < 1:
-        raise ValueError(f"n_modes: must be >= 1, got {n_modes}")
+        raise ModelInputError(f"n_modes: must be >= 1, got {n_modes}; fit at least one mode")
     t = np.asarray(responses["time"].values, dtype=float)
     out: dict[tuple[str, str, str], ModalResponse] = {}
     for name in RESPONSE_OUTPUTS:

@@ -1,3 +1,38 @@
-"""Virtual plant, duty cycles, fault injection, record and replay, validation."""
+"""Virtual plant, duty cycles, fault injection, record and replay, validation.
 
-__all__: list[str] = []
+Today: the honest truth (:class:`TruthLibrary`, temperature-dependent FEM runs of whole
+cycles, cached) and recorded archives (:func:`record_startups`, ``twin scenario record``).
+Public names are imported lazily, so ``import scenarios`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Cycle": "scenarios.truth",
+    "TruthLibrary": "scenarios.truth",
+    "cycle_loads": "scenarios.truth",
+    "record_startups": "scenarios.record",
+    "synthesize_readings": "scenarios.truth",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'scenarios' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(_EXPORTS)
+
+
+__all__ = [
+    "Cycle",
+    "TruthLibrary",
+    "cycle_loads",
+    "record_startups",
+    "synthesize_readings",
+]

@@ -57,7 +57,7 @@ class Cycle:
 
 
 def cycle_loads(cycle: Cycle) -> dict[str, list[float]]:
-    """The ``[loads]`` arrays of one cycle (edge units)."""
+    """Return the ``[loads]`` arrays of one cycle (edge units)."""
     c = cycle
     t = np.cumsum([0.0, c.ramp_h, c.hold_h, c.down_h, c.rest_h])
     return {
@@ -80,7 +80,9 @@ class TruthLibrary:
         FEM time step of the truth runs.
     """
 
-    def __init__(self, config: Any, cache: str | pathlib.Path, *, time_step_s: float = 30.0) -> None:
+    def __init__(
+        self, config: Any, cache: str | pathlib.Path, *, time_step_s: float = 30.0
+    ) -> None:
         self.config = config
         self.cache = pathlib.Path(cache)
         self.time_step = float(time_step_s)
@@ -101,13 +103,22 @@ class TruthLibrary:
     def key(self, cycle: Cycle, bore_htc: float, wall_thickness: float) -> str:
         """Cache key of one run."""
         raw = self.config.to_dict()
-        relevant = {k: raw.get(k) for k in ("component", "geometry", "mesh", "thermal", "mechanical", "sensors")}
-        doc = {"config": relevant, "cycle": asdict(cycle), "h": bore_htc, "w": wall_thickness,
-               "dt": self.time_step, "version": 1}
+        relevant = {
+            k: raw.get(k)
+            for k in ("component", "geometry", "mesh", "thermal", "mechanical", "sensors")
+        }
+        doc = {
+            "config": relevant,
+            "cycle": asdict(cycle),
+            "h": bore_htc,
+            "w": wall_thickness,
+            "dt": self.time_step,
+            "version": 1,
+        }
         return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:24]
 
     def run(self, cycle: Cycle, *, bore_htc: float, wall_thickness: float) -> Any:
-        """The FEM history of one cycle (cached): dims ``time`` x ``location``."""
+        """Return the FEM history of one cycle (cached): dims ``time`` x ``location``."""
         import xarray as xr
 
         path = self.cache / f"truth-{self.key(cycle, bore_htc, wall_thickness)}.nc"
@@ -119,8 +130,20 @@ class TruthLibrary:
 
         cfg = self.config.with_overrides(self._overrides(cycle, bore_htc, wall_thickness))
         ds = solve(cfg, fields=False)
-        keep = [v for v in ("temperature", "sigma_r", "sigma_theta", "sigma_z", "sigma_vm",
-                            "eps_theta", "fluid_temperature", "pressure") if v in ds]
+        keep = [
+            v
+            for v in (
+                "temperature",
+                "sigma_r",
+                "sigma_theta",
+                "sigma_z",
+                "sigma_vm",
+                "eps_theta",
+                "fluid_temperature",
+                "pressure",
+            )
+            if v in ds
+        ]
         ds = ds[keep]
         self.cache.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -174,7 +197,9 @@ def synthesize_readings(
         tk = t0 + k * period + tc[idx]
         for sid, (var, loc) in sensors.items():
             da = truth[var]
-            vals = np.asarray(da.sel(location=loc).values if "location" in da.dims else da.values, float)[idx]
+            vals = np.asarray(
+                da.sel(location=loc).values if "location" in da.dims else da.values, float
+            )[idx]
             vals = vals + (bias or {}).get(sid, 0.0) + rng.normal(0.0, noise[sid], vals.size)
             times.append(tk)
             ids.append(np.full(tk.size, sid, dtype=object))
@@ -189,8 +214,10 @@ def synthesize_readings(
     }
 
 
-def repeat_truth(truth: Any, cycles: int, variables: Sequence[str], location: str) -> dict[str, NDArray[np.float64]]:
-    """The truth history of ``variables`` at ``location`` over ``cycles`` repetitions."""
+def repeat_truth(
+    truth: Any, cycles: int, variables: Sequence[str], location: str
+) -> dict[str, NDArray[np.float64]]:
+    """Return the truth of ``variables`` at ``location`` over ``cycles`` repetitions."""
     tc = np.asarray(truth["time"].values, dtype=float)
     period = float(tc[-1])
     t = np.concatenate([k * period + tc[:-1] for k in range(cycles)] + [[cycles * period]])

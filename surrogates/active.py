@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from surrogates.errors import InvalidParameterError
 from surrogates.gp import GPSurrogate
 from surrogates.validation import metrics
 
@@ -49,11 +50,14 @@ def select_batch(
     ndarray of int, shape (batch_size,)
     """
     if criterion not in CRITERIA:
-        raise ValueError(f"criterion: must be one of {', '.join(CRITERIA)} (got {criterion!r})")
+        raise InvalidParameterError(
+            f"criterion: must be one of {', '.join(CRITERIA)} (got {criterion!r}); pick one"
+        )
     C = np.asarray(candidates, dtype=np.float64)
     if not 1 <= batch_size <= C.shape[0]:
-        raise ValueError(
-            f"batch_size: must be between 1 and the {C.shape[0]} candidates (got {batch_size})"
+        raise InvalidParameterError(
+            f"batch_size: must be between 1 and the {C.shape[0]} candidates (got {batch_size}); "
+            "ask for fewer points or give more candidates"
         )
     cov = gp.posterior_covariance(C)  # (b, m, m)
     noise = np.asarray(gp.noise_)[:, None]

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from surrogates.errors import CampaignError
+from surrogates.errors import CampaignError, InvalidInputError, InvalidParameterError
 
 __all__ = ["PENDING", "DONE", "FAILED", "package_versions", "run_campaign"]
 
@@ -169,13 +169,19 @@ def run_campaign(
     Xa = np.asarray(X, dtype=np.float64)
     names = list(names)
     if Xa.ndim != 2 or Xa.shape[1] != len(names) or Xa.shape[0] == 0:
-        raise ValueError(
-            f"X: expected shape (n_runs > 0, {len(names)}) matching names {names} (got {Xa.shape})"
+        raise InvalidInputError(
+            f"X: expected shape (n_runs > 0, {len(names)}) matching names {names} (got {Xa.shape});"
+            " give one row per run and one column per name"
         )
     if not np.isfinite(Xa).all():
-        raise ValueError("X: design points must be finite")
+        i = int(np.argwhere(~np.isfinite(Xa))[0, 0])
+        raise InvalidInputError(
+            f"X[{i}]: design points must be finite (got {Xa[i].tolist()}); fix the design"
+        )
     if scheduler_address is None and (not isinstance(n_workers, int) or n_workers < 1):
-        raise ValueError(f"n_workers: must be a positive integer (got {n_workers!r})")
+        raise InvalidParameterError(
+            f"n_workers: must be a positive integer (got {n_workers!r}); give 1 or more"
+        )
     path = Path(store)
     digest = _design_hash(Xa, names)
     if (path / "zarr.json").exists():

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from surrogates.errors import MetadataMismatchError
+from surrogates.errors import InvalidInputError, MetadataMismatchError
 from surrogates.space import ParameterSpace
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class ComponentSurrogate:
         if isinstance(X, Mapping):
             missing = [n for n in self.space.names if n not in X]
             if missing:
-                raise ValueError(
+                raise InvalidInputError(
                     f"X: missing parameters {missing}; give every one of {list(self.space.names)}"
                 )
             cols = [np.atleast_1d(np.asarray(X[n], dtype=np.float64)) for n in self.space.names]

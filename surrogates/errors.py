@@ -12,6 +12,14 @@ class SurrogateError(Exception):
     """Base class of every error raised by :mod:`surrogates`."""
 
 
+class InvalidParameterError(SurrogateError, ValueError):
+    """A hyperparameter or an argument of a surrogate function is invalid."""
+
+
+class InvalidInputError(SurrogateError, ValueError):
+    """Input arrays have the wrong shape or non-finite values."""
+
+
 class ParameterSpaceError(SurrogateError, ValueError):
     """A ``[surrogate]`` config section or a parameter point is invalid."""
 

@@ -15,7 +15,8 @@ with an ARD Matern (nu = 1/2, 3/2, 5/2) or squared-exponential correlation
 one batch of GPs (``batch_shape = (n_outputs,)``) trained together by maximising the
 sum of exact marginal log likelihoods with L-BFGS (Rasmussen & Williams 2006, ch. 2, 5).
 
-Prediction uses a cached Cholesky path (R&W algorithm 2.1): after training,
+Prediction uses a cached Cholesky path (R&W algorithm 2.1,
+:class:`surrogates.posterior.CachedPosterior`): after training,
 :math:`L = \mathrm{chol}(K + \sigma^2 I)` and :math:`\alpha = K^{-1}(y - c)` are kept,
 so a prediction costs one kernel evaluation, one product :math:`K_* \alpha` and one
 triangular solve for the variances. These are exact variances; GPyTorch's
@@ -33,20 +34,22 @@ import numpy as np
 import torch
 from numpy.typing import ArrayLike, NDArray
 
-from surrogates._gpmodel import _correlation, _correlation_np, _exact_settings, _make_exact_gp
+from surrogates._gpmodel import _exact_settings, _make_exact_gp
 from surrogates.errors import (
     ConvergenceError,
     ConvergenceWarning,
     ExtrapolationError,
+    InvalidInputError,
+    InvalidParameterError,
     NotFittedError,
     TrainingDataError,
 )
+from surrogates.posterior import CachedPosterior
 
 __all__ = ["KERNELS", "GPSurrogate"]
 
 KERNELS = ("matern12", "matern32", "matern52", "rbf")
 _DTYPE = torch.float64
-_SMALL = 32  # up to this many points, predict in NumPy (lower fixed cost than torch)
 
 
 class GPSurrogate:
@@ -160,7 +163,7 @@ class GPSurrogate:
         valid = self.get_params()
         for key, value in params.items():
             if key not in valid:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"set_params: unknown parameter {key!r}; valid are {sorted(valid)}"
                 )
             setattr(self, key, value)
@@ -168,19 +171,30 @@ class GPSurrogate:
 
     def _validate_params(self) -> None:
         if self.kernel not in KERNELS:
-            raise ValueError(f"kernel: must be one of {', '.join(KERNELS)} (got {self.kernel!r})")
+            raise InvalidParameterError(
+                f"kernel: must be one of {', '.join(KERNELS)} (got {self.kernel!r})"
+            )
         if not isinstance(self.max_iter, int) or self.max_iter < 1:
-            raise ValueError(f"max_iter: must be a positive integer (got {self.max_iter!r})")
+            raise InvalidParameterError(
+                f"max_iter: must be a positive integer (got {self.max_iter!r})"
+            )
         if not self.tol > 0:
-            raise ValueError(f"tol: must be > 0 (got {self.tol!r})")
+            raise InvalidParameterError(f"tol: must be > 0 (got {self.tol!r})")
         if not self.noise_floor > 0:
-            raise ValueError(f"noise_floor: must be > 0 (got {self.noise_floor!r})")
+            raise InvalidParameterError(f"noise_floor: must be > 0 (got {self.noise_floor!r})")
         if not self.lengthscale_max > 1e-3:
-            raise ValueError(f"lengthscale_max: must be > 1e-3 (got {self.lengthscale_max!r})")
+            raise InvalidParameterError(
+                f"lengthscale_max: must be > 1e-3 (got {self.lengthscale_max!r})"
+            )
         if not isinstance(self.n_restarts, int) or self.n_restarts < 0:
-            raise ValueError(f"n_restarts: must be an integer >= 0 (got {self.n_restarts!r})")
+            raise InvalidParameterError(
+                f"n_restarts: must be an integer >= 0 (got {self.n_restarts!r})"
+            )
         if self.n_restarts > 0 and self.rng is None:
-            raise ValueError("rng: a numpy.random.Generator is required when n_restarts > 0")
+            raise InvalidParameterError(
+                "rng: a numpy.random.Generator is required when n_restarts > 0 (got None); "
+                "pass rng=numpy.random.default_rng(seed)"
+            )
 
     def fit(self, X: ArrayLike, y: ArrayLike) -> GPSurrogate:
         """Train the hyperparameters and cache the prediction factors.
@@ -209,7 +223,7 @@ class GPSurrogate:
         else:
             b = np.asarray(self.bounds, dtype=np.float64)
             if b.shape != (d, 2) or not np.all(b[:, 1] > b[:, 0]):
-                raise ValueError(
+                raise InvalidParameterError(
                     f"bounds: must have shape ({d}, 2) with low < high per row (got {b.tolist()})"
                 )
             low, high = b[:, 0], b[:, 1]
@@ -353,73 +367,23 @@ class GPSurrogate:
         return loss, n_iter, n_iter < self.max_iter and n_eval < 3 * self.max_iter
 
     # ------------------------------------------------------------------ cached prediction
-    def _hyper(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Constrained hyperparameters, cached by :meth:`_cache` (transforms cost ~20 us each)."""
-        cached = getattr(self, "_hyper_cache", None)
-        if cached is not None:
-            return cached  # type: ignore[no-any-return]
-        return self._read_hyper()
-
-    def _read_hyper(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        m = self.model_
-        ls = m.covar_module.base_kernel.lengthscale.detach()  # (b, 1, d or 1)
-        s = m.covar_module.outputscale.detach()  # (b,)
-        noise = m.likelihood.noise.detach().reshape(-1)  # (b,)
-        c = m.mean_module.constant.detach().reshape(-1)  # (b,)
-        return ls, s, noise, c
-
-    def _cross(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
-        """Kernel matrix ``(b, m, n)`` between unit-cube inputs (no noise)."""
-        ls, s, _, _ = self._hyper()
-        scaled2 = (
-            self._train_x_scaled
-            if x2 is self._train_x and getattr(self, "_hyper_cache", None)
-            else x2.unsqueeze(0) / ls
-        )
-        r = torch.cdist(x1.unsqueeze(0) / ls, scaled2)
-        return s[:, None, None] * _correlation(r, self.kernel)
-
     def _cache(self) -> None:
-        """Cache what prediction reuses: Cholesky factor, weights, inverse factor.
-
-        Computed in NumPy (its own LAPACK) and wrapped as tensors: torch's batched BLAS
-        must not run in a process that has loaded DOLFINx (see :meth:`predict`).
-        """
-        self._hyper_cache = None
-        ls, s, noise, c = self._read_hyper()
-        ls_np = ls[:, 0, :].numpy().astype(np.float64)  # (b, d)
-        s_np, noise_np, c_np = (v.numpy().astype(np.float64) for v in (s, noise, c))
-        x = self._train_x.numpy().astype(np.float64)  # (n, d)
-        y = self._train_y.numpy().astype(np.float64)  # (b, n)
-        n = x.shape[0]
-        xs = x[None, :, :] / ls_np[:, None, :]  # (b, n, d)
-        diff = xs[:, :, None, :] - xs[:, None, :, :]
-        r = np.sqrt(np.einsum("bijd,bijd->bij", diff, diff))
-        K = s_np[:, None, None] * _correlation_np(r, self.kernel)
-        K = K + noise_np[:, None, None] * np.eye(n)
-        try:
-            L = np.linalg.cholesky(K)
-        except np.linalg.LinAlgError as err:
-            raise ConvergenceError(
-                "GPSurrogate.fit: the trained covariance matrix is not positive definite; "
-                "raise noise_floor or remove duplicate training points"
-            ) from err
-        eye = np.broadcast_to(np.eye(n), L.shape)
-        linv = np.linalg.solve(L, eye)  # L^-1 (triangular; n is small)
-        alpha = np.einsum("bkn,bk->bn", linv, np.einsum("bkn,bn->bk", linv, y - c_np[:, None]))
-        self._chol = torch.from_numpy(L)
-        self._alpha = torch.from_numpy(alpha[..., None].copy())  # (b, n, 1)
-        self._hyper_cache = (ls, s, noise, c)
-        self._train_x_scaled = torch.from_numpy(xs.copy())  # (b, n, d)
-        self._np_cache = (ls_np.copy(), s_np.copy(), noise_np.copy(), c_np.copy(), xs.copy(),
-                          alpha.copy(), linv.copy())  # fmt: skip
-        self.lengthscale_ = ls_np.copy()
-        self.outputscale_ = s_np.copy()
-        self.noise_ = noise_np.copy()
-        self.constant_ = c_np.copy()
+        """Cache the posterior factors (:class:`~surrogates.posterior.CachedPosterior`)."""
+        post = CachedPosterior.from_model(
+            self.model_,
+            kernel=self.kernel,
+            train_x=self._train_x,
+            train_y=self._train_y,
+            include_noise=self.include_noise,
+        )
+        self._posterior = post
+        self.lengthscale_ = post.lengthscale[:, 0, :].numpy().copy()
+        self.outputscale_ = post.outputscale.numpy().copy()
+        self.noise_ = post.noise.numpy().copy()
+        self.constant_ = post.constant.numpy().copy()
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "_alpha"):
+        if not hasattr(self, "_posterior"):
             raise NotFittedError(
                 "GPSurrogate: call fit(X, y) (or load_surrogate) before predicting"
             )
@@ -432,10 +396,13 @@ class GPSurrogate:
         if Xa.ndim == 1:
             Xa = Xa[None, :] if Xa.size == self.n_features_in_ else Xa
         if Xa.ndim != 2 or Xa.shape[1] != self.n_features_in_:
-            raise ValueError(f"X: expected shape (n, {self.n_features_in_}) (got {Xa.shape})")
+            raise InvalidInputError(
+                f"X: expected shape (n, {self.n_features_in_}) (got {Xa.shape}); one column "
+                "per trained parameter"
+            )
         if not np.isfinite(Xa).all():
             i = int(np.argwhere(~np.isfinite(Xa))[0, 0])
-            raise ValueError(f"X[{i}]: inputs must be finite (got {Xa[i].tolist()})")
+            raise InvalidInputError(f"X[{i}]: inputs must be finite (got {Xa[i].tolist()})")
         U = (Xa - self.x_low_) / (self.x_high_ - self.x_low_)
         tol = 1e-9
         outside = np.clip(-U, 0.0, None) + np.clip(U - 1.0, 0.0, None)
@@ -448,7 +415,9 @@ class GPSurrogate:
                 "extrapolation='flag' to get a flag and inflated variance"
             )
         if extrapolation not in ("raise", "flag"):
-            raise ValueError(f"extrapolation: must be 'raise' or 'flag' (got {extrapolation!r})")
+            raise InvalidParameterError(
+                f"extrapolation: must be 'raise' or 'flag' (got {extrapolation!r})"
+            )
         return U, outside
 
     def outside(self, X: ArrayLike) -> NDArray[np.bool_]:
@@ -494,18 +463,10 @@ class GPSurrogate:
         """
         U, outside = self._normalise(X, extrapolation=extrapolation)
         if backend not in ("auto", "numpy", "torch"):
-            raise ValueError(f"backend: must be 'auto', 'numpy' or 'torch' (got {backend!r})")
-        if backend == "numpy" or (backend == "auto" and U.shape[0] <= _SMALL):
-            # rows in blocks that keep the (outputs, rows, train, dims) difference array small
-            n_train, n_out = self._np_cache[4].shape[1], self._np_cache[4].shape[0]
-            rows = max(1, 4_000_000 // max(1, n_out * n_train))
-            parts = [self._predict_small(U[i : i + rows]) for i in range(0, U.shape[0], rows)]
-            mean_n = np.concatenate([m for m, _ in parts], axis=-1)
-            var_n = np.concatenate([v for _, v in parts], axis=-1)
-        else:
-            mean_n, var_n = self._predict_normalised(
-                torch.as_tensor(U, dtype=_DTYPE), block_size=block_size
+            raise InvalidParameterError(
+                f"backend: must be 'auto', 'numpy' or 'torch' (got {backend!r})"
             )
+        mean_n, var_n = self._posterior.mean_and_variance(U, block_size=block_size, backend=backend)
         flags = outside.any(axis=1)
         if flags.any():
             ls = self.lengthscale_  # (b, d)
@@ -532,77 +493,16 @@ class GPSurrogate:
         """
         U, _ = self._normalise(X, extrapolation=extrapolation)
         if backend not in ("auto", "numpy", "torch"):
-            raise ValueError(f"backend: must be 'auto', 'numpy' or 'torch' (got {backend!r})")
-        if backend == "numpy" or (backend == "auto" and U.shape[0] <= _SMALL):
-            n_train, n_out = self._np_cache[4].shape[1], self._np_cache[4].shape[0]
-            rows = max(1, 4_000_000 // max(1, n_out * n_train))
-            parts = [
-                self._predict_small(U[i : i + rows], variance=False)[0]
-                for i in range(0, U.shape[0], rows)
-            ]
-            mean_n = np.concatenate(parts, axis=-1)
-        else:
-            _, _, _, c = self._hyper()
-            u = torch.as_tensor(U, dtype=_DTYPE)
-            with torch.no_grad():
-                mean_n = (
-                    (self._cross(u, self._train_x) @ self._alpha)[..., 0] + c[:, None]
-                ).numpy()
+            raise InvalidParameterError(
+                f"backend: must be 'auto', 'numpy' or 'torch' (got {backend!r})"
+            )
+        mean_n = self._posterior.mean(U, backend=backend)
         mean = mean_n.T * self.y_scale_ + self.y_mean_
         return mean[:, 0] if self._one_d else mean
 
-    def _predict_small(
-        self, U: NDArray[np.float64], *, variance: bool = True
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """NumPy path (no torch dispatch, no torch BLAS): ``(b, m)`` arrays.
-
-        Squared distances as ``|z|^2 + |x|^2 - 2 z.x`` and the products as batched
-        matrix products, so NumPy's BLAS does the work.
-        """
-        ls, s, noise, c, xs, alpha, linv = self._np_cache
-        z = U[None, :, :] / ls[:, None, :]  # (b, m, d)
-        d2 = (
-            np.einsum("bmd,bmd->bm", z, z)[:, :, None]
-            + np.einsum("bnd,bnd->bn", xs, xs)[:, None, :]
-            - 2.0 * np.matmul(z, xs.transpose(0, 2, 1))
-        )
-        r = np.sqrt(np.maximum(d2, 0.0))
-        Ks = s[:, None, None] * _correlation_np(r, self.kernel)  # (b, m, n)
-        mean = np.matmul(Ks, alpha[:, :, None])[..., 0] + c[:, None]
-        if not variance:
-            return mean, mean
-        v = np.matmul(Ks, linv.transpose(0, 2, 1))  # v[b, m, k] = sum_n L^-1[b, k, n] Ks[b, m, n]
-        var = s[:, None] - np.einsum("bmk,bmk->bm", v, v)
-        if self.include_noise:
-            var = var + noise[:, None]
-        return mean, np.maximum(var, 1e-300)
-
-    def _predict_normalised(
-        self, U: torch.Tensor, *, block_size: int = 16384
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Mean and variance ``(b, n)`` in standardised units on unit-cube inputs."""
-        _, s, noise, c = self._hyper()
-        means, variances = [], []
-        with torch.no_grad():
-            for start in range(0, U.shape[0], block_size):
-                u = U[start : start + block_size]
-                Ks = self._cross(u, self._train_x)  # (b, m, n)
-                means.append((Ks @ self._alpha)[..., 0] + c[:, None])
-                v = torch.linalg.solve_triangular(self._chol, Ks.transpose(-1, -2), upper=False)
-                var = s[:, None] - (v * v).sum(dim=-2)
-                if self.include_noise:
-                    var = var + noise[:, None]
-                variances.append(var.clamp_min(1e-300))
-        return torch.cat(means, dim=-1).numpy(), torch.cat(variances, dim=-1).numpy()
-
     def posterior_covariance(self, X: ArrayLike) -> NDArray[np.float64]:
         """Latent posterior covariance ``(n_outputs, n, n)`` in standardised output units."""
-        U = torch.as_tensor(self._normalise(X, extrapolation="flag")[0], dtype=_DTYPE)
-        with torch.no_grad():
-            Ks = self._cross(U, self._train_x)
-            v = torch.linalg.solve_triangular(self._chol, Ks.transpose(-1, -2), upper=False)
-            cov = self._cross(U, U) - v.transpose(-1, -2) @ v
-        return np.asarray(cov.numpy(), dtype=np.float64)
+        return self._posterior.covariance(self._normalise(X, extrapolation="flag")[0])
 
     def predict_gpytorch(
         self, X: ArrayLike, *, fast_pred_var: bool = False, block_size: int = 1000
@@ -627,7 +527,7 @@ class GPSurrogate:
         model = self.model_
         model.eval()
         model.likelihood.eval()
-        noise = self._hyper()[2].numpy()[:, None]
+        noise = self._posterior.noise.numpy()[:, None]
         means, variances = [], []
         with (
             torch.no_grad(),

@@ -34,16 +34,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from models.units import HOUR, MPA, ZERO_CELSIUS
 from surrogates.errors import ExtrapolationError, ParameterSpaceError
 
 if TYPE_CHECKING:
     from models.config import ComponentConfig
 
 __all__ = ["LOAD_PARAMETERS", "MATERIAL_FACTORS", "Parameter", "ParameterSpace"]
-
-ZERO_CELSIUS = 273.15  # K
-_HOUR = 3600.0  # s
-_MPA = 1.0e6  # Pa
 
 #: Load-shape parameters understood by :meth:`ParameterSpace.config_for` (edge units).
 LOAD_PARAMETERS = (
@@ -94,7 +91,7 @@ class ParameterSpace:
     """
 
     parameters: tuple[Parameter, ...]
-    hold_duration: float = 3600.0
+    hold_duration: float = HOUR
 
     def __post_init__(self) -> None:
         if not self.parameters:
@@ -143,7 +140,7 @@ class ParameterSpace:
                 )
         if not (math.isfinite(self.hold_duration) and self.hold_duration > 0.0):
             raise ParameterSpaceError(
-                f"surrogate.hold_h: must be > 0 (got {self.hold_duration / _HOUR} h)"
+                f"surrogate.hold_h: must be > 0 (got {self.hold_duration / HOUR} h)"
             )
 
     # ------------------------------------------------------------------ construction
@@ -185,7 +182,7 @@ class ParameterSpace:
             raise ParameterSpaceError(
                 f"surrogate.hold_h: must be a number of hours (got {hold_h!r})"
             )
-        return cls(tuple(params), hold_duration=float(hold_h) * _HOUR)
+        return cls(tuple(params), hold_duration=float(hold_h) * HOUR)
 
     @classmethod
     def from_config(cls, config: ComponentConfig) -> ParameterSpace:
@@ -230,7 +227,7 @@ class ParameterSpace:
     def to_dict(self) -> dict[str, Any]:
         """Return the TOML-shaped section this space was read from (round-trips)."""
         return {
-            "hold_h": self.hold_duration / _HOUR,
+            "hold_h": self.hold_duration / HOUR,
             "parameters": {p.name: [p.low, p.high] for p in self.parameters},
         }
 
@@ -274,7 +271,7 @@ class ParameterSpace:
 
     @classmethod
     def modal_from_config(cls, config: ComponentConfig) -> ParameterSpace:
-        """The mode campaign's space of a config (:meth:`from_config`, then :meth:`modal`)."""
+        """Return the mode campaign's space of a config (:meth:`from_config`, :meth:`modal`)."""
         section = config.sections.get("surrogate") or {}
         modes = section.get("modes") or {}
         return cls.from_config(config).modal(modes.get("property_temperature_degC"))
@@ -375,9 +372,7 @@ class ParameterSpace:
         factors = {n: float(point[n]) for n in self.names if n in MATERIAL_FACTORS}
         if not factors:
             return None
-        from models.materials import get_material
-
-        base = get_material(config.component.material)
+        base = config.material
         return base.scaled(
             **{n.removeprefix("material.").removesuffix("_factor"): v for n, v in factors.items()}
         )
@@ -400,15 +395,15 @@ class ParameterSpace:
             float(loads.fluid_temperature.max()) if t_hold is None else float(t_hold) + ZERO_CELSIUS
         )
         p_hold = point.get("loads.hold_pressure_MPa")
-        p_hold_pa = float(loads.pressure.max()) if p_hold is None else float(p_hold) * _MPA
+        p_hold_pa = float(loads.pressure.max()) if p_hold is None else float(p_hold) * MPA
         rate = point.get("loads.ramp_rate_degC_per_h")
         if rate is None:
             span = float(loads.time[i_max] - loads.time[0])
             rate_k_s = (
-                (float(loads.fluid_temperature[i_max]) - t0) / span if span > 0 else 1.0 / _HOUR
+                (float(loads.fluid_temperature[i_max]) - t0) / span if span > 0 else 1.0 / HOUR
             )
         else:
-            rate_k_s = float(rate) / _HOUR
+            rate_k_s = float(rate) / HOUR
         if t_hold_k <= t0 or rate_k_s <= 0.0:
             raise ParameterSpaceError(
                 f"loads.hold_temperature_degC: {t_hold_k - ZERO_CELSIUS:.1f} degC must exceed "

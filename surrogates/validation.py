@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from surrogates.errors import InvalidInputError
+
 __all__ = ["format_metrics_table", "metrics", "plot_parity"]
 
 Z95 = 1.959963984540054  # two-sided 95 % standard-normal quantile
@@ -45,15 +47,18 @@ def metrics(y_true: ArrayLike, mean: ArrayLike, *, std: ArrayLike) -> dict[str, 
     mu = np.asarray(mean, dtype=np.float64).ravel()
     s = np.asarray(std, dtype=np.float64).ravel()
     if not (y.shape == mu.shape == s.shape) or y.size == 0:
-        raise ValueError(
+        raise InvalidInputError(
             "metrics: y_true, mean and std must be equal non-empty shapes "
-            f"(got {y.shape}, {mu.shape}, {s.shape})"
+            f"(got {y.shape}, {mu.shape}, {s.shape}); pass one value of each per sample"
         )
     if (
         not (np.isfinite(y).all() and np.isfinite(mu).all() and np.isfinite(s).all())
         or (s <= 0).any()
     ):
-        raise ValueError("metrics: values must be finite and std > 0")
+        raise InvalidInputError(
+            "metrics: values must be finite and std > 0 (got a non-finite value or a "
+            "std <= 0); drop the failed runs before scoring"
+        )
     err = mu - y
     rmse = float(np.sqrt(np.mean(err**2)))
     span = float(np.ptp(y))

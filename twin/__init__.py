@@ -12,6 +12,8 @@ from typing import Any
 
 _EXPORTS = {
     "CheckpointError": "twin.errors",
+    "DamageAccount": "twin.damage",
+    "DamageSettings": "twin.damage",
     "ParticleFilter": "twin.filter",
     "Twin": "twin.state",
     "TwinConfigError": "twin.errors",
@@ -34,6 +36,8 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "CheckpointError",
+    "DamageAccount",
+    "DamageSettings",
     "ParticleFilter",
     "Twin",
     "TwinConfigError",

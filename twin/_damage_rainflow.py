@@ -10,20 +10,30 @@ is closed, its last sample; the three-point rule of E1049 5.4.4 removes a range 
 the next one is at least as large, as a full cycle, or as a half cycle when it holds
 the starting point.
 
-The per-row loop is compiled (:func:`twin._damage_kernel.rainflow_push`); this module
-holds the state, grows the residue arrays when a row outgrows them, and says how the
-open residue would be counted if the history ended now (:func:`residue_terms`, what
+The per-row loop is compiled (:mod:`twin._damage_kernel`); this module holds the
+state, grows the residue arrays when a row outgrows them, and says how the open
+residue would be counted if the history ended now (:func:`residue_terms`, what
 :meth:`models.life.RainflowCounter.finish` would return, without closing anything).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["CycleBuffer", "PushResult", "RainflowState", "ResidueTerms", "count", "residue_terms"]
+__all__ = [
+    "CycleBuffer",
+    "PushResult",
+    "RainflowState",
+    "ResidueTerms",
+    "count",
+    "count_strain",
+    "residue_terms",
+]
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -188,11 +198,91 @@ def count(
     """
     from twin._damage_kernel import rainflow_push
 
+    kernel: Any = rainflow_push  # numba dispatcher (untyped)
     R, n = x.shape
     x = np.ascontiguousarray(x, dtype=np.float64)
     temp = np.ascontiguousarray(temp, dtype=np.float64)
+
+    def run(arrays: tuple[Any, ...], cycles: tuple[Any, ...]) -> tuple[int, int]:
+        nc, overflow = kernel(x, temp, state.started, *arrays, *cycles, 0, 0, float(min_range))
+        return int(nc), int(overflow)
+
+    return _counted(state, R * n, run, buffer)
+
+
+def count_strain(
+    state: RainflowState,
+    blocks: list[tuple[F64, F64, float]],
+    *,
+    table: tuple[F64, F64, F64],
+    creep_scale: F64,
+    creep_cutoff: float,
+    min_range: float,
+    buffer: CycleBuffer | None = None,
+) -> tuple[PushResult, list[F64], list[F64]]:
+    """Count the equivalent strain of every location's stress history at once.
+
+    Parameters
+    ----------
+    state : RainflowState
+        State of ``L * P`` rows, location-major (not modified).
+    blocks : list of (stress (P, 3, n), temperature (P, n), scf)
+        One entry per location, in row order; C-contiguous float64.
+    table : tuple of arrays
+        Modulus table ``(xp, fp, slope)`` (K, Pa, Pa/K).
+    creep_scale : numpy.ndarray, shape (P,)
+        Factor on the creep stress per particle.
+    creep_cutoff : float
+        Metal temperature (K) below which the creep stress is 0.
+    min_range : float
+        As for :func:`count`.
+    buffer : CycleBuffer, optional
+        Output arrays to reuse.
+
+    Returns
+    -------
+    PushResult
+        As for :func:`count`.
+    list of numpy.ndarray, shape (P, n)
+        Creep stress (Pa) per location.
+    list of numpy.ndarray, shape (P, 4)
+        Per location and particle: smallest and largest temperature, smallest and
+        largest creep stress (NaN where an input was not finite).
+    """
+    from twin._damage_kernel import strain_rainflow
+
+    kernel: Any = strain_rainflow  # numba dispatcher (untyped)
+    P, _, n = blocks[0][0].shape
+    sc = [np.empty((P, n)) for _ in blocks]
+    ext = [np.empty((P, 4)) for _ in blocks]
+
+    def run(arrays: tuple[Any, ...], cycles: tuple[Any, ...]) -> tuple[int, int]:
+        nc = 0
+        for k, (S, T, scf) in enumerate(blocks):
+            rows = slice(k * P, (k + 1) * P)
+            part = [a[rows] for a in arrays]
+            nc, overflow = kernel(
+                S, T, float(scf), *table, creep_scale, float(creep_cutoff), sc[k], ext[k],
+                state.started, *part, *cycles, nc, k * P, float(min_range),
+            )  # fmt: skip
+            if overflow >= 0:
+                return int(nc), int(overflow)
+        return int(nc), -1
+
+    return _counted(state, len(blocks) * P * n, run, buffer), sc, ext
+
+
+def _counted(
+    state: RainflowState,
+    samples: int,
+    run: Callable[[tuple[Any, ...], tuple[Any, ...]], tuple[int, int]],
+    buffer: CycleBuffer | None,
+) -> PushResult:
+    """Run a kernel on a copy of the state, widening the residue until it fits."""
     buf = CycleBuffer() if buffer is None else buffer
-    buf.ensure(int(state.depth.sum()) + R * n)  # each cycle removes a residue entry
+    buf.ensure(int(state.depth.sum()) + samples)  # each cycle removes a residue entry
+    cycles = (buf.rows, buf.ranges, buf.temperatures, buf.counts)
+    R = state.depth.shape[0]
     D = state.values.shape[1]
     while True:
         values = _widen(state.values, D)
@@ -202,24 +292,7 @@ def count(
         last_t = state.last_temperature.copy()
         direction = state.direction.copy()
         origin = np.empty((R, D), dtype=np.int64)
-        nc, overflow = rainflow_push(
-            x,
-            temp,
-            state.started,
-            last,
-            last_t,
-            direction,
-            values,
-            tvals,
-            depth,
-            origin,
-            buf.rows,
-            buf.ranges,
-            buf.temperatures,
-            buf.counts,
-            0,
-            float(min_range),
-        )
+        nc, overflow = run((last, last_t, direction, values, tvals, depth, origin), cycles)
         if overflow < 0:
             break
         D = 2 * D  # a row outgrew the residue arrays: widen them and count again

@@ -40,7 +40,7 @@ class DamageSettings:
         ``None`` accounts no oxidation (wall loss stays 0).
     creep_stress_factor : float, optional
         :math:`K'` of HBB-T-1411: the rupture time is taken at creep stress / K'.
-        Default 1.0 (best estimate); 0.9 is the Code's elastic-route value.
+        Default 1.0 (best estimate); 0.9 as we read the Code's elastic route.
     creep_cutoff_temperature : float or None, optional
         Metal temperature (K) below which no creep damage is counted. Default: the
         rupture curve's lowest calibrated temperature. Lower values need

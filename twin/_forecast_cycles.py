@@ -235,8 +235,9 @@ def build_cycle_tables(
         n_particles=n,
         mode_std=False,
     )
-    phys = np.tile(np.array([p.prior.interval(0.0)[0] for p in settings.parameters]), (n, 1))
-    names = settings.parameter_names
+    sampled = settings.sampled  # the particle columns of the model
+    phys = np.tile(np.array([p.prior.interval(0.0)[0] for p in sampled]), (n, 1))
+    names = tuple(p.name for p in sampled)
     phys[:, names.index("bore_htc")] = np.tile(bore_htc, J)
     phys[:, names.index("bore_htc_drift")] = 0.0
     walls = (wall[None, :] - wall_offsets[:, None]).ravel()  # row = node * P + particle

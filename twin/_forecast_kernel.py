@@ -2,10 +2,11 @@
 
 :func:`accumulate` advances each sample step by step: the wall from the oxide, the
 per-step increments interpolated in the wall loss (linear in the logarithm between the
-two nearest nodes), the damage and the oxide, the first crossing of the scaled
-creep-fatigue envelope or of the minimum wall (exact inside the step for linear
-damage and linear growth of the squared oxide). The per-step increments per node and
-per year are prepared by :mod:`twin._forecast_step`, so the loop is plain arithmetic.
+two nearest nodes, linear in the value where one of them is zero), the damage and the
+oxide, the first crossing of the scaled creep-fatigue envelope or of the minimum wall
+(exact inside the step for linear damage and linear growth of the squared oxide). The
+increments per node and per year are prepared by :mod:`twin._forecast_step`, so the
+loop is plain arithmetic.
 """
 
 from __future__ import annotations
@@ -16,6 +17,21 @@ import numba
 import numpy as np
 
 __all__ = ["accumulate", "crossing", "usage"]
+
+
+_LOG_ZERO = -600.0  # below: a zero (stored as log 1e-300)
+
+
+@numba.njit(cache=True, nogil=True)
+def _between(l0: float, l1: float, a: float) -> float:
+    """Interpolate between two nodes given as logarithms.
+
+    Linear in the logarithm, or in the value where one node is zero (a damage switching
+    on at the endurance limit).
+    """
+    if l0 < _LOG_ZERO or l1 < _LOG_ZERO:
+        return (1.0 - a) * math.exp(l0) + a * math.exp(l1)
+    return math.exp((1.0 - a) * l0 + a * l1)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -115,12 +131,11 @@ def accumulate(
                 j0 = min(max(int(math.floor(t)), 0), J - 2)
                 j1 = j0 + 1
                 a = t - j0
-            b = 1.0 - a
             for li in range(L):
-                dfu[li] = dty * math.exp(b * log_inc[s, y, j0, li] + a * log_inc[s, y, j1, li])
+                dfu[li] = dty * _between(log_inc[s, y, j0, li], log_inc[s, y, j1, li], a)
                 k = L + li
-                dcu[li] = dty * math.exp(b * log_inc[s, y, j0, k] + a * log_inc[s, y, j1, k])
-            dx2 = dty * math.exp(b * log_inc[s, y, j0, C - 1] + a * log_inc[s, y, j1, C - 1])
+                dcu[li] = dty * _between(log_inc[s, y, j0, k], log_inc[s, y, j1, k], a)
+            dx2 = dty * _between(log_inc[s, y, j0, C - 1], log_inc[s, y, j1, C - 1], a)
             x2n = x2s + dx2 if oxidises else x2s
             if math.isinf(ttf[s]):
                 tau_best = 2.0

@@ -56,7 +56,7 @@ class Posterior:
     ----------
     weights : numpy.ndarray, shape (P,)
     params : dict of str to numpy.ndarray (P,)
-        Physical parameter values.
+        Physical values of the particle parameters (``settings.sampled``).
     held : tuple of str
         Parameters held at their prior median in the filter (sampled from the prior).
     bore_htc, wall : numpy.ndarray, shape (P,)
@@ -150,9 +150,10 @@ def _posterior(
     :meth:`twin.model.ComponentModel.current`: ``h0 exp(drift (t - t0))`` and the
     initial wall minus the oxidation metal loss.
     """
-    names = settings.parameter_names
+    sampled = settings.sampled  # the particle columns (sensor offsets are analytic)
+    names = tuple(p.name for p in sampled)
     phys = np.column_stack(
-        [p.prior.from_unconstrained(theta[:, j]) for j, p in enumerate(settings.parameters)]
+        [p.prior.from_unconstrained(theta[:, j]) for j, p in enumerate(sampled)]
     )
     h0 = phys[:, names.index("bore_htc")]
     w0 = phys[:, names.index("wall_thickness")]

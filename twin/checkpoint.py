@@ -44,7 +44,9 @@ def _split(obj: Any, arrays: dict[str, np.ndarray], prefix: str) -> Any:
         arrays[key] = obj
         return {"__array__": key}
     if isinstance(obj, Mapping):
-        return {str(k): _split(v, arrays, f"{prefix}/{k}" if prefix else str(k)) for k, v in obj.items()}
+        return {
+            str(k): _split(v, arrays, f"{prefix}/{k}" if prefix else str(k)) for k, v in obj.items()
+        }
     if isinstance(obj, list | tuple):
         return [_split(v, arrays, f"{prefix}/{i}") for i, v in enumerate(obj)]
     if isinstance(obj, np.generic):
@@ -89,15 +91,15 @@ def write_checkpoint(twin: Twin, path: str | pathlib.Path) -> pathlib.Path:
         "time": twin.state["time"],
         "state": state,
     }
-    # No sort_keys: the order of the config's [surrogate.parameters] is the column order
-    # of the surrogate's inputs (as in surrogates.persistence), and the restore checks it.
-    text = json.dumps(meta, allow_nan=False)
+    text = json.dumps(meta, allow_nan=False)  # key order kept: the config is order-sensitive
     arrays[_META] = np.frombuffer(text.encode(), dtype=np.uint8)
     buf = io.BytesIO()
-    savez: Any = np.savez  # numpy's stub lets **arrays reach allow_pickle
-    savez(buf, **arrays)
+    np.savez(buf, **arrays)  # type: ignore[arg-type]  # (numpy's stub reads ** as allow_pickle)
     try:
-        for name, data in ((_NPZ, buf.getvalue()), (_JSON, (json.dumps(meta, indent=1) + "\n").encode())):
+        for name, data in (
+            (_NPZ, buf.getvalue()),
+            (_JSON, (json.dumps(meta, indent=1) + "\n").encode()),
+        ):
             tmp = folder / f".{name}.tmp"
             with open(tmp, "wb") as fh:
                 fh.write(data)
@@ -138,9 +140,7 @@ def read_state(path: str | pathlib.Path) -> dict[str, Any]:
     return dict(meta)
 
 
-def read_checkpoint(
-    path: str | pathlib.Path, *, config: Any = None, surrogate: Any = None
-) -> Twin:
+def read_checkpoint(path: str | pathlib.Path, *, config: Any = None, surrogate: Any = None) -> Twin:
     """Rebuild the twin saved in ``path``.
 
     Parameters

@@ -43,9 +43,11 @@ Equivalent strain (fatigue)
 Creep (HBB-T-1411 time fraction)
     :math:`D_c = \int dt / t_R(\sigma_c / f_c, T)` with the Larson-Miller curve
     (:func:`models.life.larson_miller`), the creep stress
-    :math:`\sigma_c = K_L \bar\sigma / K'` (the von Mises stress times the SCF; the
-    Code's factor :math:`K'` on the rupture stress defaults to 1, set 0.9 for the
-    Code's elastic-route margin) and the particle's creep-strength factor :math:`f_c`.
+    :math:`\sigma_c = K_L \bar\sigma / K'` (the von Mises stress times the SCF) and the
+    particle's creep-strength factor :math:`f_c`. HBB-T-1411 takes the allowable time
+    at the stress divided by a factor :math:`K'` (0.9 in the elastic route as we read
+    the Code; the Code text was not re-checked for this release); here ``K'`` defaults
+    to 1 (a best estimate with the average curve) and is a setting.
     Quadrature: trapezoid rule on :math:`1/t_R` over each interval between samples
     (also across batches), i.e. Robinson's sum
     :func:`models.life.robinson_fraction` with weights
@@ -80,9 +82,9 @@ Simplifications (each one a departure from the Code's elastic route)
     - Below the strain-life law's smallest calibrated amplitude (the design curve's
       end, 10^8 cycles) a cycle does no damage (``fatigue_below_range="endurance"``).
     - No creep damage below ``creep_cutoff_temperature``, by default the rupture
-      curve's lowest calibrated temperature (773 K for Grade 91). Division 5 covers
-      ferritic steels from 371 C; between that and the default cut-off the curve is
-      uncalibrated and the damage rate small.
+      curve's lowest calibrated temperature (773 K for Grade 91). Division 5's
+      elevated-temperature rules start at 371 C (700 F) for ferritic steels; between
+      that and the default cut-off the curve is uncalibrated and the damage rate small.
     - Creep stresses below the curve's calibrated minimum use the rupture time at that
       minimum (``creep_below_range="limit"``, conservative) or count nothing
       (``"zero"``); above its maximum, or temperatures above its range, raise
@@ -118,9 +120,14 @@ from twin._damage_input import (
     times,
     vector,
 )
-from twin._damage_kernel import equivalent_strain
 from twin._damage_laws import FatigueLaw, Modulus, OxidationRate, RuptureRate
-from twin._damage_rainflow import CycleBuffer, PushResult, RainflowState, count, residue_terms
+from twin._damage_rainflow import (
+    CycleBuffer,
+    PushResult,
+    RainflowState,
+    count_strain,
+    residue_terms,
+)
 from twin._damage_settings import DamageSettings
 from twin.errors import TwinConfigError, TwinInputError
 
@@ -363,26 +370,25 @@ class DamageAccount:
         creep_rate = np.zeros(R)
         ox_inc = np.zeros(P)
         ox_rate = np.zeros(P)
-        eps = np.empty((R, n))
-        metal = np.empty((R, n))
         creep_scale = 1.0 / (st.creep_stress_factor * cf)
         E_lo, E_hi = self._modulus.range
         B = max(1, min(P, _BLOCK_SAMPLES // n))
+        res, sc_all, ext_all = count_strain(
+            self._rf,
+            [(arrays[loc][0], arrays[loc][1], st.stress_concentration[loc]) for loc in locs],
+            table=self._modulus.table,
+            creep_scale=creep_scale,
+            creep_cutoff=st.creep_cutoff,
+            min_range=self._fatigue_law.min_range,
+            buffer=self._cycles,
+        )
         for k, loc in enumerate(locs):
             S_all, T_all = arrays[loc]
-            scf = st.stress_concentration[loc]
-            rows = slice(k * P, (k + 1) * P)
-            sc = np.empty((P, n))
-            ext = np.empty((P, 4))
-            equivalent_strain(
-                S_all, T_all, scf, *self._modulus.table, creep_scale, st.creep_cutoff,
-                eps[rows], sc, ext,
-            )  # fmt: skip
+            sc, ext = sc_all[k], ext_all[k]
             if not (float(ext[:, 0].min()) >= max(E_lo, 0.0) and float(ext[:, 1].max()) <= E_hi):
                 self._modulus.refuse(T_all, field=f"temperature[{loc!r}]")
             if not math.isfinite(float(ext[:, 3].max())):
                 refuse_stress(S_all, f"stress[{loc!r}]", 0)
-            metal[rows] = T_all
             oxidise = self._oxidation is not None and loc == st.oxidation_location
             for p0 in range(0, P, B):
                 p1 = min(P, p0 + B)
@@ -414,9 +420,6 @@ class DamageAccount:
                     if g is not None:
                         ox_inc[p0:p1] = g @ w + ox_inc[p0:p1]
                         ox_rate[p0:p1] = g[:, -1]
-        res = count(
-            self._rf, eps, metal, min_range=self._fatigue_law.min_range, buffer=self._cycles
-        )
         fatigue = self._count(res)
         oxide_sq = self._oxide_sq + of * ox_inc if self._oxidation is not None else self._oxide_sq
         # commit (nothing above changed the account)

@@ -5,9 +5,9 @@ wall, sensor biases, ...); each carries a deterministic dynamic state (the modal
 filter's mode states and the damage accumulators) that the model advances. The filter
 is sequential importance resampling (Gordon, Salmond and Smith 1993) with
 
-- log-weights, updated observation by observation
-  :math:`\log w_i \mathrel{+}= \lambda_j \log p(z_j \mid \theta_i)`, where
-  :math:`\lambda_j \le 1` tempers correlated observations;
+- log-weights, updated observation by observation with the model's predictive
+  density :math:`\log w_i \mathrel{+}= \log p(z_j \mid z_{<j}, \theta_i)` (the model
+  may temper correlated readings by inflating their variance);
 - systematic resampling (Kitagawa 1996) as soon as the effective sample size
   :math:`1 / \sum_i \bar w_i^2` falls below a fraction of the particle count; the
   model's dynamic state follows the resampled particles;
@@ -130,7 +130,9 @@ class Observations:
     value : numpy.ndarray, shape (k,)
         Measured value, SI.
     weight : numpy.ndarray, shape (k,)
-        Likelihood tempering factor in (0, 1].
+        Tempering factor in (0, 1] for the model to apply (a reading of weight ``w``
+        counts as one with its variance divided by ``w``); the filter itself uses the
+        predictive mean and variance the model returns.
     """
 
     index: NDArray[np.intp]
@@ -160,10 +162,12 @@ class FilterModel(Protocol):
     def advance(self, t: NDArray[np.float64], inputs: Mapping[str, NDArray[np.float64]]) -> Any:
         """Advance every particle over the grid ``t``; return the outputs (opaque)."""
 
-    def predict(
-        self, outputs: Any, observations: Observations
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Predicted mean and variance of each observation per particle, (P, k) each."""
+    def predict(self, outputs: Any, observations: Observations) -> tuple[NDArray[np.float64], ...]:
+        """Predicted mean and variance of each observation per particle, (P, k) each.
+
+        Optionally a third array: the variance as stated, without tempering, against
+        which the normalised innovations are measured (defaults to the variance).
+        """
 
     def commit(
         self, t: NDArray[np.float64], inputs: Mapping[str, NDArray[np.float64]], outputs: Any
@@ -174,7 +178,7 @@ class FilterModel(Protocol):
         """Keep the particles ``index`` (resampling)."""
 
     def set_parameters(self, theta: NDArray[np.float64]) -> None:
-        """New static parameters (after the move), unconstrained, (P, d)."""
+        """Set new static parameters (after the move), unconstrained, (P, d)."""
 
 
 @dataclass(frozen=True)
@@ -187,14 +191,21 @@ class EstimateResult:
         Effective sample size after each observation.
     innovation : numpy.ndarray, shape (k,)
         Normalised innovation ``(z - E[y]) / sqrt(Var[y])`` under the predictive mixture
-        just before each observation.
+        just before each observation, with the model's stated (untempered) variance.
     resampled : int
         Resampling events in the block.
+    mean : numpy.ndarray, shape (k,)
+        Predictive mean of each observation (before it).
+    spread : numpy.ndarray, shape (k,)
+        Variance of the particles' predictions (the parameter part of the predictive
+        variance, without the observation noise).
     """
 
     ess: NDArray[np.float64]
     innovation: NDArray[np.float64]
     resampled: int
+    mean: NDArray[np.float64]
+    spread: NDArray[np.float64]
 
 
 class ParticleFilter:
@@ -235,6 +246,7 @@ class ParticleFilter:
             np.ones(theta.shape[1], dtype=bool) if movable is None else np.asarray(movable, bool)
         )
         self.resamplings = 0
+        self.log_evidence = 0.0  # log p(all readings so far), for model comparison
 
     @property
     def n_particles(self) -> int:
@@ -302,6 +314,8 @@ class ParticleFilter:
         k = len(observations)
         ess_out = np.empty(k)
         nu_out = np.empty(k)
+        mean_out = np.empty(k)
+        spread_out = np.empty(k)
         resampled = 0
         start = 0  # grid position where the current segment begins
         done = 0  # observations consumed
@@ -317,13 +331,15 @@ class ParticleFilter:
             if not len(obs):
                 model.commit(seg_t, seg_in, outputs)
                 break
-            mu, var = model.predict(outputs, obs)
+            pred = model.predict(outputs, obs)
+            mu, var = pred[0], pred[1]
+            stated = pred[2] if len(pred) > 2 else var
             # work in (observation, particle) layout: accumulation runs over rows
             muT, varT = mu.T, var.T
             resid = obs.value[:, None] - muT
             cum = np.empty((len(obs) + 1, self.n_particles))
             cum[0] = self.logw
-            cum[1:] = (-0.5 * obs.weight)[:, None] * (resid * resid / varT + np.log(2.0 * np.pi * varT))
+            cum[1:] = -0.5 * (resid * resid / varT + np.log(2.0 * np.pi * varT))
             np.add.accumulate(cum, axis=0, out=cum)
             e = np.exp(cum - cum.max(axis=1, keepdims=True))
             s1 = e.sum(axis=1)
@@ -331,12 +347,19 @@ class ParticleFilter:
             # predictive mixture before each observation (weights of the previous row)
             wprev = e[:-1] / s1[:-1, None]
             m = np.einsum("ij,ij->i", wprev, muT)
-            v = np.einsum("ij,ij->i", wprev, varT + muT * muT) - m * m
+            spread = np.maximum(np.einsum("ij,ij->i", wprev, muT * muT) - m * m, 0.0)
+            v = np.einsum("ij,ij->i", wprev, stated.T) + spread
             nu = (obs.value - m) / np.sqrt(np.maximum(v, 1e-300))
+            # log marginal likelihood of the readings (model evidence), row by row
+            cmax = cum.max(axis=1)
+            lse = cmax + np.log(s1)
             below = np.flatnonzero(ess[1:] < thr)
             if below.size == 0:
                 ess_out[done:] = ess[1:]
                 nu_out[done:] = nu
+                mean_out[done:] = m
+                spread_out[done:] = spread
+                self.log_evidence += float(lse[-1] - lse[0])
                 self.logw = cum[-1] - np.max(cum[-1])
                 model.commit(seg_t, seg_in, outputs)
                 break
@@ -345,10 +368,13 @@ class ParticleFilter:
             j = int(np.searchsorted(obs.index, g, side="right")) - 1  # whole time point
             ess_out[done : done + j + 1] = ess[1 : j + 2]
             nu_out[done : done + j + 1] = nu[: j + 1]
+            mean_out[done : done + j + 1] = m[: j + 1]
+            spread_out[done : done + j + 1] = spread[: j + 1]
             model.load(snap)
             head_t = seg_t[: g + 1]
             head_in = {name: v[: g + 1] for name, v in seg_in.items()}
             model.commit(head_t, head_in, model.advance(head_t, head_in))
+            self.log_evidence += float(lse[j + 1] - lse[0])
             self.logw = cum[j + 1].copy()
             idx = self.resample()
             model.take(idx)
@@ -357,7 +383,7 @@ class ParticleFilter:
             resampled += 1
             done += j + 1
             start += g + 1
-        return EstimateResult(ess_out, nu_out, resampled)
+        return EstimateResult(ess_out, nu_out, resampled, mean_out, spread_out)
 
     def state_dict(self) -> dict[str, Any]:
         """Arrays and JSON-able values that restore the filter bit for bit."""
@@ -368,6 +394,7 @@ class ParticleFilter:
             "ess_fraction": self.ess_fraction,
             "liu_west_a": self.a,
             "resamplings": self.resamplings,
+            "log_evidence": self.log_evidence,
             "rng_state": _jsonable(self.rng.bit_generator.state),
             "rng_kind": type(self.rng.bit_generator).__name__,
         }
@@ -375,8 +402,13 @@ class ParticleFilter:
     @classmethod
     def from_state_dict(cls, state: Mapping[str, Any]) -> ParticleFilter:
         """Rebuild a filter saved by :meth:`state_dict`."""
-        kinds = {"PCG64": np.random.PCG64, "PCG64DXSM": np.random.PCG64DXSM,
-                 "Philox": np.random.Philox, "SFC64": np.random.SFC64, "MT19937": np.random.MT19937}
+        kinds = {
+            "PCG64": np.random.PCG64,
+            "PCG64DXSM": np.random.PCG64DXSM,
+            "Philox": np.random.Philox,
+            "SFC64": np.random.SFC64,
+            "MT19937": np.random.MT19937,
+        }
         kind = str(state["rng_kind"])
         if kind not in kinds:
             raise TwinInputError(f"rng_kind: unknown bit generator {kind!r}")
@@ -391,6 +423,7 @@ class ParticleFilter:
         )
         pf.logw = np.asarray(state["logw"], dtype=np.float64).copy()
         pf.resamplings = int(state["resamplings"])
+        pf.log_evidence = float(state["log_evidence"])
         return pf
 
 

@@ -25,8 +25,10 @@ def history_dataset(twin: Any) -> Any:
 
     rows = twin.history
     t = np.array([r["time"] for r in rows], dtype=np.float64)
-    coords = {"time": ("time", t, {"units": "seconds since 1970-01-01", "calendar": "standard"}),
-              "quantile": ("quantile", np.array([0.05, 0.5, 0.95]))}
+    coords = {
+        "time": ("time", t, {"units": "seconds since 1970-01-01", "calendar": "standard"}),
+        "quantile": ("quantile", np.array([0.05, 0.5, 0.95])),
+    }
     data: dict[str, Any] = {}
     units = {p.name: p.unit for p in twin.settings.parameters}
     units.update({"bore_htc_now": "W m-2 K-1", "wall_thickness_now": "m"})
@@ -42,8 +44,13 @@ def history_dataset(twin: Any) -> Any:
         attrs = {"units": units[name], "long_name": name}
         data[f"{key}_mean"] = ("time", mean, attrs)
         data[f"{key}_quantiles"] = (("time", "quantile"), q, attrs)
-    for key, unit in (("ess", "1"), ("ess_min", "1"), ("resampled", "1"), ("observations", "1"),
-                      ("out_of_range", "1")):
+    for key, unit in (
+        ("ess", "1"),
+        ("ess_min", "1"),
+        ("resampled", "1"),
+        ("observations", "1"),
+        ("out_of_range", "1"),
+    ):
         data[key] = ("time", np.array([r[key] for r in rows], dtype=np.float64), {"units": unit})
     return xr.Dataset(
         data,
@@ -57,7 +64,9 @@ def history_dataset(twin: Any) -> Any:
     )
 
 
-def plot_history(ds: Any, out: str | pathlib.Path, *, truth: dict[str, float] | None = None) -> list[pathlib.Path]:
+def plot_history(
+    ds: Any, out: str | pathlib.Path, *, truth: dict[str, float] | None = None
+) -> list[pathlib.Path]:
     """Write ``parameters.png`` (tracking with 90 % bands) and ``damage.png``; return paths."""
     import matplotlib
 
@@ -78,7 +87,9 @@ def plot_history(ds: Any, out: str | pathlib.Path, *, truth: dict[str, float] | 
         ax.plot(t_h, ds[f"{p}_mean"].values, lw=1.2, label="mean")
         if truth and p in truth:
             ax.axhline(truth[p], color="k", ls="--", lw=1, label="truth")
-        ax.set_title(f"{p.replace('__', '.')} [{ds[f'{p}_mean'].attrs.get('units', '')}]", fontsize=9)
+        ax.set_title(
+            f"{p.replace('__', '.')} [{ds[f'{p}_mean'].attrs.get('units', '')}]", fontsize=9
+        )
         ax.set_xlabel("plant time since start [h]", fontsize=8)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[n:]:

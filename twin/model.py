@@ -45,6 +45,7 @@ from numpy.typing import NDArray
 
 from twin.errors import TwinConfigError
 from twin.filter import Observations
+from twin.linear import YEAR
 from twin.settings import ZERO_CELSIUS, TwinSettings
 
 __all__ = ["BlockOutputs", "ComponentModel"]
@@ -113,8 +114,22 @@ class ComponentModel:
         self.reference_temperature = float(reference_temperature)
         keys = list(surrogate.keys)
         self.keys = keys
-        self.names = settings.parameter_names
+        self.names = tuple(p.name for p in settings.sampled)
         self._prior = {p.name: p.prior for p in settings.parameters}
+        # sensor offsets/drifts: (offset, drift per year) per observed sensor, analytic
+        from twin.linear import YEAR, LinearTerms
+
+        pm = np.zeros((len(settings.observed()), 2))
+        ps = np.zeros((len(settings.observed()), 2))
+        for j, sen in enumerate(settings.observed()):
+            for k, pre in enumerate(
+                ("bias" if sen.quantity == "temperature" else "offset", "drift")
+            ):
+                spec = self._prior.get(f"{pre}.{sen.id}")
+                if spec is not None:
+                    scale = YEAR if pre == "drift" else 1.0
+                    pm[j, k], ps[j, k] = spec.a * scale, spec.b * scale
+        self.linear = LinearTerms(pm, ps, n_particles=n_particles)
         # outputs each observed sensor reads
         self.observed = settings.observed()
         self.obs_output = np.full(len(self.observed), -1, dtype=np.intp)
@@ -122,11 +137,17 @@ class ComponentModel:
         self.alpha_frozen = np.zeros(n_particles)
         self.Tp = np.zeros(n_particles)  # property temperature of each particle's modes, K
         self.last_y = np.zeros((n_particles, len(keys)))  # outputs at the last grid point
-        self._tp_cols = [keys.index(("temperature", loc)) for loc in ("bore", "outer")
-                         if ("temperature", loc) in keys]
+        self._tp_cols = [
+            keys.index(("temperature", loc))
+            for loc in ("bore", "outer")
+            if ("temperature", loc) in keys
+        ]
         self._tp_range = next(
-            ((p.low + ZERO_CELSIUS, p.high + ZERO_CELSIUS) for p in surrogate.space.parameters
-             if p.name == "loads.hold_temperature_degC"),
+            (
+                (p.low + ZERO_CELSIUS, p.high + ZERO_CELSIUS)
+                for p in surrogate.space.parameters
+                if p.name == "loads.hold_temperature_degC"
+            ),
             None,
         )
         for j, s in enumerate(self.observed):
@@ -210,7 +231,9 @@ class ComponentModel:
     def current(self, t: float) -> dict[str, NDArray[np.float64]]:
         """Heat-transfer coefficient and wall thickness of each particle at ``t`` (SI)."""
         phys = self.physical()
-        h = self.column("bore_htc", phys) * np.exp(self.column("bore_htc_drift", phys) * (t - self.t0))
+        h = self.column("bore_htc", phys) * np.exp(
+            self.column("bore_htc_drift", phys) * (t - self.t0)
+        )
         wall = self.column("wall_thickness", phys) - self.damage.wall_loss
         return {"bore_htc": h, "wall_thickness": wall}
 
@@ -290,14 +313,14 @@ class ComponentModel:
         return True
 
     # ------------------------------------------------------------ start
-    def start(self, t0: float, fluid_temperature: float, pressure: float, theta: NDArray[np.float64]) -> None:
+    def start(
+        self, t0: float, fluid_temperature: float, pressure: float, theta: NDArray[np.float64]
+    ) -> None:
         """Begin at rest in equilibrium with the fluid at ``t0``."""
         self.t0 = float(t0)
         self.T_f0 = float(fluid_temperature)
         self.theta = np.asarray(theta, dtype=np.float64).copy()
-        self.eps_th0 = float(
-            self.material.thermal_strain(self.T_f0, self.reference_temperature)
-        )
+        self.eps_th0 = float(self.material.thermal_strain(self.T_f0, self.reference_temperature))
         self.damage = type(self.damage)(self.damage.settings, n_particles=self.n_particles, t0=t0)
         self.last_y = np.zeros_like(self.last_y)
         self.refresh(t0, force=True)
@@ -318,7 +341,9 @@ class ComponentModel:
         self.filter = ModalFilter.from_state_dict(snapshot)
         self.filter.set_bank(bank)
 
-    def advance(self, t: NDArray[np.float64], inputs: Mapping[str, NDArray[np.float64]]) -> BlockOutputs:
+    def advance(
+        self, t: NDArray[np.float64], inputs: Mapping[str, NDArray[np.float64]]
+    ) -> BlockOutputs:
         """Advance every particle over the grid ``t``."""
         tf = inputs["fluid_temperature"]
         p = inputs["pressure"]
@@ -392,48 +417,64 @@ class ComponentModel:
             p=pressure,
         )
 
-    def predict(self, outputs: BlockOutputs, observations: Observations) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Predicted mean and variance (P, k) of each observation."""
+    def predict(
+        self, outputs: BlockOutputs, observations: Observations
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Predicted mean, tempered variance and stated variance (P, k) of each observation."""
         P = self.n_particles
         k = len(observations)
         mu = np.empty((P, k))
         var = np.empty((P, k))
+        stated = np.empty((P, k))
         phys = self.physical()
         for j, s in enumerate(self.observed):
             sel = np.flatnonzero(observations.sensor == j)
             if sel.size == 0:
                 continue
             g = observations.index[sel]
-            tt = outputs.t[g] - self.t0
+            w = observations.weight[sel][None, :]
             if s.quantity in ("temperature", "strain"):
                 o = int(self.obs_output[j])
-                pre = "bias" if s.quantity == "temperature" else "offset"
-                b = self.column(f"{pre}.{s.id}", phys)[:, None]
-                d = self.column(f"drift.{s.id}", phys)[:, None]
                 if s.quantity == "temperature":
-                    mu[:, sel] = self.T_f0 + outputs.y[:, o, g] + b + d * tt[None, :]
+                    base = self.T_f0 + outputs.y[:, o, g]
                 else:
                     # total hoop strain = the exact (secant) thermal strain at the modelled
                     # metal temperature + the modal mechanical strain (the modal strain
                     # minus its frozen-coefficient thermal part)
                     yT = outputs.y[:, self.strain_temperature[j], g]
-                    eps_th = self.material.thermal_strain(self.T_f0 + yT, self.reference_temperature)
+                    eps_th = self.material.thermal_strain(
+                        self.T_f0 + yT, self.reference_temperature
+                    )
                     mech = outputs.y[:, o, g] - self.alpha_frozen[:, None] * yT
-                    mu[:, sel] = eps_th + mech + b + d * tt[None, :]
+                    base = eps_th + mech
                 sg2 = np.sum(self._bank_std.amplitudes[:, o, :] ** 2, axis=1)[:, None]
                 sp2 = (self._bank_std.pressure_gain[:, o] ** 2)[:, None]
                 gp_var = sg2 * outputs.u[g][None, :] ** 2 + sp2 * outputs.p[g][None, :] ** 2
-                var[:, sel] = self.noise_var[j] + self.model_var[j] + gp_var
+                # tempering: a reading of weight w counts as one with variance R / w. R is
+                # the same for every particle (the surrogate's variance averaged over the
+                # cloud): a particle-dependent variance would let the log-determinant of
+                # the inflated likelihood favour where the GP is most confident.
+                R = np.broadcast_to(
+                    (self.noise_var[j] + self.model_var[j] + gp_var.mean(axis=0)) / w[0], base.shape
+                )
+                tau = (outputs.t[g] - self.t0) / YEAR
+                off, v = self.linear.predict(j, g, tau, observations.value[sel][None, :] - base, R)
+                mu[:, sel] = base + off
+                var[:, sel] = v
+                stated[:, sel] = v - R + R * w  # the offsets' uncertainty + untempered R
             elif s.quantity == "wall_thickness":
                 wall = self.column("wall_thickness", phys) - self.damage.wall_loss
                 mu[:, sel] = wall[:, None]
-                var[:, sel] = self.noise_var[j]
+                var[:, sel] = self.noise_var[j] / w
+                stated[:, sel] = self.noise_var[j]
             elif s.quantity == "creep_strain":
                 mu[:, sel] = self.creep_strain[:, None]
-                var[:, sel] = self.noise_var[j] + (0.1 * self.creep_strain[:, None]) ** 2
+                spread = (0.1 * float(np.mean(self.creep_strain))) ** 2  # same for all particles
+                var[:, sel] = (self.noise_var[j] + spread) / w
+                stated[:, sel] = self.noise_var[j] + spread
             else:  # pragma: no cover - settings refuse other quantities
                 raise TwinConfigError(f"sensor {s.id!r}: cannot assimilate {s.quantity!r}")
-        return mu, var
+        return mu, var, stated
 
     def metal_temperature(self, outputs: BlockOutputs, location: str) -> NDArray[np.float64]:
         """Metal temperature (P, n) at a damage location, K."""
@@ -443,8 +484,14 @@ class ComponentModel:
         """Stress components (P, 3, n) at a damage location, Pa."""
         return outputs.y[:, self.stress_index[location], :]
 
-    def commit(self, t: NDArray[np.float64], inputs: Mapping[str, NDArray[np.float64]], outputs: BlockOutputs) -> None:
+    def commit(
+        self,
+        t: NDArray[np.float64],
+        inputs: Mapping[str, NDArray[np.float64]],
+        outputs: BlockOutputs,
+    ) -> None:
         """Account damage (and creep strain) over a finished segment."""
+        self.linear.commit(t.size)
         self.last_y = outputs.y[:, :, -1].copy()
         phys = self.physical()
         locs = self.settings.damage_locations
@@ -463,7 +510,9 @@ class ComponentModel:
 
         law = creep_rate_law(self.damage.settings.material)
         s = self.stress(outputs, "outer")
-        vm = np.sqrt(0.5 * ((s[:, 0] - s[:, 1]) ** 2 + (s[:, 1] - s[:, 2]) ** 2 + (s[:, 2] - s[:, 0]) ** 2))
+        vm = np.sqrt(
+            0.5 * ((s[:, 0] - s[:, 1]) ** 2 + (s[:, 1] - s[:, 2]) ** 2 + (s[:, 2] - s[:, 0]) ** 2)
+        )
         T = self.metal_temperature(outputs, "outer")
         lo_T, hi_T = law.temperature_range
         lo_s, hi_s = law.stress_range
@@ -480,6 +529,7 @@ class ComponentModel:
         """Keep the particles ``index``."""
         self.filter.take(index)
         self.damage.take(index)
+        self.linear.take(index)
         self.creep_strain = self.creep_strain[index]
         self._table.take(index)
         self.Tp = self.Tp[index]
@@ -491,7 +541,7 @@ class ComponentModel:
         self.theta = self.theta[index]
 
     def set_parameters(self, theta: NDArray[np.float64]) -> None:
-        """New unconstrained parameters; re-evaluate the modes (states are kept)."""
+        """Set new unconstrained parameters; re-evaluate the modes (states are kept)."""
         self.theta = np.asarray(theta, dtype=np.float64).copy()
         self.refresh(float(self.filter.state.t_last), force=True)
 
@@ -507,6 +557,7 @@ class ComponentModel:
             "filter": self.filter.state_dict() if self.filter is not None else None,
             "damage": self.damage.state_dict(),
             "table_base": self._table.base.copy(),
+            "linear": self.linear.state_dict(),
             "Tp": self.Tp.copy(),
             "last_y": self.last_y.copy(),
         }
@@ -522,6 +573,10 @@ class ComponentModel:
         self.eps_th0 = float(state["eps_th0"])
         self.creep_strain = np.asarray(state["creep_strain"], dtype=np.float64).copy()
         self.damage = DamageAccount.from_state_dict(state["damage"])
+        self.linear.load_state_dict(state["linear"])
+        if state["filter"] is None:  # saved before the first input readings: not started
+            self.filter = None
+            return
         self.Tp = np.asarray(state["Tp"], dtype=np.float64).copy()
         self.last_y = np.asarray(state["last_y"], dtype=np.float64).copy()
         self._table.build(np.asarray(state["table_base"], dtype=np.float64))
@@ -551,7 +606,11 @@ class _ModeTable:
         self.surrogate = surrogate
         self.with_std = with_std
         names = list(surrogate.space.names)
-        self.tp_col = names.index("loads.hold_temperature_degC") if "loads.hold_temperature_degC" in names else None
+        self.tp_col = (
+            names.index("loads.hold_temperature_degC")
+            if "loads.hold_temperature_degC" in names
+            else None
+        )
         if self.tp_col is None:
             self.nodes = np.zeros(1)
         elif fixed is not None:
@@ -614,7 +673,9 @@ class _ModeTable:
 
         def mix(a: NDArray[np.float64]) -> NDArray[np.float64]:
             shape = (P,) + (1,) * (a.ndim - 2)
-            return np.asarray((1.0 - w).reshape(shape) * a[rows, j] + w.reshape(shape) * a[rows, jn])
+            return np.asarray(
+                (1.0 - w).reshape(shape) * a[rows, j] + w.reshape(shape) * a[rows, jn]
+            )
 
         m, s = self._mean, self._std
         mean = ModalBank(

@@ -46,6 +46,7 @@ __all__ = [
     "DEFAULT_SENSOR",
     "ParameterSpec",
     "Prior",
+    "is_linear",
     "SensorModel",
     "TwinSettings",
     "parse_twin_settings",
@@ -293,6 +294,10 @@ class TwinSettings:
         K.
     history_interval : float
         Plant time between two rows of the state history, s (``history_s``).
+    health_warmup : float
+        Plant time after the start before the innovation CUSUM watches, s
+        (``health_warmup_h``): while the posterior still learns from its prior the
+        innovations lead every transient and are not a sensor fault.
     damage_locations : tuple of str
     stress_concentration : dict
         SCF per damage location.
@@ -326,6 +331,7 @@ class TwinSettings:
     property_temperature: float | None
     property_tolerance: float
     history_interval: float
+    health_warmup: float
     damage_locations: tuple[str, ...]
     stress_concentration: dict[str, float]
     model_error: dict[str, float]
@@ -343,12 +349,22 @@ class TwinSettings:
         """Names of the parameters, in column order."""
         return tuple(p.name for p in self.parameters)
 
+    @property
+    def sampled(self) -> tuple[ParameterSpec, ...]:
+        """Parameters carried as particle columns (the nonlinear ones)."""
+        return tuple(p for p in self.parameters if not is_linear(p.name))
+
+    @property
+    def linear(self) -> tuple[ParameterSpec, ...]:
+        """Sensor offsets and drifts, marginalised analytically (:mod:`twin.linear`)."""
+        return tuple(p for p in self.parameters if is_linear(p.name))
+
     def index(self, name: str) -> int:
         """Column of a parameter."""
         return self.parameter_names.index(name)
 
     def observed(self) -> tuple[SensorModel, ...]:
-        """The sensors assimilated as observations."""
+        """Return the sensors assimilated as observations."""
         return tuple(s for s in self.sensors if s.role == "observation")
 
     def identifiable(self) -> dict[str, str]:
@@ -396,8 +412,13 @@ class TwinSettings:
         return out
 
     def is_identifiable(self, name: str) -> bool:
-        """True when :meth:`identifiable` says the sensors identify ``name``."""
+        """Return whether :meth:`identifiable` says the sensors identify ``name``."""
         return self.identifiable()[name].startswith("identified")
+
+
+def is_linear(name: str) -> bool:
+    """Whether a parameter enters its sensor's readings linearly (bias, offset, drift)."""
+    return name.startswith(("bias.", "offset.", "drift."))
 
 
 def _number(table: Mapping[str, Any], key: str, where: str, default: float) -> float:
@@ -411,7 +432,7 @@ def _prior(raw: Any, where: str, factor: float) -> Prior:
     if not isinstance(raw, Mapping):
         raise TwinConfigError(
             f"{where}: a prior is a table such as "
-            f"{{ distribution = \"normal\", mean = 0.0, std = 1.0 }} (got {raw!r})"
+            f'{{ distribution = "normal", mean = 0.0, std = 1.0 }} (got {raw!r})'
         )
     dist = raw.get("distribution")
     if dist not in _PRIOR_FIELDS:
@@ -473,6 +494,7 @@ _TOP_KEYS = {
     "property_temperature_degC",
     "property_tolerance_K",
     "history_s",
+    "health_warmup_h",
     "damage_locations",
     "stress_concentration",
     "model_error",
@@ -533,6 +555,9 @@ def parse_twin_settings(
         if "property_temperature_degC" in sec
         else None
     )
+    warm = _number(sec, "health_warmup_h", "twin", 12.0) * 3600.0
+    if warm < 0:
+        raise TwinConfigError(f"twin.health_warmup_h: must be >= 0 (got {warm / 3600.0})")
     hist = _number(sec, "history_s", "twin", 600.0)
     if hist <= 0:
         raise TwinConfigError(f"twin.history_s: must be > 0 (got {hist})")
@@ -556,21 +581,24 @@ def parse_twin_settings(
         raise TwinConfigError(f"twin.stress_concentration: must be a table (got {scf_raw!r})")
     for loc in scf_raw:
         if loc not in locs:
-            raise TwinConfigError(
-                f"twin.stress_concentration.{loc}: not a damage location {locs}"
-            )
+            raise TwinConfigError(f"twin.stress_concentration.{loc}: not a damage location {locs}")
     scf = {loc: _number(scf_raw, loc, "twin.stress_concentration", 1.0) for loc in locs}
     for loc, v in scf.items():
         if v < 1.0:
             raise TwinConfigError(f"twin.stress_concentration.{loc}: must be >= 1 (got {v})")
 
     me_raw = sec.get("model_error", {})
-    me_keys = {"temperature_K": ("temperature", 1.0, 1.0), "strain_microstrain": ("strain", MICRO, 20.0)}
+    me_keys = {
+        "temperature_K": ("temperature", 1.0, 1.0),
+        "strain_microstrain": ("strain", MICRO, 20.0),
+    }
     if not isinstance(me_raw, Mapping) or set(me_raw) - set(me_keys):
         raise TwinConfigError(
             f"twin.model_error: a table with keys {sorted(me_keys)} (got {me_raw!r})"
         )
-    model_error = {q: _number(me_raw, k, "twin.model_error", d) * f for k, (q, f, d) in me_keys.items()}
+    model_error = {
+        q: _number(me_raw, k, "twin.model_error", d) * f for k, (q, f, d) in me_keys.items()
+    }
     for k, v in model_error.items():
         if v < 0:
             raise TwinConfigError(f"twin.model_error: {k} must be >= 0 (got {v})")
@@ -603,7 +631,8 @@ def parse_twin_settings(
     inputs_raw = sec.get("inputs", {})
     if not isinstance(inputs_raw, Mapping) or set(inputs_raw) - {"fluid_temperature", "pressure"}:
         raise TwinConfigError(
-            f"twin.inputs: a table with fluid_temperature and pressure sensor ids (got {inputs_raw!r})"
+            f"twin.inputs: a table with fluid_temperature and pressure sensor ids "
+            f"(got {inputs_raw!r})"
         )
     inputs: dict[str, str] = {}
     for inp, quantity in (("fluid_temperature", "temperature"), ("pressure", "pressure")):
@@ -615,9 +644,7 @@ def parse_twin_settings(
                 )
             inputs[inp] = sid
         else:
-            cands = [
-                s.id for s in catalogue if s.quantity == quantity and s.location == "fluid"
-            ]
+            cands = [s.id for s in catalogue if s.quantity == quantity and s.location == "fluid"]
             if not cands:
                 raise TwinConfigError(
                     f"twin.inputs.{inp}: the component has no {quantity} sensor at location "
@@ -666,6 +693,12 @@ def parse_twin_settings(
         for pname, (edge, factor, default) in spec["params"].items():
             key = f"{pname}_{edge}"
             prior = _prior(raw.get(key, default), f"{where}.{key}", factor)
+            if prior.distribution != "normal":
+                raise TwinConfigError(
+                    f"{where}.{key}: must be a normal prior (got {prior.distribution!r}); a "
+                    "sensor's offset and drift enter its readings linearly and are "
+                    "marginalised analytically"
+                )
             params.append(
                 ParameterSpec(
                     f"{pname}.{s.id}",
@@ -702,6 +735,7 @@ def parse_twin_settings(
         property_temperature=tp,
         property_tolerance=tol,
         history_interval=hist,
+        health_warmup=warm,
         damage_locations=tuple(locs),
         stress_concentration=scf,
         model_error=model_error,

@@ -21,7 +21,8 @@ Python::
 
     from models.config import load_config
     from twin import Twin
-    twin = Twin.from_config(load_config("examples/grade91_header.toml"), rng=np.random.default_rng(0))
+    cfg = load_config("examples/grade91_header.toml")
+    twin = Twin.from_config(cfg, rng=np.random.default_rng(0))
     twin.update(readings)          # any object with time, sensor, value (and quality)
     twin.state                     # posterior, damage, wall, filter and sensor health
     twin.checkpoint("ckpt")        # Twin.restore("ckpt") continues bit for bit
@@ -79,7 +80,9 @@ class _Pending:
     value: list[NDArray[np.float64]] = field(default_factory=list)
     quality: list[NDArray[np.int8]] = field(default_factory=list)
 
-    def arrays(self) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.float64], NDArray[np.int8]]:
+    def arrays(
+        self,
+    ) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.float64], NDArray[np.int8]]:
         if not self.time:
             return np.zeros(0), np.zeros(0, np.intp), np.zeros(0), np.zeros(0, np.int8)
         out = (
@@ -153,12 +156,14 @@ class Twin:
         self.held = held_parameters(settings)
         theta_phys = np.column_stack(
             [
-                np.full(P, p.prior.interval(0.0)[0]) if p.name in self.held else p.prior.sample(rng, P)
-                for p in settings.parameters
+                np.full(P, p.prior.interval(0.0)[0])
+                if p.name in self.held
+                else p.prior.sample(rng, P)
+                for p in settings.sampled
             ]
         )
         movable = np.array(
-            [p.prior.distribution != "fixed" and p.name not in self.held for p in settings.parameters]
+            [p.prior.distribution != "fixed" and p.name not in self.held for p in settings.sampled]
         )
         self.pf = ParticleFilter(
             self.model.unconstrained(theta_phys),
@@ -239,8 +244,14 @@ class Twin:
         )
 
     # ------------------------------------------------------------ update
-    def _coerce(self, readings: Any) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.float64], NDArray[np.int8]]:
-        get = readings.get if isinstance(readings, Mapping) else lambda k, d=None: getattr(readings, k, d)
+    def _coerce(
+        self, readings: Any
+    ) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.float64], NDArray[np.int8]]:
+        get = (
+            readings.get
+            if isinstance(readings, Mapping)
+            else lambda k, d=None: getattr(readings, k, d)
+        )
         t = np.asarray(get("time"), dtype=np.float64).ravel()
         v = np.asarray(get("value"), dtype=np.float64).ravel()
         raw_s = np.asarray(get("sensor")).ravel()
@@ -265,7 +276,7 @@ class Twin:
             raw_s = names[raw_s] if raw_s.size else np.zeros(0, dtype=object)
         lookup = self._sensor_index
         s = np.empty(t.size, dtype=np.intp)
-        for name in np.unique(raw_s.astype(str)) if raw_s.size else []:
+        for name in (str(x) for x in np.unique(raw_s.astype(str))) if raw_s.size else []:
             if name not in lookup:
                 raise TwinInputError(
                     f"readings.sensor: unknown sensor {name!r}; the twin knows {list(lookup)}"
@@ -320,7 +331,9 @@ class Twin:
             lo = self.closed_until
             in_block = pt < lo + B
             if in_block.any():
-                n_obs = self._assimilate_block(pt[in_block], ps[in_block], pv[in_block], pq[in_block], lo + B)
+                n_obs = self._assimilate_block(
+                    pt[in_block], ps[in_block], pv[in_block], pq[in_block], lo + B
+                )
                 summary.assimilated += n_obs
                 summary.blocks += 1
                 pt, ps, pv, pq = pt[~in_block], ps[~in_block], pv[~in_block], pq[~in_block]
@@ -345,7 +358,9 @@ class Twin:
             lo = self.closed_until
             m = pt < lo + self.settings.block
             if m.any():
-                summary.assimilated += self._assimilate_block(pt[m], ps[m], pv[m], pq[m], lo + self.settings.block)
+                summary.assimilated += self._assimilate_block(
+                    pt[m], ps[m], pv[m], pq[m], lo + self.settings.block
+                )
                 summary.blocks += 1
                 pt, ps, pv, pq = pt[~m], ps[~m], pv[~m], pq[~m]
             self.closed_until = lo + self.settings.block
@@ -431,7 +446,16 @@ class Twin:
             self.ess_min = min(self.ess_min, self._block_ess_min)
             np.add.at(self.nis_sum, o_j, result.innovation**2)
             np.add.at(self.nis_count, o_j, 1)
-            self.innovations.update(o_j.astype(np.intp), o_t, result.innovation)
+            # the CUSUM watches innovations against the stated noise and model error plus
+            # the particles' spread, not the tempered variance (tempering divides the
+            # information of correlated readings, not the sensor's noise)
+            # no change detection while the posterior still learns from its prior: the
+            # innovations are not stationary then (they lead the first transients)
+            watch = o_t >= self.model.t0 + self.settings.health_warmup
+            if watch.any():
+                self.innovations.update(
+                    o_j[watch].astype(np.intp), o_t[watch], result.innovation[watch]
+                )
         self._resampled_since += result.resampled
         self._obs_since += len(obs)
         H = self.settings.history_interval
@@ -452,21 +476,65 @@ class Twin:
             "ess_min": self._block_ess_min,
             "resampled": resampled,
         }
-        for j, name in enumerate(self.settings.parameter_names):
-            col = phys[:, j]
-            rec[f"{name}.mean"] = float(np.sum(w * col))
-            rec[f"{name}.q"] = weighted_quantiles(col, w, QUANTILES)
+        for name in self.settings.parameter_names:
+            mean, _, q = self._summary(name, w, phys)
+            rec[f"{name}.mean"] = mean
+            rec[f"{name}.q"] = q
         cur = self.model.current(self.time)
         for name, col in cur.items():
             rec[f"{name}_now.mean"] = float(np.sum(w * col))
             rec[f"{name}_now.q"] = weighted_quantiles(col, w, QUANTILES)
         for loc in self.settings.damage_locations:
             for what in ("fatigue", "creep", "margin"):
-                col = np.asarray(getattr(self.model.damage, what)(loc))
+                col = self._damage(what, loc)
                 rec[f"{what}.{loc}.mean"] = float(np.sum(w * col))
                 rec[f"{what}.{loc}.q"] = weighted_quantiles(col, w, QUANTILES)
         rec["out_of_range"] = float(np.sum(w * self.model.out_of_range))
         return rec
+
+    def _damage(self, what: str, location: str) -> NDArray[np.float64]:
+        """Per-particle fatigue, creep, or envelope margin at a location.
+
+        The margin is ``1 - 1/lambda``, where ``lambda`` scales the current (fatigue,
+        creep) point onto the creep-fatigue envelope along its ray from the origin: 1 for
+        an undamaged component, 0 on the envelope, negative outside (the fraction of the
+        envelope left along the current damage path).
+        """
+        dmg = self.model.damage
+        if what == "margin":
+            s = np.asarray(dmg.margin(location), dtype=np.float64)  # lambda - 1
+            return np.where(np.isinf(s), 1.0, 1.0 - 1.0 / (1.0 + s))
+        return np.asarray(getattr(dmg, what)(location), dtype=np.float64)
+
+    def _summary(
+        self, name: str, w: NDArray[np.float64], phys: NDArray[np.float64]
+    ) -> tuple[float, float, NDArray[np.float64]]:
+        """Posterior mean, standard deviation and 5/50/95 % quantiles of a parameter (SI).
+
+        Sampled parameters: the weighted particles. Sensor offsets and drifts: the
+        mixture of the particles' Gaussian posteriors (:mod:`twin.linear`). Parameters
+        held at the prior (not identifiable): the prior itself.
+        """
+        from twin.linear import YEAR, mixture_quantiles
+
+        spec = next(p for p in self.settings.parameters if p.name == name)
+        if name in self.held:
+            lo, hi = spec.prior.interval(0.9)
+            return spec.prior.mean, spec.prior.std, np.array([lo, spec.prior.interval(0.0)[0], hi])
+        if name in self.model.names:
+            col = phys[:, self.model.names.index(name)]
+            mean = float(np.sum(w * col))
+            std = float(np.sqrt(max(np.sum(w * col * col) - mean * mean, 0.0)))
+            return mean, std, weighted_quantiles(col, w, QUANTILES)
+        kind, _, sid = name.partition(".")
+        j = list(self._observed).index(sid)
+        k = 1 if kind == "drift" else 0
+        scale = 1.0 / YEAR if kind == "drift" else 1.0
+        m, cov = self.model.linear.posterior(j)
+        mi, si = m[:, k] * scale, np.sqrt(cov[:, k, k]) * scale
+        mean = float(np.sum(w * mi))
+        std = float(np.sqrt(max(np.sum(w * (si * si + mi * mi)) - mean * mean, 0.0)))
+        return mean, std, mixture_quantiles(mi, si, w, QUANTILES)
 
     @property
     def state(self) -> dict[str, Any]:
@@ -475,39 +543,24 @@ class Twin:
         phys = self.model.physical(self.pf.theta)
         ident = self.settings.identifiable()
         params: dict[str, Any] = {}
-        for j, p in enumerate(self.settings.parameters):
-            if p.name in self.held:
-                lo, hi = p.prior.interval(0.9)
-                params[p.name] = {
-                    "mean": p.prior.mean,
-                    "std": p.prior.std,
-                    "p05": lo,
-                    "p50": p.prior.interval(0.0)[0],
-                    "p95": hi,
-                    "unit": p.unit,
-                    "prior_std": p.prior.std,
-                    "identifiability": ident[p.name],
-                    "learned": False,
-                }
-                continue
-            col = phys[:, j]
-            q = weighted_quantiles(col, w, QUANTILES)
+        for p in self.settings.parameters:
+            mean, std, q = self._summary(p.name, w, phys)
             params[p.name] = {
-                "mean": float(np.sum(w * col)),
-                "std": float(np.sqrt(max(np.sum(w * col * col) - np.sum(w * col) ** 2, 0.0))),
+                "mean": mean,
+                "std": std,
                 "p05": float(q[0]),
                 "p50": float(q[1]),
                 "p95": float(q[2]),
                 "unit": p.unit,
                 "prior_std": p.prior.std,
                 "identifiability": ident[p.name],
-                "learned": True,
+                "learned": p.name not in self.held,
             }
         damage: dict[str, Any] = {}
         for loc in self.settings.damage_locations:
             damage[loc] = {}
             for what in ("fatigue", "creep", "margin"):
-                col = np.asarray(getattr(self.model.damage, what)(loc))
+                col = self._damage(what, loc)
                 q = weighted_quantiles(col, w, QUANTILES)
                 key = "envelope_margin" if what == "margin" else what
                 damage[loc][key] = {
@@ -517,7 +570,11 @@ class Twin:
                     "p95": float(q[2]),
                 }
         started = self.started
-        wall = self.model.current(self.time)["wall_thickness"] if started else phys[:, self.settings.index("wall_thickness")]
+        wall = (
+            self.model.current(self.time)["wall_thickness"]
+            if started
+            else phys[:, self.model.names.index("wall_thickness")]
+        )
         qw = weighted_quantiles(wall, w, QUANTILES)
         nis = np.where(self.nis_count > 0, self.nis_sum / np.maximum(self.nis_count, 1), np.nan)
         observed = list(self._observed)
@@ -545,7 +602,9 @@ class Twin:
                 "ess": self.pf.ess,
                 "ess_min": self.ess_min,
                 "resamplings": self.pf.resamplings,
-                "normalised_innovation_sq": {sid: _none_nan(nis[j]) for j, sid in enumerate(observed)},
+                "normalised_innovation_sq": {
+                    sid: _none_nan(nis[j]) for j, sid in enumerate(observed)
+                },
                 "divergence": bool(np.any(nis[np.isfinite(nis)] > 9.0)),
                 "surrogate_out_of_range": float(np.sum(w * self.model.out_of_range)),
             },
@@ -692,8 +751,10 @@ def _load_surrogate(
 def _check_priors(settings: TwinSettings, surrogate: Any) -> None:
     """Refuse priors whose central 95 % interval leaves the surrogate's trained range."""
     ranges = {p.name: (p.low, p.high) for p in surrogate.space.parameters}
-    pairs = (("bore_htc", "thermal.bore_htc_W_m2K", "bore_htc_W_m2K"),
-             ("wall_thickness", "geometry.wall_thickness_m", "wall_thickness_m"))
+    pairs = (
+        ("bore_htc", "thermal.bore_htc_W_m2K", "bore_htc_W_m2K"),
+        ("wall_thickness", "geometry.wall_thickness_m", "wall_thickness_m"),
+    )
     for name, sname, key in pairs:
         if sname not in ranges:
             continue

@@ -14,23 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from models.errors import UnknownMaterialError
+from models.materials import canonical_material_name
 
 __all__ = ["available_materials", "law_data", "normalise_material"]
 
 _DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "life"
-_ALIASES = {
-    "grade91": "grade91",
-    "gr91": "grade91",
-    "p91": "grade91",
-    "t91": "grade91",
-    "9cr1mov": "grade91",
-    "316h": "316h",
-    "a617": "a617",
-    "alloy617": "a617",
-    "in617": "a617",
-}
-
-
 def available_materials() -> tuple[str, ...]:
     """Return the names of the materials that have a life-law data file."""
     return tuple(sorted(p.stem for p in _DATA_DIR.glob("*.toml")))
@@ -38,6 +26,9 @@ def available_materials() -> tuple[str, ...]:
 
 def normalise_material(material: str) -> str:
     """Map a material name (``"Grade 91"``, ``"P91"``, ``"316H"``) to its file stem.
+
+    The aliases are those of the FEM materials
+    (:data:`models.materials.MATERIAL_ALIASES`), so a name means the same alloy in both.
 
     Raises
     ------
@@ -48,9 +39,8 @@ def normalise_material(material: str) -> str:
         raise UnknownMaterialError(
             f"material: must be a string; got {material!r}. Use one of {available_materials()}."
         )
-    key = "".join(ch for ch in material.lower() if ch.isalnum())
-    stem = _ALIASES.get(key)
-    if stem is None or not (_DATA_DIR / f"{stem}.toml").exists():
+    stem = canonical_material_name(material)
+    if not (_DATA_DIR / f"{stem}.toml").exists():
         raise UnknownMaterialError(
             f"material: no life-law data for {material!r}; known materials are "
             f"{available_materials()}. Add models/data/life/<name>.toml or pass constants."

@@ -126,8 +126,11 @@ def check_range(
     bad = (arr < low) | (arr > high)
     if bad.any():
         i, v = _first_bad(arr, bad)
+        u = f" {unit}" if unit else ""
         raise LawInputError(
-            f"{name}: {what} is calibrated for {low:g}..{high:g} {unit}; element {i} is "
-            f"{v:g} {unit}. Pass extrapolate=True to accept values outside the calibrated range."
+            f"{name}: element {i} is {v:g}{u}, outside {low:g}..{high:g}{u}, the calibrated "
+            f"range of {what}. To accept it, call again with extrapolate=True (the law is "
+            "then continued beyond its data, unverified there), or keep the input inside "
+            "the range."
         )
     return arr

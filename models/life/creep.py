@@ -30,8 +30,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from models.errors import LawInputError, SolverDivergedError
-from models.life._data import law_data
+from models.life._data import law_data, normalise_material
 from models.life._validate import as_finite, check_range, check_sign
+from models.units import HOUR
 
 __all__ = [
     "GAS_CONSTANT",
@@ -45,7 +46,6 @@ __all__ = [
 ]
 
 GAS_CONSTANT = 8.314462618  # J/(mol K), CODATA 2018
-_HOUR = 3600.0
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ class LarsonMillerCurve:
         p[loaded] = self.parameter(s[loaded], extrapolate=extrapolate)
         c = self.C if C is None else as_finite("C", C)
         with np.errstate(over="ignore"):
-            tr = _HOUR * 10.0 ** (p / T - c)
+            tr = HOUR * 10.0 ** (p / T - c)
         return np.where(loaded, tr, np.inf)
 
 
@@ -216,7 +216,7 @@ def larson_miller(material: str) -> LarsonMillerCurve:
         temperature_range=(float(d["temperature_range_K"][0]), float(d["temperature_range_K"][1])),
         stress_range=(float(d["stress_range_Pa"][0]), float(d["stress_range_Pa"][1])),
         source=str(d["source"]),
-        name=material,
+        name=normalise_material(material),
         form=d.get("form", "parameter"),
         parameter_bracket=None if bracket is None else (float(bracket[0]), float(bracket[1])),
     )

@@ -58,15 +58,26 @@ class BilinearEnvelope:
         return f, c
 
     def creep_limit(self, fatigue: ArrayLike) -> NDArray[np.float64]:
-        """Return the allowed creep damage at fatigue damage ``fatigue`` (0 beyond 1)."""
+        """Return the allowed creep damage at fatigue damage ``fatigue`` (0 beyond 1).
+
+        The first segment serves ``fatigue < d_f`` and the second ``fatigue >= d_f``,
+        evaluated as srlife's ``inside_envelope`` evaluates them: at the knee the second segment
+        gives exactly ``d_c``, where the first can round below it (for (0.1, 0.1),
+        ``1 - 0.9 * 0.1 / 0.1 = 0.09999999999999987``).
+        """
         f = check_sign("fatigue", as_finite("fatigue", fatigue))
         df, dc = self.fatigue_intersection, self.creep_intersection
-        first = 1.0 - (1.0 - dc) * f / df
-        second = dc * (1.0 - f) / (1.0 - df)
-        return np.where(f <= df, first, np.where(f <= 1.0, second, 0.0))
+        # srlife's arithmetic, so that points on the line round the same way
+        first = (dc - 1.0) / df * f + 1.0
+        second = -dc / (1.0 - df) * (f - df) + dc
+        return np.where(f < df, first, np.where(f <= 1.0, np.maximum(second, 0.0), 0.0))
 
     def is_inside(self, fatigue: ArrayLike, creep: ArrayLike) -> NDArray[np.bool_]:
-        """Return whether each ``(fatigue, creep)`` pair is on or inside the envelope."""
+        """Return whether each ``(fatigue, creep)`` pair is on or inside the envelope.
+
+        The branch at the knee follows srlife's ``inside_envelope`` (see
+        :meth:`creep_limit`): the intersection point itself is inside.
+        """
         f, c = self._pairs(fatigue, creep)
         return (f <= 1.0) & (c <= self.creep_limit(f))
 

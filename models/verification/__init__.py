@@ -29,14 +29,18 @@ class CaseResult:
     computed, reference : float
         Our value and the independent reference value (same unit).
     rel_error : float
-        ``|computed - reference| / scale`` (the scale is the reference unless the
-        case says otherwise, e.g. the peak stress).
+        ``|computed - reference| / error_scale``, or the absolute error
+        ``|computed - reference|`` when ``error_scale`` is 0 (a zero reference without
+        a scale).
     tolerance : float
         Largest accepted ``rel_error``.
     passed : bool
         ``rel_error <= tolerance``.
     source : str
         Citation of the reference.
+    error_scale : float
+        What the error is relative to: ``|reference|`` unless the case gives a scale
+        (e.g. the peak stress); 0 means the error is absolute (zero reference).
     """
 
     name: str
@@ -47,6 +51,16 @@ class CaseResult:
     tolerance: float
     passed: bool
     source: str
+    error_scale: float = 0.0
+
+    @property
+    def relative_to(self) -> str:
+        """Words for what :attr:`rel_error` is relative to (for tables)."""
+        if self.error_scale == 0.0:
+            return "absolute (reference 0)"
+        if self.error_scale == abs(self.reference):
+            return "|reference|"
+        return f"scale {self.error_scale:.4g}"
 
     def to_dict(self) -> dict[str, Any]:
         """Return the case as a JSON-ready dictionary."""
@@ -94,6 +108,7 @@ def compare(
         tolerance=float(tolerance),
         passed=bool(rel <= tolerance),
         source=source,
+        error_scale=float(denom) if denom > 0 else 0.0,
     )
 
 

@@ -216,10 +216,13 @@ def lame_closed() -> list[CaseResult]:
     return out
 
 
-def _series_solution(
+def series_solution(
     *, a: float, b: float, k: float, kappa: float, h: float, n_terms: int = 60
 ) -> Callable[[np.ndarray, float], np.ndarray]:
-    """theta(r, t) = (T - Tf)/(T0 - Tf) for a hollow cylinder, Robin at a, insulated at b."""
+    """theta(r, t) = (T - Tf)/(T0 - Tf) for a hollow cylinder, Robin at a, insulated at b.
+
+    ``h = math.inf`` gives the prescribed inner temperature (eigenvalues of R(beta a) = 0).
+    """
     from scipy.integrate import quad
     from scipy.optimize import brentq
     from scipy.special import j0, j1, y0, y1
@@ -228,6 +231,8 @@ def _series_solution(
         return j0(beta * r) * y1(beta * b) - y0(beta * r) * j1(beta * b)
 
     def f(beta: float) -> float:
+        if math.isinf(h):
+            return float(R(beta, a))
         dR = -beta * (j1(beta * a) * y1(beta * b) - y1(beta * a) * j1(beta * b))
         return float(k * dR - h * R(beta, a))
 
@@ -263,7 +268,7 @@ def transient_series() -> list[CaseResult]:
     t_ref = (_B - _A) ** 2 / kappa
     wall = _wall(40)
     th = ThermalSolver(wall, material=_material(), degree=2, bore_htc=h, initial_temperature=T0)
-    theta = _series_solution(a=_A, b=_B, k=_K, kappa=kappa, h=h)
+    theta = series_solution(a=_A, b=_B, k=_K, kappa=kappa, h=h)
     pts = wall.locate([_A, 0.5 * (_A + _B), _B])
     names = ("bore", "mid-wall", "outer")
     checks = [0.05, 0.2, 1.0]

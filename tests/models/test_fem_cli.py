@@ -110,3 +110,41 @@ def test_model_solve_rejects_a_bad_config_naming_the_field(tmp_path: pathlib.Pat
     )
     assert result.exit_code != 0
     assert "bore_htc_W_m2K" in result.output and "-5" in result.output
+
+
+def test_model_solve_refuses_an_earlier_run_unless_forced_and_then_replaces_it_whole(
+    config_file: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    out = tmp_path / "results"
+    fast = ["--no-xdmf"]
+    first = CliRunner().invoke(main, ["model", "solve", str(config_file), "--output", str(out)])
+    assert first.exit_code == 0, first.output
+    assert (out / "histories.png").exists() and (out / "fields.xdmf").exists()
+    stamp = (out / "results.nc").stat().st_mtime_ns
+    # a second run into the same folder is refused, naming the folder and the option
+    again = CliRunner().invoke(
+        main, ["model", "solve", str(config_file), "--output", str(out), *fast]
+    )
+    assert again.exit_code != 0
+    assert str(out) in again.output and "--force" in again.output
+    assert (out / "results.nc").stat().st_mtime_ns == stamp
+    # --force replaces the folder whole: no image or field file of the first run is left
+    forced = CliRunner().invoke(
+        main,
+        ["model", "solve", str(config_file), "--output", str(out), "--no-images", *fast, "--force"],
+    )
+    assert forced.exit_code == 0, forced.output
+    assert sorted(p.name for p in out.iterdir()) == ["results.nc", "run.json"]
+    import json
+
+    run = json.loads((out / "run.json").read_text())
+    assert run["command"] == "twin model solve" and run["files"] == ["results.nc"]
+    # a folder with other files is not deleted, even with --force
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    refused = CliRunner().invoke(
+        main, ["model", "solve", str(config_file), "--output", str(other), *fast, "--force"]
+    )
+    assert refused.exit_code != 0 and "not a run of twin model" in refused.output
+    assert (other / "notes.txt").read_text() == "mine"

@@ -5,15 +5,18 @@ from __future__ import annotations
 import dolfinx_solver  # noqa: F401  (orders MPI before dolfinx)
 import pytest
 
-from models.verification import fem
+from models.verification import boundary, fem
+
+GROUPS = {**fem.CASES, **boundary.CASES}
 
 # Each runner compares against an independent reference (analytical solution, Bessel
-# series, or a second method) with the tolerance of issue 2; see models/verification/fem.py.
+# series, or a second method) with the tolerance of issue 2; see models/verification/fem.py
+# and models/verification/boundary.py (prescribed surfaces, steady solve, displacement).
 
 
-@pytest.mark.parametrize("group", sorted(fem.CASES))
+@pytest.mark.parametrize("group", sorted(GROUPS))
 def test_fem_verification_group_meets_its_tolerances(group: str) -> None:
-    results = fem.CASES[group]()
+    results = GROUPS[group]()
     assert results, f"{group} produced no results"
     failed = [r for r in results if not r.passed]
     assert not failed, "\n".join(
@@ -29,4 +32,4 @@ def test_fem_cases_are_registered_for_twin_verify() -> None:
     from models.verification import iter_groups
 
     groups = {g for g, _ in iter_groups()}
-    assert set(fem.CASES) <= groups
+    assert set(GROUPS) <= groups

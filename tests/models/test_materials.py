@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from models.errors import MaterialDataError, MaterialRangeError, UnknownMaterialError
+from models.material_file import load_material_file
 from models.materials import (
     PROPERTY_NAMES,
     T20,
     Material,
     available_materials,
     get_material,
-    load_material_file,
 )
 
 C = 273.15  # K at 0 degC

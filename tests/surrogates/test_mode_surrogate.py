@@ -117,8 +117,10 @@ def test_predict_bank_equals_the_dict_path_row_by_row(shipped) -> None:
                 [values[f"mode.{o}.{loc}.log10_tau{k}"] for k in range(1, shipped.n_modes + 1)]
             )
             sd_log = s_row[0, [col[f"mode.{o}.{loc}.log10_tau{k + 1}"] for k in order]]
+            # the variance s - |L^-1 k*|^2 cancels: the same formula on a batch of 25 rows
+            # and on one row rounds differently at ~1e-9 of the standard deviation
             np.testing.assert_allclose(
-                std.time_constants[i, j], ref.time_constants * math.log(10.0) * sd_log, rtol=1e-9
+                std.time_constants[i, j], ref.time_constants * math.log(10.0) * sd_log, rtol=1e-6
             )
     out = X[:2].copy()
     out[1, 0] = 6000.0  # h above the trained 5000 W/m2K

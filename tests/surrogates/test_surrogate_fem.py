@@ -108,8 +108,11 @@ def test_surrogate_trained_on_dask_fem_campaign_meets_targets_on_held_out_fem(
     assert set(modes) == set(mode_output_names(mode_keys_for(cfg), n_modes=n_modes))
     assert table["mode.sigma_theta.bore.pressure_gain"]["rmse_pct_range"] <= 1.0
     r2 = sorted(v["r2"] for v in modes.values())
-    # 12 coarse runs: the weakest (a small middle amplitude) measured R2 0.90, median 0.998.
-    assert r2[0] > 0.85 and r2[len(r2) // 2] > 0.99, r2
+    # 12 coarse runs over the property-temperature range 155-600 degC (the twin follows
+    # the metal through start-ups): the weakest two (a small middle amplitude) measured
+    # R2 0.78, the median 0.998; the shipped 40-run surrogate is checked in
+    # tests/surrogates/test_mode_surrogate.py.
+    assert r2[0] > 0.7 and r2[len(r2) // 2] > 0.99, r2
     assert (trained / "modes.png").stat().st_size > 10_000
 
 

@@ -261,9 +261,10 @@ def test_streaming_rows_count_the_cycles_of_count_cycles(
     assert _row_cycles_stream(x, cuts) == _row_cycles_batch(x)
 
 
-def test_rounds_and_stack_loop_agree_on_long_noisy_rows() -> None:
-    # Long random histories go through the vectorised rounds, a converging
-    # oscillation closed by a spike through the cascade; both against count_cycles.
+def test_long_noisy_rows_and_a_deep_cascade_count_the_cycles_of_count_cycles() -> None:
+    # Long random walks (deep residues, the residue arrays widened on the way) and a
+    # converging oscillation closed by a spike (a cascade through the whole residue);
+    # both against count_cycles.
     rng = np.random.default_rng(3)
     noisy = np.cumsum(rng.standard_normal((6, 3000)), axis=1)
     k = np.arange(400)
@@ -314,6 +315,27 @@ def test_random_batch_splits_equal_the_offline_life_laws(cuts: list[int]) -> Non
     # offline Miner, Robinson and oxide results to 1e-9, particle by particle.
     acc = stream(SET_H, T_H, S_H, TEMP_H, CF_H, OF_H, sorted(cuts))
     _compare(acc, REF_H, 1e-9)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(1, T_H.shape[0] - 1), min_size=1, max_size=20, unique=True))
+def test_consecutive_batches_equal_one_call_with_their_concatenation(cuts: list[int]) -> None:
+    # Same account, split or not: equal to round-off (1e-12), every quantity.
+    one = stream(SET_H, T_H, S_H, TEMP_H, CF_H, OF_H, [])
+    split = stream(SET_H, T_H, S_H, TEMP_H, CF_H, OF_H, sorted(cuts))
+    for loc in SET_H.locations:
+        assert_close(split.fatigue(loc), one.fatigue(loc), 1e-12)
+        assert_close(
+            split.fatigue(loc, include_residue=False),
+            one.fatigue(loc, include_residue=False),
+            1e-12,
+        )
+        assert_close(split.creep(loc), one.creep(loc), 1e-12)
+        assert_close(split.margin(loc), one.margin(loc), 1e-12)
+    assert_close(split.oxide_thickness, one.oxide_thickness, 1e-12)
+    a, b = split.state_dict(), one.state_dict()
+    for key in ("rainflow_depth", "rainflow_direction"):
+        np.testing.assert_array_equal(a[key], b[key])
 
 
 def test_single_sample_batches_equal_the_offline_life_laws() -> None:

@@ -93,7 +93,9 @@ def test_state_dict_round_trip_continues_bit_for_bit():
     t = np.arange(1.0, 41.0)
     obs = Observations(np.arange(20), np.zeros(20, np.intp), z[:20], np.ones(20))
     pf.estimate(model, t[:20], {}, obs)
-    state = json.loads(json.dumps({k: v for k, v in pf.state_dict().items() if not isinstance(v, np.ndarray)}))
+    state = json.loads(
+        json.dumps({k: v for k, v in pf.state_dict().items() if not isinstance(v, np.ndarray)})
+    )
     arrays = {k: v for k, v in pf.state_dict().items() if isinstance(v, np.ndarray)}
     pf2 = ParticleFilter.from_state_dict({**state, **arrays})
     model.set_parameters(pf2.theta)

@@ -51,16 +51,31 @@ def test_empty_section_takes_documented_defaults():
         ({"particles": 1}, "twin.particles: must be an integer >= 2 (got 1)"),
         ({"block_s": -1.0}, "twin.block_s: must be > 0 (got -1.0)"),
         ({"priors": {"bore_htc": {}}}, "twin.priors: unknown keys ['bore_htc']"),
-        ({"priors": {"bore_htc_W_m2K": {"distribution": "gamma"}}},
-         "twin.priors.bore_htc_W_m2K.distribution: must be one of"),
-        ({"priors": {"wall_thickness_m": {"distribution": "normal", "mean": 0.05, "std": -1.0}}},
-         "twin.priors.wall_thickness_m.std: must be > 0 (got -1.0)"),
-        ({"sensors": {"TC-nowhere": {"noise_K": 1.0}}}, "twin.sensors.TC-nowhere: the component has no sensor"),
-        ({"sensors": {"TC-outer-01": {"noise_microstrain": 1.0}}},
-         "twin.sensors.TC-outer-01: unknown keys ['noise_microstrain']"),
+        (
+            {"priors": {"bore_htc_W_m2K": {"distribution": "gamma"}}},
+            "twin.priors.bore_htc_W_m2K.distribution: must be one of",
+        ),
+        (
+            {"priors": {"wall_thickness_m": {"distribution": "normal", "mean": 0.05, "std": -1.0}}},
+            "twin.priors.wall_thickness_m.std: must be > 0 (got -1.0)",
+        ),
+        (
+            {"sensors": {"TC-nowhere": {"noise_K": 1.0}}},
+            "twin.sensors.TC-nowhere: the component has no sensor",
+        ),
+        (
+            {"sensors": {"TC-outer-01": {"noise_microstrain": 1.0}}},
+            "twin.sensors.TC-outer-01: unknown keys ['noise_microstrain']",
+        ),
         ({"damage_locations": ["weld"]}, "twin.damage_locations: unknown location 'weld'"),
-        ({"stress_concentration": {"bore": 0.5}}, "twin.stress_concentration.bore: must be >= 1 (got 0.5)"),
-        ({"inputs": {"pressure": "TC-outer-01"}}, "twin.inputs.pressure: 'TC-outer-01' is not a pressure sensor"),
+        (
+            {"stress_concentration": {"bore": 0.5}},
+            "twin.stress_concentration.bore: must be >= 1 (got 0.5)",
+        ),
+        (
+            {"inputs": {"pressure": "TC-outer-01"}},
+            "twin.inputs.pressure: 'TC-outer-01' is not a pressure sensor",
+        ),
     ],
 )
 def test_bad_sections_name_the_field_and_value(section, text):
@@ -70,12 +85,20 @@ def test_bad_sections_name_the_field_and_value(section, text):
 
 
 def test_prior_outside_the_surrogate_range_is_refused():
-    space = SimpleNamespace(parameters=[SimpleNamespace(name="thermal.bore_htc_W_m2K", low=1000.0, high=5000.0)])
+    space = SimpleNamespace(
+        parameters=[SimpleNamespace(name="thermal.bore_htc_W_m2K", low=1000.0, high=5000.0)]
+    )
     sur = SimpleNamespace(space=space)
-    ok = parse({"priors": {"bore_htc_W_m2K": {"distribution": "lognormal", "median": 2500.0, "cov": 0.25}}})
+    ok = parse(
+        {"priors": {"bore_htc_W_m2K": {"distribution": "lognormal", "median": 2500.0, "cov": 0.25}}}
+    )
     _check_priors(ok, sur)
-    wide = parse({"priors": {"bore_htc_W_m2K": {"distribution": "uniform", "low": 500.0, "high": 6000.0}}})
-    with pytest.raises(TwinConfigError, match=r"twin.priors.bore_htc_W_m2K: the prior's central 95 % interval"):
+    wide = parse(
+        {"priors": {"bore_htc_W_m2K": {"distribution": "uniform", "low": 500.0, "high": 6000.0}}}
+    )
+    with pytest.raises(
+        TwinConfigError, match=r"twin.priors.bore_htc_W_m2K: the prior's central 95 % interval"
+    ):
         _check_priors(wide, sur)
 
 

@@ -12,6 +12,8 @@ import importlib.util
 
 import click
 
+from twin.cli._common import verbosity_options
+
 __all__ = ["main"]
 
 # name -> (module, attribute, short help shown by ``twin --help``)
@@ -19,9 +21,16 @@ _SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "model": ("twin.cli.model", "model", "FEM service model: solve a component, unit responses."),
     "verify": ("twin.cli.verify", "verify", "Run the verification suite against references."),
     "ingest": ("twin.cli.sensors", "ingest", "Ingest sensor readings from MQTT into the archive."),
-    "publish": ("twin.cli.sensors", "publish", "Publish readings from a recording to MQTT."),
+    "publish": (
+        "twin.cli.sensors",
+        "publish",
+        "Publish synthetic or recorded sensor readings to MQTT.",
+    ),
     "archive": ("twin.cli.sensors", "archive", "Inspect a sensor archive."),
     "surrogate": ("twin.cli.surrogate", "surrogate", "Train and validate FEM surrogates."),
+    # scenarios drives the twin from outside (DESIGN.md): its commands are registered by
+    # module name, so twin/ does not import scenarios.
+    "scenario": ("scenarios.cli", "scenario", "Virtual plant: record archives from the FEM truth."),
     "assimilate": (
         "twin.cli.assimilate",
         "assimilate",
@@ -62,5 +71,9 @@ class _LazyGroup(click.Group):
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="materials-twin")
+@verbosity_options
 def main() -> None:
-    """Materials digital twin of components in extreme service."""
+    """Materials digital twin of components in extreme service.
+
+    -v/-q given here apply to the command that follows (and add to its own).
+    """

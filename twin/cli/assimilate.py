@@ -15,7 +15,7 @@ _CHUNK = 65_536
 
 
 def summary_json(twin: Any) -> dict[str, Any]:
-    """The ``--json`` object of ``twin assimilate`` from a twin's state."""
+    """Return the ``--json`` object of ``twin assimilate`` from a twin's state."""
     st = twin.state
     params = {
         name: {k: p[k] for k in ("mean", "p05", "p50", "p95", "unit")}
@@ -36,13 +36,27 @@ def summary_json(twin: Any) -> dict[str, Any]:
 
 @click.command()
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=pathlib.Path))
-@click.option("--archive", "archive_path", required=True,
-              type=click.Path(exists=True, file_okay=False, path_type=pathlib.Path),
-              help="Sensor archive written by `twin ingest`.")
-@click.option("--out", "-o", "out", required=True, type=click.Path(path_type=pathlib.Path),
-              help="Folder for state.zarr, the checkpoint and the plots.")
-@click.option("--surrogate", type=click.Path(path_type=pathlib.Path), default=None,
-              help="Mode surrogate folder (default: <config stem>.surrogate beside the config).")
+@click.option(
+    "--archive",
+    "archive_path",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=pathlib.Path),
+    help="Sensor archive written by `twin ingest`.",
+)
+@click.option(
+    "--out",
+    "-o",
+    "out",
+    required=True,
+    type=click.Path(path_type=pathlib.Path),
+    help="Folder for state.zarr, the checkpoint and the plots.",
+)
+@click.option(
+    "--surrogate",
+    type=click.Path(path_type=pathlib.Path),
+    default=None,
+    help="Mode surrogate folder (default: <config stem>.surrogate beside the config).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the twin's RNG.")
 @click.option("--particles", type=int, default=None, help="Override twin.particles.")
 @click.option("--json", "as_json", is_flag=True, help="Print the final state as JSON.")
@@ -126,14 +140,19 @@ def assimilate(
     if as_json:
         click.echo(json.dumps(result, indent=1))
         return
-    click.echo(f"readings {result['readings']}, assimilated {result['assimilated']}, "
-               f"late {result['late_readings']}, bad {result['bad_readings']}, "
-               f"ESS min {result['ess_min']:.0f}")
+    click.echo(
+        f"readings {result['readings']}, assimilated {result['assimilated']}, "
+        f"late {result['late_readings']}, bad {result['bad_readings']}, "
+        f"ESS min {result['ess_min']:.0f}"
+    )
     for name, p in result["parameters"].items():
-        click.echo(f"  {name:<28} {p['mean']:>12.5g}  90 % [{p['p05']:.5g}, {p['p95']:.5g}] {p['unit']}")
+        click.echo(
+            f"  {name:<28} {p['mean']:>12.5g}  90 % [{p['p05']:.5g}, {p['p95']:.5g}] {p['unit']}"
+        )
     for loc, d in result["damage"].items():
         click.echo(
-            f"  damage {loc:<8} fatigue {d['fatigue']['mean']:.3g}  creep {d['creep']['mean']:.3g}  "
+            f"  damage {loc:<8} fatigue {d['fatigue']['mean']:.3g}  "
+            f"creep {d['creep']['mean']:.3g}  "
             f"margin {d['envelope_margin']['mean']:.3g}"
         )
     click.echo(f"wrote {out / 'state.zarr'}, {out / 'checkpoint'}, parameters.png, damage.png")

@@ -19,6 +19,8 @@ from typing import Any
 
 import click
 
+from twin.cli._common import out_option, quiet, reports_errors, verbosity_options
+
 __all__ = ["surrogate"]
 
 _DEFAULTS: dict[str, Any] = {
@@ -166,17 +168,14 @@ def _setup(
 
 
 @click.group("surrogate")
+@verbosity_options
 def surrogate() -> None:
     """Train and validate GP surrogates of a component's FEM model."""
 
 
 _config_arg = click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-_out_opt = click.option(
-    "--out",
-    "out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of the campaign stores and the models [default: <config stem>.surrogate].",
+_out_opt = out_option(
+    help="Folder of the campaign stores and the models [default: <config stem>.surrogate]",
 )
 _workers_opt = click.option(
     "--workers",
@@ -219,6 +218,8 @@ _kind_opt = click.option(
     help="FEM runs of the peak surrogate [default: surrogate.n_train]; the modes "
     "campaign takes surrogate.modes.n_train (settable with --set).",
 )
+@verbosity_options
+@reports_errors
 def train(
     config: Path,
     out: Path | None,
@@ -240,6 +241,7 @@ def train(
     from surrogates.train import fit_from_campaign
 
     cfg, jobs, section = _setup(config, sets, kind)
+    progress = progress and not quiet()
     folder = out or Path(f"{config.stem}.surrogate")
     folder.mkdir(parents=True, exist_ok=True)
     for job in jobs:
@@ -276,6 +278,8 @@ def train(
             raise click.ClickException(str(err)) from err
         fit_s = time.perf_counter() - start
         path = save_surrogate(sur, folder / job.model_dir)
+        if quiet():
+            continue
         click.echo(
             f"[{job.kind}] campaign: {n} FEM runs in {campaign_s:.1f} s; training: {fit_s:.2f} s, "
             f"{sur.gp.n_iter_} L-BFGS iterations, converged={sur.gp.converged_}; model: {path}"
@@ -304,6 +308,8 @@ def train(
     default=None,
     help="Parity plot PNG of the peak quantities [default: <out>/parity.png].",
 )
+@verbosity_options
+@reports_errors
 def validate(
     config: Path,
     out: Path | None,
@@ -326,6 +332,7 @@ def validate(
     from surrogates.validation import format_metrics_table, metrics, plot_parity
 
     cfg, jobs, section = _setup(config, sets, kind)
+    progress = progress and not quiet()
     folder = out or Path(f"{config.stem}.surrogate")
     table: dict[str, dict[str, float]] = {}
     units: dict[str, str] = {}
@@ -364,9 +371,7 @@ def validate(
         notes.append(f"[{job.kind}] {n} held-out FEM runs; parity plot: {png}")
     if as_json:
         click.echo(json.dumps(table, indent=2))
-        for note in notes:
-            click.echo(note, err=True)
     else:
         click.echo(format_metrics_table(table, units=units))
-        for note in notes:
-            click.echo(note)
+    for note in [] if quiet() else notes:
+        click.echo(note, err=as_json)
