@@ -522,6 +522,18 @@ def test_twin_forecast_command_writes_the_contract_and_is_reproducible(checkpoin
     assert bad.exit_code != 0 and "forecast.samples: must be an integer >= 1 (got 0)" in bad.output
 
 
+def test_the_checkpoint_reader_gives_the_posterior_of_the_restored_twin(twin64, checkpoint):
+    from twin.state import Twin
+
+    a = Forecaster.from_checkpoint(checkpoint).posterior
+    b = Forecaster.from_twin(Twin.restore(checkpoint)).posterior
+    c = Forecaster.from_twin(twin64).posterior
+    for p in (b, c):
+        for name in ("weights", "bore_htc", "wall", "fatigue", "creep", "oxide_sq"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(p, name), err_msg=name)
+        assert a.params.keys() == p.params.keys() and a.held == p.held and a.time == p.time
+
+
 def test_model_parts_carry_what_the_forecast_needs(twin64):
     fc = Forecaster.from_twin(twin64)
     assert isinstance(fc.parts, ModelParts)
