@@ -11,7 +11,10 @@ from typing import Any
 
 import click
 
+from twin.cli._common import out_option, quiet, verbosity_options
+
 __all__ = ["forecast"]
+
 
 def _per_min(v: float) -> float:
     return v / 60.0
@@ -95,14 +98,8 @@ def _plan(path: pathlib.Path | None, config: pathlib.Path, twin_settings: Any) -
     show_default=True,
     help="Failure at this fraction of the creep-fatigue envelope.",
 )
-@click.option(
-    "--out",
-    "-o",
-    "out",
-    required=True,
-    type=click.Path(path_type=pathlib.Path),
-    help="Folder for forecast.zarr, summary.json, fan.png and risk.png.",
-)
+@out_option(required=True, help="Folder for forecast.zarr, summary.json, fan.png and risk.png")
+@click.option("--force", is_flag=True, help="Replace an earlier run in --out.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option(
     "--compare",
@@ -146,7 +143,7 @@ def _plan(path: pathlib.Path | None, config: pathlib.Path, twin_settings: Any) -
     "--scheduler", default=None, help="Dask scheduler address (default: a local cluster)."
 )
 @click.option("--workers", type=int, default=None, help="Workers of the local Dask cluster.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@verbosity_options
 def forecast(
     configs: tuple[pathlib.Path, ...],
     checkpoints: tuple[pathlib.Path, ...],
@@ -157,6 +154,7 @@ def forecast(
     steps_per_year: int,
     damage_limit: float,
     out: pathlib.Path,
+    force: bool,
     as_json: bool,
     compare: tuple[pathlib.Path, ...],
     advise: str | None,
@@ -166,7 +164,6 @@ def forecast(
     fleet_file: pathlib.Path | None,
     scheduler: str | None,
     workers: int | None,
-    quiet: bool,
 ) -> None:
     """Remaining-life forecast of CONFIG's component from its twin checkpoint.
 
@@ -184,6 +181,12 @@ def forecast(
             steps_per_year=steps_per_year,
             damage_limit=damage_limit,
         )
+        for ck in checkpoints:
+            if out.resolve() == ck.resolve() or out.resolve() in ck.resolve().parents:
+                raise click.UsageError(
+                    f"--out: {str(out)!r} holds the checkpoint; use another folder"
+                )
+        _fresh(out, force=force)
         if fleet_file is not None or len(configs) > 1:
             _fleet(configs, checkpoints, plan_path, fleet_file, options, seed, out, as_json,
                    scheduler, workers)  # fmt: skip
@@ -191,7 +194,7 @@ def forecast(
         if len(configs) != 1 or len(checkpoints) != 1:
             raise click.UsageError("give one CONFIG and its --checkpoint (or several, or --fleet)")
         _single(configs[0], checkpoints[0], plan_path, options, seed, out, as_json, compare,
-                advise, advise_range, by_years, max_probability, quiet)  # fmt: skip
+                advise, advise_range, by_years, max_probability, quiet())  # fmt: skip
     except (ConfigError, TwinError, SurrogateError, OSError) as err:
         raise click.ClickException(str(err)) from err
 
@@ -273,7 +276,8 @@ def _single(
     if as_json:
         click.echo(json.dumps({"forecast": summary, **doc} if doc else summary, indent=1))
         return
-    _print(summary, main, out)
+    if not quiet:  # -q: only the requested tables (--compare, --advise) remain
+        _print(summary, main, out)
     if others:
         click.echo(f"\n{'plan':<24} {'RUL p05':>9} {'p50':>9} {'p95':>9} {'P(fail)':>9}  dominant")
         for row in compare_table(results):
@@ -292,6 +296,18 @@ def _single(
             f"{max_probability:g}: " + ("none in the range" if v is None else
             f"{v:.4g} {a_doc['unit']} (95 % MC interval {_fmt(lo)} .. {_fmt(hi)})")
         )  # fmt: skip
+
+
+def _fresh(out: pathlib.Path, *, force: bool) -> None:
+    """Refuse a non-empty ``--out`` unless ``--force`` (which empties it)."""
+    import shutil
+
+    if out.exists() and any(out.iterdir()):
+        if not force:
+            raise click.ClickException(
+                f"--out: {str(out)!r} holds an earlier run; pass --force to replace it"
+            )
+        shutil.rmtree(out)
 
 
 def _fmt(v: float | None) -> str:
