@@ -2,7 +2,8 @@
 # One entry point for a fresh machine: creates the virtual environment and
 # installs what is missing, then runs the requested job.
 #
-#   bash dev.sh demo    solve the example component, record a virtual plant, run the twin on it
+#   bash dev.sh demo    solve the example component, record a virtual plant, run the twin on it,
+#                       forecast its remaining life
 #   bash dev.sh test    run the test suite
 #   bash dev.sh bench   run the benchmarks (figures go to benchmarks/RESULTS.md by hand)
 #   bash dev.sh setup   only install
@@ -91,7 +92,11 @@ case "$job" in
             --cycles 3 --bore-htc 3000 --bias TC-outer-01=1.5 --force >/dev/null
         "$VENV/bin/twin" assimilate examples/grade91_header.toml --archive results/plant/archive \
             --out results/twin --force
-        echo "FEM results: results/grade91_header/; twin state, checkpoint and plots: results/twin/"
+        # the remaining life from the twin's checkpoint under the example's duty plan
+        "$VENV/bin/twin" forecast examples/grade91_header.toml --checkpoint results/twin \
+            --plan examples/grade91_header.plan.toml --out results/forecast --force
+        echo "FEM results: results/grade91_header/; twin state, checkpoint and plots: results/twin/;"
+        echo "forecast: results/forecast/"
         ;;
     test)
         ensure_system

@@ -420,6 +420,11 @@ class GPSurrogate:
             )
         return U, outside
 
+    def outside(self, X: ArrayLike) -> NDArray[np.bool_]:
+        """Return whether each row of ``X`` lies outside the trained box (``(n,)``)."""
+        _, outside = self._normalise(X, extrapolation="flag")
+        return np.asarray(outside.any(axis=1), dtype=bool)
+
     def predict(
         self,
         X: ArrayLike,
@@ -477,14 +482,21 @@ class GPSurrogate:
             mean, std = mean[:, 0], std[:, 0]
         return (mean, std, flags) if return_flags else (mean, std)
 
-    def predict_mean(self, X: ArrayLike, *, extrapolation: str = "raise") -> NDArray[np.float64]:
+    def predict_mean(
+        self, X: ArrayLike, *, extrapolation: str = "raise", backend: str = "auto"
+    ) -> NDArray[np.float64]:
         """Predictive mean only (one kernel block and the product with the cached weights).
 
-        Same shapes and extrapolation rule as :meth:`predict`; an ``"flag"``-ed row still
-        gets a mean, and the caller is expected to look at :meth:`predict`'s flags.
+        Same shapes, extrapolation rule and ``backend`` as :meth:`predict`; an
+        ``"flag"``-ed row still gets a mean, and the caller is expected to look at
+        :meth:`predict`'s flags (or :meth:`outside`).
         """
         U, _ = self._normalise(X, extrapolation=extrapolation)
-        mean_n = self._posterior.mean(U)
+        if backend not in ("auto", "numpy", "torch"):
+            raise InvalidParameterError(
+                f"backend: must be 'auto', 'numpy' or 'torch' (got {backend!r})"
+            )
+        mean_n = self._posterior.mean(U, backend=backend)
         mean = mean_n.T * self.y_scale_ + self.y_mean_
         return mean[:, 0] if self._one_d else mean
 

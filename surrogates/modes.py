@@ -125,6 +125,50 @@ class ModeSurrogate:
             folder = folder / "modes"
         return cls(load_surrogate(folder, config=config))
 
+    def predict_mean_bank(
+        self, X: ArrayLike, *, extrapolation: str = "flag"
+    ) -> tuple[ModalBank, NDArray[np.bool_]]:
+        """Predict the mean mode parameters of every row of ``X`` (no variances).
+
+        The mean bank of :meth:`predict_bank` at a fraction of its cost (the GP's
+        predictive variance is most of the work), for forecasts that propagate the
+        posterior through particles rather than through the GP's variance.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, d)
+            Parameter points in the space's edge units, columns :attr:`space` ``.names``.
+        extrapolation : {"flag", "raise"}
+            As in :meth:`predict_bank`.
+
+        Returns
+        -------
+        mean : ModalBank
+            Identical to the mean bank of :meth:`predict_bank`.
+        outside : numpy.ndarray of bool, shape (n,)
+            Rows outside the trained range.
+        """
+        if extrapolation not in ("flag", "raise"):
+            raise ValueError(f"extrapolation: must be 'flag' or 'raise', got {extrapolation!r}")
+        Xa = self.space.as_array(X)
+        if extrapolation == "raise":
+            self.space.check(Xa)
+        gp = self.surrogate.gp
+        mean = gp.predict_mean(Xa, extrapolation="flag", backend="numpy")
+        mean = np.asarray(mean, dtype=np.float64).reshape(Xa.shape[0], -1)
+        log_tau = mean[:, self._tau_cols]
+        order = np.argsort(log_tau, axis=-1, kind="stable")
+        tau = 10.0 ** np.take_along_axis(log_tau, order, axis=-1)
+        amps = np.take_along_axis(mean[:, self._b_cols], order, axis=-1)
+        bank = ModalBank(
+            outputs=self.keys,
+            amplitudes=amps,
+            time_constants=tau,
+            direct=np.zeros(amps.shape[:2]),
+            pressure_gain=mean[:, self._pg_cols] * self._pg_mask,
+        )
+        return bank, gp.outside(Xa)
+
     def predict_bank(
         self, X: ArrayLike, *, extrapolation: str = "flag"
     ) -> tuple[ModalBank, ModalBank, NDArray[np.bool_]]:

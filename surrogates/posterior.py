@@ -172,8 +172,18 @@ class CachedPosterior:
                 variances.append(var.clamp_min(1e-300))
         return torch.cat(means, dim=-1).numpy(), torch.cat(variances, dim=-1).numpy()
 
-    def mean(self, U: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Posterior mean ``(b, m)`` only (one kernel block and the cached weights)."""
+    def mean(self, U: NDArray[np.float64], *, backend: str = "auto") -> NDArray[np.float64]:
+        """Posterior mean ``(b, m)`` only (one kernel block and the cached weights).
+
+        ``backend`` as in :meth:`mean_and_variance`.
+        """
+        if backend == "numpy":
+            n_out, n_train = self._np[4].shape[0], self._np[4].shape[1]
+            rows = max(1, 4_000_000 // max(1, n_out * n_train))
+            parts = [
+                self._small(U[i : i + rows], variance=False)[0] for i in range(0, U.shape[0], rows)
+            ]
+            return np.concatenate(parts, axis=-1)
         if U.shape[0] <= SMALL:
             return self._small(U, variance=False)[0]
         u = torch.as_tensor(U, dtype=_DTYPE)

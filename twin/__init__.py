@@ -2,6 +2,8 @@
 
 ``Twin.from_config(cfg, rng=...)`` builds a component twin; ``update(readings)``
 assimilates, ``state`` reports, ``checkpoint(path)`` / ``Twin.restore(path)`` keep it.
+``Forecaster.from_checkpoint(path).run(load_plan(plan), seed=...)`` forecasts the
+remaining life.
 Public names are imported lazily, so ``import twin`` stays light.
 """
 
@@ -14,13 +16,22 @@ _EXPORTS = {
     "CheckpointError": "twin.errors",
     "DamageAccount": "twin.damage",
     "DamageSettings": "twin.damage",
+    "DutyPlan": "twin.plan",
+    "ForecastOptions": "twin.forecast",
+    "ForecastResult": "twin.forecast",
+    "Forecaster": "twin.forecast",
     "ParticleFilter": "twin.filter",
     "Twin": "twin.state",
     "TwinConfigError": "twin.errors",
     "TwinError": "twin.errors",
     "TwinInputError": "twin.errors",
     "TwinSettings": "twin.settings",
+    "advise": "twin.advice",
+    "compare_plans": "twin.advice",
+    "forecast_fleet": "twin.fleet",
+    "load_plan": "twin.plan",
     "parse_twin_settings": "twin.settings",
+    "plan_from_history": "twin.plan",
 }
 
 
@@ -38,11 +49,20 @@ __all__ = [
     "CheckpointError",
     "DamageAccount",
     "DamageSettings",
+    "DutyPlan",
+    "ForecastOptions",
+    "ForecastResult",
+    "Forecaster",
     "ParticleFilter",
     "Twin",
     "TwinConfigError",
     "TwinError",
     "TwinInputError",
     "TwinSettings",
+    "advise",
+    "compare_plans",
+    "forecast_fleet",
+    "load_plan",
     "parse_twin_settings",
+    "plan_from_history",
 ]

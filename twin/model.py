@@ -90,6 +90,10 @@ class ComponentModel:
     reference_temperature : float
         Stress-free temperature of the mechanical model, K.
     n_particles : int
+    mode_std : bool, optional
+        Also tabulate the GP's predictive standard deviations of the modes (the filter's
+        observation variance needs them; a forecast that only advances the modes does
+        not, and the mean alone costs a tenth). Default True.
     """
 
     def __init__(
@@ -101,6 +105,7 @@ class ComponentModel:
         material_name: str,
         reference_temperature: float,
         n_particles: int,
+        mode_std: bool = True,
     ) -> None:
         from twin.damage import DamageAccount, DamageSettings
 
@@ -199,7 +204,7 @@ class ComponentModel:
         self.eps_th0 = 0.0
         self.creep_strain = np.zeros(n_particles)
         self.out_of_range = np.zeros(n_particles, dtype=bool)
-        self._table = _ModeTable(surrogate, settings.property_temperature)
+        self._table = _ModeTable(surrogate, settings.property_temperature, with_std=mode_std)
         self._bank_std: Any = None
         self._has_creep_gauge = any(s.quantity == "creep_strain" for s in self.observed)
 
@@ -346,6 +351,73 @@ class ComponentModel:
         y = self.filter.advance(t, tf, p)
         return BlockOutputs(t=t, y=y, u=tf - self.T_f0, p=p)
 
+    def restart(self, t0: float, fluid_temperature: float, pressure: float) -> None:
+        """Begin again at rest in equilibrium with the fluid, keeping parameters and modes.
+
+        As :meth:`start` with the current parameters, but the mode table is not
+        rebuilt (the heat-transfer coefficient and wall have not moved), only the
+        property temperature follows the new fluid temperature.
+        """
+        self.T_f0 = float(fluid_temperature)
+        self.eps_th0 = float(
+            self.material.thermal_strain(self.T_f0, self.reference_temperature)
+        )
+        self.damage = type(self.damage)(self.damage.settings, n_particles=self.n_particles, t0=t0)
+        self.last_y = np.zeros_like(self.last_y)
+        self.creep_strain = np.zeros(self.n_particles)
+        self.refresh(t0)
+        assert self.filter is not None
+        self.filter.start(t0, fluid_temperature, pressure)
+
+    def simulate(
+        self,
+        t: NDArray[np.float64],
+        fluid_temperature: NDArray[np.float64],
+        pressure: NDArray[np.float64],
+        *,
+        block: float,
+    ) -> BlockOutputs:
+        """Advance every particle through a whole load history, without damage accounting.
+
+        The history is advanced in blocks of plant time ``block`` (s, aligned to the
+        start), refreshing the modes before each block from the property temperature
+        at its start, as :class:`twin.state.Twin` does between its blocks.
+
+        Parameters
+        ----------
+        t : numpy.ndarray, shape (n,)
+            Times (s), increasing, after the start.
+        fluid_temperature, pressure : numpy.ndarray, shape (n,)
+            Inputs at ``t`` (K, Pa), linear in between.
+        block : float
+            Plant time between two refreshes of the modes (s, > 0).
+
+        Returns
+        -------
+        BlockOutputs
+        """
+        if not block > 0.0:
+            raise TwinConfigError(f"block: must be > 0 s (got {block!r})")
+        assert self.filter is not None
+        t_start = float(self.filter.state.t_last)
+        k = np.floor((t - t_start) / block)
+        parts = []
+        for lo, hi in zip(
+            [0, *(np.flatnonzero(np.diff(k)) + 1).tolist()],
+            [*(np.flatnonzero(np.diff(k)) + 1).tolist(), t.size],
+            strict=True,
+        ):
+            self.refresh(float(t[lo]))
+            y = self.filter.advance(t[lo:hi], fluid_temperature[lo:hi], pressure[lo:hi])
+            self.last_y = y[:, :, -1].copy()
+            parts.append(y)
+        return BlockOutputs(
+            t=t,
+            y=np.concatenate(parts, axis=2),
+            u=fluid_temperature - self.T_f0,
+            p=pressure,
+        )
+
     def predict(
         self, outputs: BlockOutputs, observations: Observations
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
@@ -464,7 +536,8 @@ class ComponentModel:
         self.Tp = self.Tp[index]
         self.alpha_frozen = self.alpha_frozen[index]
         self.last_y = self.last_y[index]
-        self._bank_std = self._bank_std.take(index)
+        if self._bank_std is not None:
+            self._bank_std = self._bank_std.take(index)
         self.out_of_range = self.out_of_range[index]
         self.theta = self.theta[index]
 
@@ -530,8 +603,9 @@ class _ModeTable:
     constants, pressure gains and their standard deviations are interpolated linearly.
     """
 
-    def __init__(self, surrogate: Any, fixed: float | None) -> None:
+    def __init__(self, surrogate: Any, fixed: float | None, *, with_std: bool = True) -> None:
         self.surrogate = surrogate
+        self.with_std = with_std
         names = list(surrogate.space.names)
         self.tp_col = (
             names.index("loads.hold_temperature_degC")
@@ -557,10 +631,16 @@ class _ModeTable:
         rows = np.repeat(base, K, axis=0)
         if self.tp_col is not None:
             rows = np.insert(rows, self.tp_col, np.tile(self.nodes, P), axis=1)
-        mean, std, flags = self.surrogate.predict_bank(rows, extrapolation="flag")
+        banks: tuple[tuple[dict[str, NDArray[np.float64]], Any], ...]
+        if self.with_std:
+            mean, std, flags = self.surrogate.predict_bank(rows, extrapolation="flag")
+            banks = ((self._mean, mean), (self._std, std))
+        else:
+            mean, flags = self.surrogate.predict_mean_bank(rows, extrapolation="flag")
+            banks = ((self._mean, mean),)
         self.base = base.copy()
         self.flags = np.asarray(flags, dtype=bool).reshape(P, K).any(axis=1)
-        for store, bank in ((self._mean, mean), (self._std, std)):
+        for store, bank in banks:
             store["amplitudes"] = bank.amplitudes.reshape(P, K, *bank.amplitudes.shape[1:])
             tau = np.log(bank.time_constants) if store is self._mean else bank.time_constants
             store["time_constants"] = tau.reshape(P, K, *bank.time_constants.shape[1:])
@@ -575,7 +655,10 @@ class _ModeTable:
                 store[k] = store[k][index]
 
     def bank(self, Tp: NDArray[np.float64]) -> tuple[Any, Any]:
-        """Mean and standard-deviation banks at each particle's property temperature (K)."""
+        """Mean and standard-deviation banks at each particle's property temperature (K).
+
+        The standard-deviation bank is None for a table built without them.
+        """
         from models.modal import ModalBank
 
         P = Tp.size
@@ -603,6 +686,8 @@ class _ModeTable:
             direct=mix(m["direct"]),
             pressure_gain=mix(m["pressure_gain"]),
         )
+        if not self.with_std:
+            return mean, None
         std = ModalBank(
             outputs=self.outputs,
             amplitudes=mix(s["amplitudes"]),

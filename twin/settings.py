@@ -158,6 +158,16 @@ class TwinSettings:
         ``{"fluid_temperature": sensor id, "pressure": sensor id}``.
     surrogate : str or None
         Path of the mode surrogate, relative to the config's folder.
+    minimum_wall_thickness : float or None
+        The wall (m) the forecast counts as failure when oxidation thins the wall to it
+        (``minimum_wall_thickness_m``, e.g. the design minimum of the pressure code);
+        None: no wall criterion.
+    fatigue_log10_std : float
+        Material scatter of the fatigue life: standard deviation of log10 N_f
+        (``scatter.fatigue_log10_life_std``, default 0.25, an assumed typical value).
+    larson_miller_C_std : float
+        Material scatter of the rupture life: standard deviation of the Larson-Miller
+        constant C, i.e. of log10 t_R (``scatter.larson_miller_C_std``, default 0.25).
     """
 
     particles: int
@@ -178,6 +188,9 @@ class TwinSettings:
     inputs: dict[str, str]
     surrogate: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    minimum_wall_thickness: float | None = None
+    fatigue_log10_std: float = 0.25
+    larson_miller_C_std: float = 0.25
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -274,6 +287,8 @@ _TOP_KEYS = {
     "sensors",
     "inputs",
     "surrogate",
+    "minimum_wall_thickness_m",
+    "scatter",
 }
 
 
@@ -482,6 +497,19 @@ def parse_twin_settings(
     surrogate = sec.get("surrogate")
     if surrogate is not None and not isinstance(surrogate, str):
         raise TwinConfigError(f"twin.surrogate: must be a path string (got {surrogate!r})")
+    w_min = None
+    if "minimum_wall_thickness_m" in sec:
+        w_min = _number(sec, "minimum_wall_thickness_m", "twin", 0.0)
+        if w_min <= 0:
+            raise TwinConfigError(f"twin.minimum_wall_thickness_m: must be > 0 (got {w_min})")
+    sc_raw = sec.get("scatter", {})
+    sc_keys = {"fatigue_log10_life_std", "larson_miller_C_std"}
+    if not isinstance(sc_raw, Mapping) or set(sc_raw) - sc_keys:
+        raise TwinConfigError(f"twin.scatter: a table with keys {sorted(sc_keys)} (got {sc_raw!r})")
+    scatter = {k: _number(sc_raw, k, "twin.scatter", 0.25) for k in sorted(sc_keys)}
+    for k, v in scatter.items():
+        if v < 0:
+            raise TwinConfigError(f"twin.scatter.{k}: must be >= 0 (got {v})")
     return TwinSettings(
         particles=int(raw_particles),
         block=block,
@@ -500,4 +528,7 @@ def parse_twin_settings(
         sensors=tuple(sensors),
         inputs=inputs,
         surrogate=surrogate,
+        minimum_wall_thickness=w_min,
+        fatigue_log10_std=scatter["fatigue_log10_life_std"],
+        larson_miller_C_std=scatter["larson_miller_C_std"],
     )

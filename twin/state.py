@@ -45,7 +45,7 @@ from twin.errors import TwinInputError
 from twin.filter import Observations, ParticleFilter, weighted_quantiles
 from twin.settings import TwinSettings, parse_twin_settings
 
-__all__ = ["STATE_SCHEMA_VERSION", "Twin", "UpdateSummary"]
+__all__ = ["STATE_SCHEMA_VERSION", "Twin", "UpdateSummary", "held_parameters"]
 
 STATE_SCHEMA_VERSION = 1
 QUANTILES = np.array([0.05, 0.5, 0.95])
@@ -114,10 +114,7 @@ class Twin:
         # the data cannot learn them, and as particles resampling would only collapse
         # their spread (genealogical degeneracy). Their prior stays the uncertainty
         # (reported as such, sampled by the forecast).
-        ident = settings.identifiable()
-        self.held = tuple(
-            p.name for p in settings.parameters if ident[p.name].startswith("not identified")
-        )
+        self.held = held_parameters(settings)
         theta_phys = np.column_stack(
             [
                 np.full(P, p.prior.interval(0.0)[0])
@@ -608,6 +605,12 @@ class Twin:
         from twin.checkpoint import read_checkpoint
 
         return read_checkpoint(path, config=config, surrogate=surrogate)
+
+
+def held_parameters(settings: TwinSettings) -> tuple[str, ...]:
+    """Parameters no sensor of the component informs (held at their prior median)."""
+    ident = settings.identifiable()
+    return tuple(p.name for p in settings.parameters if ident[p.name].startswith("not identified"))
 
 
 def _none_nan(x: float) -> float | None:

@@ -36,6 +36,11 @@ _SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
         "assimilate",
         "Replay a sensor archive through the twin: posterior, damage, wall.",
     ),
+    "forecast": (
+        "twin.cli.forecast",
+        "forecast",
+        "Remaining life from a twin checkpoint: plans compared, operating advice, fleets.",
+    ),
 }
 
 
