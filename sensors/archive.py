@@ -4,7 +4,11 @@ Layout of one store (a directory)::
 
     <store>/zarr.json             group attrs: component, site, sensor ids, units, rates
     <store>/{time,sensor,value,quality,sequence,received}   1-D arrays, dim "reading"
-    <store>/deadletter/...        1-D arrays, dim "letter": received, reason, sensor, readings
+    <store>/deadletter/...        1-D arrays, dim "letter": received, reason, sensor,
+                                  readings, data_offset, topic_bytes, payload_bytes
+    <store>/deadletter/data       uint8, dim "byte": each dead letter's topic and whole
+                                  payload (letters of one message share one copy)
+    <store>/requeue/{letter,time} letters requeued by ``twin archive requeue``
     <store>/_commit.json          committed lengths, replaced atomically after each append
 
 Rows are appended in whole flushes (thousands of readings), never rewritten: zarr
@@ -31,8 +35,10 @@ import numpy as np
 import numpy.typing as npt
 
 from sensors.catalogue import Catalogue
-from sensors.errors import ArchiveError
+from sensors.errors import ArchiveError, StorageError
+from sensors.lock import DirectoryLock
 from sensors.reader import COMMIT_FILE, CommittedReadings, read_commit, read_rows
+from sensors.summary import archive_info, open_archive
 
 __all__ = [
     "ARCHIVE_SCHEMA_VERSION",
@@ -63,6 +69,14 @@ _LETTER_VARS: dict[str, tuple[str, dict[str, str]]] = {
     "reason": ("i2", {"long_name": "index into attrs['reasons']"}),
     "sensor": ("i4", {"long_name": "index into the root attrs['sensors'], -1 if unknown"}),
     "readings": ("i8", {"long_name": "number of readings the dead letter stands for"}),
+    "data_offset": ("i8", {"long_name": "offset of topic + payload in data, -1 if not kept"}),
+    "topic_bytes": ("i4", {"long_name": "length of the UTF-8 topic in data"}),
+    "payload_bytes": ("i4", {"long_name": "length of the whole payload in data"}),
+}
+_DATA_CHUNK = 2**20
+_REQUEUE_VARS: dict[str, tuple[str, dict[str, str]]] = {
+    "letter": ("i8", {"long_name": "index of a dead letter whose readings were requeued"}),
+    "time": ("f8", {"units": "s", "long_name": "requeue time, seconds since 1970-01-01 UTC"}),
 }
 
 
@@ -113,20 +127,40 @@ class DeadLetterBatch:
     received : numpy.ndarray of float64
         Receive time, epoch seconds.
     reason : numpy.ndarray of int16
-        Index into :data:`sensors.validation.REASONS`.
+        Index into the archive's reason list (:meth:`Archive.reason_index`).
     sensor : numpy.ndarray of int32
         Sensor index, -1 when the sensor is unknown.
     readings : numpy.ndarray of int64
         Readings each record stands for.
+    topic, payload : tuple of bytes or None
+        The topic (UTF-8) and whole payload of each record's message, kept in the
+        archive so that ``twin archive requeue`` can archive them later; equal
+        (topic, payload) pairs in one append are stored once. None: not kept.
     """
 
     received: npt.NDArray[np.float64]
     reason: npt.NDArray[np.int16]
     sensor: npt.NDArray[np.int32]
     readings: npt.NDArray[np.int64]
+    topic: tuple[bytes, ...] | None = None
+    payload: tuple[bytes, ...] | None = None
 
     def __len__(self) -> int:
         return int(self.received.shape[0])
+
+
+def _storage_message(path: pathlib.Path, err: OSError, *, opening: bool = False) -> str:
+    cause = f"{err.strerror or err}" + (f" (errno {err.errno})" if err.errno else "")
+    if opening:
+        return (
+            f"archive: cannot open {str(path)!r} for writing: {cause}; "
+            "fix the path or its permissions"
+        )
+    return (
+        f"archive: cannot write {str(path)!r}: {cause}; every reading committed before is "
+        "durable and unacknowledged messages stay at the broker, so a restart after "
+        "freeing space (or making it writable) archives them exactly once"
+    )
 
 
 def _write_commit(path: pathlib.Path, counts: dict[str, int]) -> None:
@@ -139,7 +173,12 @@ def _write_commit(path: pathlib.Path, counts: dict[str, int]) -> None:
 
 
 class Archive:
-    """Writer of one component's sensor archive (one writer at a time).
+    """Writer of one component's sensor archive (one writer at a time, enforced).
+
+    The writer holds an exclusive OS lock on the store (:mod:`sensors.lock`) from
+    construction until :meth:`close` (or the end of its process, however it ends);
+    a second writer is refused with :class:`~sensors.errors.LockedError`. Readers
+    (:class:`~sensors.reader.ArchiveReader`, :func:`open_archive`) take no lock.
 
     Parameters
     ----------
@@ -149,10 +188,19 @@ class Archive:
         The component's sensors. An existing archive must belong to the same
         component; sensors new to it are added to its sensor list.
     reasons : sequence of str
-        Dead-letter reason codes (stored so readers can decode them).
+        Dead-letter reason codes (stored so readers can decode them). An existing
+        archive keeps its stored list and appends reasons new to it, so the indices
+        of letters already written keep their meaning (:meth:`reason_index`).
     clock : callable, optional
         Returns the time (epoch s) stamped as ``received`` on each commit; the plant
         clock when time is accelerated or replayed.
+
+    Raises
+    ------
+    LockedError
+        If another writer holds the archive.
+    ArchiveError
+        If the store belongs to another component or a sensor changed its quantity.
     """
 
     def __init__(
@@ -168,6 +216,22 @@ class Archive:
         self.path = pathlib.Path(path)
         self.catalogue = catalogue
         self.clock = clock
+        self._failure: StorageError | None = None
+        try:
+            self._lock = DirectoryLock(self.path, role="archive writer").acquire()
+        except OSError as err:
+            raise StorageError(_storage_message(self.path, err, opening=True)) from err
+        try:
+            self._open(zarr, catalogue, reasons)
+        except OSError as err:
+            self._lock.release()
+            raise StorageError(_storage_message(self.path, err, opening=True)) from err
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _open(self, zarr: Any, catalogue: Catalogue, reasons: tuple[str, ...]) -> None:
+        path = self.path
         if (self.path / _COMMIT).exists():
             self._group: Any = zarr.open_group(self.path, mode="r+", zarr_format=3)
             attrs: dict[str, Any] = dict(self._group.attrs)
@@ -189,20 +253,27 @@ class Archive:
                         f"says a {s.quantity} ({s.si_unit!r}); give the sensor a new id"
                     )
                 units[s.id], rates[s.id] = s.si_unit, s.rate
+            stored = [str(r) for r in attrs.get("reasons", [])]
+            stored += [r for r in reasons if r not in stored]
             self._group.attrs.update(
                 {
                     "sensors": ids,
                     "sensor_units": units,
                     "sensor_rate_Hz": rates,
-                    "reasons": list(reasons),
+                    "reasons": stored,
                 }
             )
             self._counts = read_commit(self.path)
             self._letters: Any = self._group["deadletter"]
+            self._letters.attrs["reasons"] = stored
+            self._counts.setdefault("deadletter_bytes", 0)
+            self._counts.setdefault("requeued", 0)
+            self._create_missing(zarr)
             self._truncate_uncommitted()
         else:
-            self.path.mkdir(parents=True, exist_ok=True)
-            self._group = zarr.open_group(self.path, mode="w", zarr_format=3)
+            # mode "a", not "w": "w" would delete the lock file held above. A store
+            # without a commit marker is a creation that crashed: its arrays are replaced.
+            self._group = zarr.open_group(self.path, mode="a", zarr_format=3)
             self._group.attrs.update(
                 {
                     "schema_version": ARCHIVE_SCHEMA_VERSION,
@@ -221,19 +292,52 @@ class Archive:
                     chunks=(_CHUNK_ROWS,),
                     dtype=dtype,
                     dimension_names=["reading"],
+                    overwrite=True,
                 )
                 arr.attrs.update(var_attrs)
-            self._letters = self._group.create_group("deadletter")
+            self._letters = self._group.create_group("deadletter", overwrite=True)
             self._letters.attrs["reasons"] = list(reasons)
-            for name, (dtype, var_attrs) in _LETTER_VARS.items():
-                arr = self._letters.create_array(
-                    name, shape=(0,), chunks=(65_536,), dtype=dtype, dimension_names=["letter"]
-                )
-                arr.attrs.update(var_attrs)
-            self._counts = {"readings": 0, "deadletter": 0, "flushes": 0}
+            self._counts = {
+                "readings": 0,
+                "deadletter": 0,
+                "flushes": 0,
+                "deadletter_bytes": 0,
+                "requeued": 0,
+            }
+            self._create_missing(zarr)
             _write_commit(self.path, self._counts)
         self.sensor_ids: tuple[str, ...] = tuple(self._group.attrs["sensors"])
         self._index = {sid: i for i, sid in enumerate(self.sensor_ids)}
+        self.reasons: tuple[str, ...] = tuple(self._group.attrs["reasons"])
+        self._reason_index = {r: i for i, r in enumerate(self.reasons)}
+
+    def _create_missing(self, zarr: Any) -> None:
+        """Create the dead-letter and requeue arrays an archive lacks (older layouts)."""
+        m = self._counts["deadletter"]
+        fill = {"data_offset": -1, "topic_bytes": 0, "payload_bytes": 0}
+        for name, (dtype, var_attrs) in _LETTER_VARS.items():
+            if name not in self._letters:
+                arr = self._letters.create_array(
+                    name,
+                    shape=(m,),
+                    chunks=(65_536,),
+                    dtype=dtype,
+                    dimension_names=["letter"],
+                    fill_value=fill.get(name, 0),
+                )
+                arr.attrs.update(var_attrs)
+        if "data" not in self._letters:
+            arr = self._letters.create_array(
+                "data", shape=(0,), chunks=(_DATA_CHUNK,), dtype="u1", dimension_names=["byte"]
+            )
+            arr.attrs["long_name"] = "topics and whole payloads of the dead letters"
+        if "requeue" not in self._group:
+            group = self._group.create_group("requeue")
+            for name, (dtype, var_attrs) in _REQUEUE_VARS.items():
+                arr = group.create_array(
+                    name, shape=(0,), chunks=(65_536,), dtype=dtype, dimension_names=["requeue"]
+                )
+                arr.attrs.update(var_attrs)
 
     def _truncate_uncommitted(self) -> None:
         for name in _READING_VARS:
@@ -244,6 +348,37 @@ class Archive:
             arr = self._letters[name]
             if arr.shape[0] != self._counts["deadletter"]:
                 arr.resize((self._counts["deadletter"],))
+        data = self._letters["data"]
+        if data.shape[0] != self._counts["deadletter_bytes"]:
+            data.resize((self._counts["deadletter_bytes"],))
+        for name in _REQUEUE_VARS:
+            arr = self._group["requeue"][name]
+            if arr.shape[0] != self._counts["requeued"]:
+                arr.resize((self._counts["requeued"],))
+
+    @property
+    def failure(self) -> StorageError | None:
+        """The write failure that stopped this writer, None while it can append."""
+        return self._failure
+
+    def close(self) -> None:
+        """Give up the writer role (release the lock); the object cannot append after it."""
+        self._lock.release()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def reason_index(self, reason: str) -> int:
+        """Return the index this archive stores for a dead-letter reason code."""
+        try:
+            return self._reason_index[reason]
+        except KeyError as err:
+            raise ArchiveError(
+                f"reason: {reason!r} is not one of this archive's reasons {list(self.reasons)}"
+            ) from err
 
     def sensor_index(self, sensor_id: str) -> int:
         """Return the archive index of a sensor (-1 if unknown)."""
@@ -298,22 +433,53 @@ class Archive:
         )
 
     def append(
-        self, readings: ArchiveBatch | None, letters: DeadLetterBatch | None = None
+        self,
+        readings: ArchiveBatch | None,
+        letters: DeadLetterBatch | None = None,
+        *,
+        requeued: npt.NDArray[np.int64] | None = None,
     ) -> float:
-        """Append readings and dead letters, then commit them.
+        """Append readings, dead letters and requeue records, then commit them at once.
 
         Parameters
         ----------
         readings : ArchiveBatch or None
             Readings to append.
         letters : DeadLetterBatch or None, optional
-            Dead-letter records to append.
+            Dead-letter records to append (with their whole payloads when given).
+        requeued : numpy.ndarray of int64 or None, optional
+            Indices of dead letters whose readings this commit archives (requeue).
 
         Returns
         -------
         float
             Commit time, epoch seconds (the readings' ``received`` stamp).
+
+        Raises
+        ------
+        StorageError
+            If the store cannot be written (disk full, read-only, no permission).
+            Nothing committed before is affected; this writer refuses further
+            appends, and the next writer cuts the uncommitted tail.
         """
+        if not self._lock.held:
+            raise ArchiveError(
+                f"archive: {str(self.path)!r} was closed by this writer; open a new Archive"
+            )
+        if self._failure is not None:
+            raise self._failure  # half-appended arrays: only a new writer may go on
+        try:
+            return self._append(readings, letters, requeued)
+        except OSError as err:
+            self._failure = StorageError(_storage_message(self.path, err))
+            raise self._failure from err
+
+    def _append(
+        self,
+        readings: ArchiveBatch | None,
+        letters: DeadLetterBatch | None,
+        requeued: npt.NDArray[np.int64] | None,
+    ) -> float:
         now = float(self.clock())
         counts = dict(self._counts)
         if readings is not None and len(readings):
@@ -324,123 +490,47 @@ class Archive:
                 self._group[name].append(np.asarray(columns[name], dtype=dtype))
             counts["readings"] += n
         if letters is not None and len(letters):
+            columns, blob = self._letter_columns(letters, counts["deadletter_bytes"])
+            if blob:
+                self._letters["data"].append(np.frombuffer(blob, dtype=np.uint8))
             for name, (dtype, _) in _LETTER_VARS.items():
-                self._letters[name].append(np.asarray(getattr(letters, name), dtype=dtype))
+                self._letters[name].append(np.asarray(columns[name], dtype=dtype))
             counts["deadletter"] += len(letters)
+            counts["deadletter_bytes"] += len(blob)
+        if requeued is not None and requeued.size:
+            group = self._group["requeue"]
+            group["letter"].append(np.asarray(requeued, dtype=np.int64))
+            group["time"].append(np.full(requeued.size, now))
+            counts["requeued"] += int(requeued.size)
         counts["flushes"] += 1
         _write_commit(self.path, counts)
         self._counts = counts
         return now
 
-
-def open_archive(path: str | pathlib.Path, *, group: str | None = None) -> Any:
-    """Open the committed part of a sensor archive as a lazy :class:`xarray.Dataset`.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        Store directory.
-    group : {None, "deadletter"}, optional
-        None for the readings, ``"deadletter"`` for the dead-letter records.
-
-    Returns
-    -------
-    xarray.Dataset
-        Readings along dim ``reading`` with coordinate ``time`` (epoch s) and a
-        ``sensor_id`` coordinate decoded from the sensor index; or dead letters
-        along ``letter`` with ``reason_code`` decoded.
-    """
-    import dask.array as da
-    import xarray as xr
-    import zarr
-
-    counts = read_commit(path)
-    # Each array is cut to the committed length: during an append (or after a crash
-    # in one) the arrays may differ in length beyond it.
-    root: Any = zarr.open_group(path, mode="r", zarr_format=3)
-    ids = np.asarray(list(root.attrs["sensors"]) + ["<unknown>"], dtype=object)
-
-    def dataset(group: Any, names: dict[str, Any], dim: str, n: int) -> Any:
-        from_zarr: Any = da.from_zarr
-        data = {name: (dim, from_zarr(group[name])[:n], dict(group[name].attrs)) for name in names}
-        return xr.Dataset(data, attrs=dict(group.attrs))
-
-    if group == "deadletter":
-        ds = dataset(root["deadletter"], _LETTER_VARS, "letter", counts["deadletter"]).load()
-        reasons = np.asarray(list(ds.attrs["reasons"]), dtype=object)
-        return ds.assign_coords(
-            reason_code=("letter", reasons[ds["reason"].values]),
-            sensor_id=("letter", ids[ds["sensor"].values]),
-        )
-    if group is not None:
-        raise ArchiveError(f"group: must be None or 'deadletter', got {group!r}")
-    ds = dataset(root, _READING_VARS, "reading", counts["readings"])
-    sensor = np.asarray(ds["sensor"].values)
-    return ds.set_coords("time").assign_coords(sensor_id=("reading", ids[sensor]))
-
-
-def archive_info(path: str | pathlib.Path, *, gap_factor: float = 3.0) -> dict[str, Any]:
-    """Summarise an archive: counts, time span, gaps and dead letters.
-
-    A gap is an interval between consecutive readings of a sensor longer than
-    ``gap_factor`` times its nominal period (``1 / rate_Hz``); missing sequence
-    numbers are counted separately.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        Store directory.
-    gap_factor : float, optional
-        Gap threshold in nominal periods.
-
-    Returns
-    -------
-    dict
-        JSON-serialisable summary.
-    """
-    ds = open_archive(path)
-    letters = open_archive(path, group="deadletter")
-    rates = dict(ds.attrs["sensor_rate_Hz"])
-    units = dict(ds.attrs["sensor_units"])
-    time = np.asarray(ds["time"].values)
-    sensor = np.asarray(ds["sensor"].values)
-    seq = np.asarray(ds["sequence"].values)
-    per_sensor: dict[str, Any] = {}
-    for i, sid in enumerate(ds.attrs["sensors"]):
-        mask = sensor == i
-        n = int(mask.sum())
-        entry: dict[str, Any] = {"readings": n, "unit": units.get(sid)}
-        if n:
-            t = np.sort(time[mask])
-            s = np.unique(seq[mask])
-            dt = np.diff(t)
-            limit = gap_factor / float(rates.get(sid, 1.0))
-            gaps = dt[dt > limit]
-            entry.update(
-                {
-                    "first_time": float(t[0]),
-                    "last_time": float(t[-1]),
-                    "gaps": int(gaps.size),
-                    "gap_total_s": float(gaps.sum()),
-                    "largest_gap_s": float(gaps.max()) if gaps.size else 0.0,
-                    "missing_sequences": int(s[-1] - s[0] + 1 - s.size),
-                    "duplicate_sequences": int(n - s.size),
-                }
-            )
-        per_sensor[sid] = entry
-    reasons = np.asarray(letters["reason_code"].values)
-    counts = np.asarray(letters["readings"].values)
-    dead: dict[str, dict[str, int]] = {}
-    for r in sorted(set(reasons.tolist())):
-        m = reasons == r
-        dead[str(r)] = {"letters": int(m.sum()), "readings": int(counts[m].sum())}
-    return {
-        "component": ds.attrs["component"],
-        "site": ds.attrs["site"],
-        "readings": int(time.size),
-        "first_time": float(time.min()) if time.size else None,
-        "last_time": float(time.max()) if time.size else None,
-        "sensors": per_sensor,
-        "dead_letters": dead,
-        "flushes": read_commit(path)["flushes"],
-    }
+    @staticmethod
+    def _letter_columns(letters: DeadLetterBatch, base: int) -> tuple[dict[str, Any], bytes]:
+        m = len(letters)
+        columns: dict[str, Any] = {
+            "received": letters.received,
+            "reason": letters.reason,
+            "sensor": letters.sensor,
+            "readings": letters.readings,
+            "data_offset": np.full(m, -1, dtype=np.int64),
+            "topic_bytes": np.zeros(m, dtype=np.int32),
+            "payload_bytes": np.zeros(m, dtype=np.int32),
+        }
+        if letters.topic is None or letters.payload is None:
+            return columns, b""
+        parts: list[bytes] = []
+        stored: dict[tuple[bytes, bytes], int] = {}  # one copy per distinct message
+        size = 0
+        for i, (topic, payload) in enumerate(zip(letters.topic, letters.payload, strict=True)):
+            key = (topic, payload)
+            if key not in stored:
+                stored[key] = base + size
+                parts += [topic, payload]
+                size += len(topic) + len(payload)
+            columns["data_offset"][i] = stored[key]
+            columns["topic_bytes"][i] = len(topic)
+            columns["payload_bytes"][i] = len(payload)
+        return columns, b"".join(parts)

@@ -74,8 +74,14 @@ class MosquittoBroker:
         their own Receive Maximum). 0 means unlimited.
     password_file : str or pathlib.Path or None, optional
         ``mosquitto_passwd`` file; anonymous access is refused when given.
+    acl_file : str or pathlib.Path or None, optional
+        Mosquitto ACL file (which user may read or write which topics).
     tls : tuple of (cafile, certfile, keyfile) or None, optional
         PEM files to serve TLS on the listener (clients then use ``mqtts://``).
+    require_certificate : bool, optional
+        With TLS, accept only clients with a certificate signed by ``cafile``.
+    use_identity_as_username : bool, optional
+        With ``require_certificate``, the certificate's CN is the user name (for the ACL).
     executable : str, optional
         Mosquitto binary.
     """
@@ -89,7 +95,10 @@ class MosquittoBroker:
         max_queued_messages: int = 1_000_000,
         max_inflight_messages: int = 10_000,
         password_file: str | pathlib.Path | None = None,
+        acl_file: str | pathlib.Path | None = None,
         tls: tuple[str, str, str] | None = None,
+        require_certificate: bool = False,
+        use_identity_as_username: bool = False,
         executable: str = "mosquitto",
     ) -> None:
         self.workdir = pathlib.Path(workdir)
@@ -99,7 +108,10 @@ class MosquittoBroker:
         self.max_queued_messages = max_queued_messages
         self.max_inflight_messages = max_inflight_messages
         self.password_file = password_file
+        self.acl_file = acl_file
         self.tls = tls
+        self.require_certificate = require_certificate
+        self.use_identity_as_username = use_identity_as_username
         self.executable = shutil.which(executable) or executable
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -116,12 +128,13 @@ class MosquittoBroker:
     def write_config(self) -> pathlib.Path:
         """Write ``mosquitto.conf`` into :attr:`workdir` and return its path."""
         self.workdir.mkdir(parents=True, exist_ok=True)
+        anonymous = not (self.password_file or self.use_identity_as_username)
         lines = [
             # Run as ourselves: started as root, Mosquitto would switch to the user
             # "mosquitto", which cannot write the persistence file in our directory.
             f"user {getpass.getuser()}",
             f"listener {self.port} {self.host}",
-            f"allow_anonymous {'false' if self.password_file else 'true'}",
+            f"allow_anonymous {'true' if anonymous else 'false'}",
             f"persistence {'true' if self.persistence else 'false'}",
             f"persistence_location {self.workdir}/",
             "autosave_interval 1",
@@ -136,9 +149,15 @@ class MosquittoBroker:
         ]
         if self.password_file:
             lines.append(f"password_file {self.password_file}")
+        if self.acl_file:
+            lines.append(f"acl_file {self.acl_file}")
         if self.tls:
             cafile, certfile, keyfile = self.tls
             lines += [f"cafile {cafile}", f"certfile {certfile}", f"keyfile {keyfile}"]
+            if self.require_certificate:
+                lines.append("require_certificate true")
+                if self.use_identity_as_username:
+                    lines.append("use_identity_as_username true")
         path = self.workdir / "mosquitto.conf"
         path.write_text("\n".join(lines) + "\n")
         return path

@@ -9,10 +9,14 @@ from __future__ import annotations
 __all__ = [
     "ArchiveError",
     "BrokerError",
+    "BrokerRefusedError",
     "CatalogueError",
     "DurableHookError",
+    "LockedError",
     "PayloadError",
+    "PublishError",
     "SensorsError",
+    "StorageError",
     "UnitError",
 ]
 
@@ -64,3 +68,39 @@ class DurableHookError(SensorsError, RuntimeError):
 
     start: int = 0
     stop: int = 0
+
+
+class LockedError(SensorsError, RuntimeError):
+    """Another writer holds the exclusive lock of an archive (or a state directory)."""
+
+
+class StorageError(ArchiveError, OSError):
+    """The archive cannot be written (disk full, read-only, no permission).
+
+    Everything committed before it is durable; messages not yet acknowledged stay
+    at the broker and arrive again after a restart.
+    """
+
+
+class PublishError(BrokerError):
+    """Readings were sent but not all acknowledged; ``stats`` counts what was.
+
+    Parameters
+    ----------
+    message : str
+        What is missing and why.
+    stats : object
+        The :class:`~sensors.publish.PublishStats` of the acknowledged readings.
+    """
+
+    def __init__(self, message: str, stats: object) -> None:
+        super().__init__(message)
+        self.stats = stats
+
+
+class BrokerRefusedError(BrokerError):
+    """The broker refused us for a reason that retrying cannot fix.
+
+    Bad credentials, not authorised, an unsupported protocol, or a failed TLS
+    handshake (untrusted certificate, client certificate required).
+    """

@@ -1,14 +1,16 @@
 """The ingester: MQTT readings in, durable archive out, acknowledged only when durable.
 
-One :class:`Ingester` serves one component. Its paho network thread decodes and
-validates each message (:class:`~sensors.validation.Validator`) into an in-memory
-buffer; the thread calling :meth:`Ingester.run` flushes that buffer to the archive
-when it holds ``flush_rows`` readings or its oldest entry is ``flush_interval`` old,
-and only then acknowledges the buffered QoS 1 messages (paho ``manual_ack``) and
-publishes their dead letters. A crash therefore loses only unacknowledged messages,
-which the broker redelivers from the persistent session; readings that were
-archived but not yet acknowledged come back as duplicates and are dropped by
-``(sensor, sequence)``, a state rebuilt from the archive at start-up.
+One :class:`Ingester` serves one component. Its paho network thread only queues
+each message (so keep-alives and acknowledgements are serviced while a large batch
+is checked); the thread calling :meth:`Ingester.serve` decodes and validates the
+queued messages (:class:`~sensors.validation.Validator`) into an in-memory buffer,
+flushes that buffer to the archive when it holds ``flush_rows`` readings or its
+oldest entry is ``flush_interval`` old, and only then acknowledges the buffered QoS 1
+messages (paho ``manual_ack``) and publishes their dead letters. A crash therefore
+loses only unacknowledged messages, which the broker redelivers from the persistent
+session; readings that were archived but not yet acknowledged come back as
+duplicates and are dropped by ``(sensor, sequence)``, a state rebuilt from the
+archive at start-up.
 
 Throughput is bounded by the acknowledgement window: at most ``receive_maximum``
 (MQTT 5) or the broker's ``max_inflight_messages`` (MQTT 3.1.1) messages per flush.
@@ -43,10 +45,12 @@ import numpy as np
 
 from sensors.archive import Archive, ArchiveBatch, DeadLetterBatch
 from sensors.catalogue import Catalogue
-from sensors.errors import BrokerError, DurableHookError
-from sensors.mqtt import BrokerSettings, make_client
+from sensors.dedupe import DEFAULT_MAX_INTERVALS
+from sensors.errors import BrokerError, BrokerRefusedError, DurableHookError
+from sensors.mqtt import BrokerSettings, connect_client, make_client
 from sensors.reader import CommittedReadings
-from sensors.validation import REASONS, DeadLetter, Outcome, Validator
+from sensors.schema import MAX_BATCH_READINGS
+from sensors.validation import DEFAULT_EARLIEST_TIME, REASONS, DeadLetter, Outcome, Validator
 
 __all__ = ["IngestStats", "Ingester", "deadletter_topic"]
 
@@ -107,6 +111,19 @@ class _Pending:
     generation: int
 
 
+@dataclasses.dataclass(slots=True)
+class _Raw:
+    """A message as the network thread hands it over (validated in the run thread)."""
+
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    generation: int
+    received: float
+    arrived: float
+
+
 class Ingester:
     """Subscribe to a component's readings and archive them durably.
 
@@ -133,8 +150,14 @@ class Ingester:
         MQTT 5 Receive Maximum (unacknowledged deliveries in flight).
     session_expiry : int, optional
         MQTT 5 session expiry interval, s.
-    max_payload_bytes, future_tolerance, backwards_tolerance
-        Passed to :class:`~sensors.validation.Validator`.
+    max_payload_bytes, max_readings, max_intervals, future_tolerance,
+    backwards_tolerance, earliest_time
+        Passed to :class:`~sensors.validation.Validator`: the payload size limit, the
+        readings-per-payload cap, the duplicate tracker's interval cap and the time
+        rules.
+    max_queue_bytes : int, optional
+        Payload bytes queued for validation beyond which the network thread waits
+        (back-pressure; at most 5 s per message, so the keep-alive holds).
     dedupe_rows : int or None, optional
         Rebuild the seen-sequence set from only the last this many archived rows
         (bounds start-up time, ~0.5 s per million rows); all rows when None (exact).
@@ -147,6 +170,12 @@ class Ingester:
     stop_on_hook_error : bool, optional
         Stop cleanly and raise :class:`~sensors.errors.DurableHookError` from
         :meth:`serve` when ``on_durable`` raises, instead of logging and going on.
+    connect_timeout : float, optional
+        Longest wait for the first connection and its CONNACK, s.
+    retry_forever : bool, optional
+        When the broker cannot be reached at start, keep retrying with back-off
+        (logged) instead of raising; for services under a supervisor. Refused
+        credentials and TLS failures always raise.
     clock : callable, optional
         Returns "now", epoch s: the receive stamp of each message (the reference of
         the ``time_in_future`` check) and the archive's ``received`` stamp. Pass the
@@ -168,11 +197,17 @@ class Ingester:
         receive_maximum: int = 10_000,
         session_expiry: int = 7 * 86_400,
         max_payload_bytes: int = 1_000_000,
+        max_readings: int = MAX_BATCH_READINGS,
+        max_intervals: int = DEFAULT_MAX_INTERVALS,
+        max_queue_bytes: int = 64 * 2**20,
         future_tolerance: float = 300.0,
         backwards_tolerance: float = 86_400.0,
         dedupe_rows: int | None = None,
+        earliest_time: float = DEFAULT_EARLIEST_TIME,
         on_durable: Callable[[CommittedReadings], object] | None = None,
         stop_on_hook_error: bool = False,
+        connect_timeout: float = 10.0,
+        retry_forever: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if qos not in (0, 1):
@@ -191,19 +226,28 @@ class Ingester:
         self.topic = catalogue.topic(prefix, "+")
         self.deadletter_topic = deadletter_topic(prefix, catalogue)
         self.clock = clock
+        self.connect_timeout = connect_timeout
+        self.retry_forever = retry_forever
         self.on_durable = on_durable
         self.stop_on_hook_error = stop_on_hook_error
         self.archive = Archive(archive_path, catalogue, reasons=REASONS, clock=clock)
-        self.validator = Validator(
-            catalogue,
-            self.archive.sensor_index,
-            prefix=prefix,
-            max_payload_bytes=max_payload_bytes,
-            future_tolerance=future_tolerance,
-            backwards_tolerance=backwards_tolerance,
-            clock=clock,
-        )
-        self.validator.restore(self.archive.committed(tail=dedupe_rows))
+        try:
+            self.validator = Validator(
+                catalogue,
+                self.archive.sensor_index,
+                prefix=prefix,
+                max_payload_bytes=max_payload_bytes,
+                max_readings=max_readings,
+                max_intervals=max_intervals,
+                future_tolerance=future_tolerance,
+                backwards_tolerance=backwards_tolerance,
+                earliest_time=earliest_time,
+                clock=clock,
+            )
+            self.validator.restore(self.archive.committed(tail=dedupe_rows))
+        except BaseException:
+            self.archive.close()
+            raise
         self.stats = IngestStats()
         self.connected = threading.Event()
         self.subscribed = threading.Event()
@@ -212,17 +256,28 @@ class Ingester:
         self._wake = threading.Event()
         self._room = threading.Condition(self._lock)
         self._buffer: list[_Pending] = []
+        self._inbox: collections.deque[_Raw] = collections.deque()
+        self._inbox_bytes = 0
+        self.max_queue_bytes = max_queue_bytes
         self._rows = 0
         self._oldest = 0.0
         self._generation = 0
         self._client: Any = None
         self._hook_failure: DurableHookError | None = None
+        self._closed = False
+        self._refused: str | None = None
 
     # -- paho callbacks (network thread) -------------------------------------------------
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
-            _log.error("connect refused by broker: %s", reason)
+            self._refused = str(reason)
+            _log.error(
+                "broker %s refused the connection: %s; retrying with back-off",
+                self.broker.url,
+                reason,
+            )
             return
+        self._refused = None
         with self._conn_lock:
             self._generation += 1
         self.stats.connects += 1
@@ -252,45 +307,82 @@ class Ingester:
             self._generation += 1
         self.connected.clear()
         self.subscribed.clear()
-        _log.warning("disconnected from broker (%s); paho reconnects with back-off", reason)
+        if self._refused is not None:
+            return  # the refusal is logged already; paho calls it a protocol error
+        _log.warning(
+            "disconnected from broker %s (%s); reconnecting with back-off", self.broker.url, reason
+        )
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
-        received = float(self.clock())
-        arrived = time.monotonic()
+        raw = _Raw(
+            message.topic,
+            bytes(message.payload),
+            message.mid,
+            message.qos,
+            self._generation,
+            float(self.clock()),
+            time.monotonic(),
+        )
+        with self._room:
+            # Back-pressure: hold the network thread (at most 5 s, within the
+            # keep-alive) while far more waits than one flush takes.
+            self._room.wait_for(
+                lambda: (
+                    self._inbox_bytes < self.max_queue_bytes and self._rows < 4 * self.flush_rows
+                ),
+                timeout=5.0,
+            )
+            self._inbox.append(raw)
+            self._inbox_bytes += len(raw.payload)
+            self.stats.messages += 1
+        self._wake.set()
+
+    # -- validation (run thread) ---------------------------------------------------------
+    def _validate(self, raw: _Raw) -> Outcome:
         try:
-            outcome = self.validator.check(message.topic, message.payload, received=received)
+            return self.validator.check(raw.topic, raw.payload, received=raw.received)
         except Exception as err:  # the service must survive any payload
-            _log.exception("validator failed on a message of %s", message.topic)
-            outcome = Outcome(
+            _log.exception("validator failed on a message of %s", raw.topic)
+            return Outcome(
                 None,
                 0,
                 [
                     DeadLetter(
                         "internal_error",
                         f"validator raised {type(err).__name__}: {err}",
-                        message.topic,
+                        raw.topic,
                         None,
                         0,
-                        received,
-                        bytes(message.payload[:256]),
+                        raw.received,
+                        raw.payload[: self.validator.max_payload_bytes],
                     )
                 ],
             )
-        n = len(outcome.accepted) if outcome.accepted is not None else 0
-        with self._room:
-            # Back-pressure: hold the network thread while the buffer is far over a flush.
-            self._room.wait_for(lambda: self._rows < 4 * self.flush_rows, timeout=5.0)
-            if not self._buffer:
-                self._oldest = arrived
-            self._buffer.append(_Pending(outcome, message.mid, message.qos, self._generation))
-            self._rows += n
-            self.stats.messages += 1
-            if self._rows >= self.flush_rows:
-                self._wake.set()
+
+    def _drain(self, *, max_rows: int | None = None) -> None:
+        """Validate queued messages into the buffer (until it holds ``max_rows``)."""
+        while max_rows is None or self._rows < max_rows:
+            with self._room:
+                if not self._inbox:
+                    return
+                raw = self._inbox.popleft()
+                self._inbox_bytes -= len(raw.payload)
+                self._room.notify_all()
+            outcome = self._validate(raw)
+            n = len(outcome.accepted) if outcome.accepted is not None else 0
+            with self._room:
+                if not self._buffer:
+                    self._oldest = raw.arrived
+                self._buffer.append(_Pending(outcome, raw.mid, raw.qos, raw.generation))
+                self._rows += n
 
     # -- flushing (run thread) -----------------------------------------------------------
     def flush(self) -> int:
-        """Archive everything buffered, then acknowledge it; return readings archived."""
+        """Archive everything queued and buffered, then acknowledge it; return readings archived."""
+        self._drain()
+        return self._flush_buffer()
+
+    def _flush_buffer(self) -> int:
         with self._room:
             pending, self._buffer = self._buffer, []
             self._rows = 0
@@ -304,11 +396,13 @@ class Ingester:
         if letters:
             letter_batch = DeadLetterBatch(
                 np.array([dl.received for dl in letters], dtype=np.float64),
-                np.array([dl.reason_index for dl in letters], dtype=np.int16),
+                np.array([self.archive.reason_index(dl.reason) for dl in letters], dtype=np.int16),
                 np.array(
                     [self.archive.sensor_index(dl.sensor or "") for dl in letters], dtype=np.int32
                 ),
                 np.array([dl.readings for dl in letters], dtype=np.int64),
+                topic=tuple(dl.topic.encode("utf-8", "replace") for dl in letters),
+                payload=tuple(dl.payload for dl in letters),
             )
         start = self.archive.n_readings
         committed_at = self.archive.append(readings, letter_batch)
@@ -372,7 +466,21 @@ class Ingester:
                 self._wake.set()
 
     def start(self) -> None:
-        """Connect (asynchronously; paho retries with back-off) and start the network thread."""
+        """Connect, wait for the broker's CONNACK, and start the network thread.
+
+        After this first connection paho reconnects with back-off whenever the
+        connection drops.
+
+        Raises
+        ------
+        BrokerRefusedError
+            If the broker refuses the credentials or the TLS handshake fails.
+        BrokerError
+            If the broker cannot be reached within ``connect_timeout`` (unless
+            ``retry_forever``, which keeps retrying with back-off instead).
+        """
+        if self._closed:
+            raise BrokerError("ingester: stopped and its archive released; make a new Ingester")
         client, properties = make_client(
             self.broker,
             client_id=self.client_id,
@@ -385,22 +493,46 @@ class Ingester:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
+        try:
+            connect_client(
+                client,
+                self.broker,
+                properties,
+                timeout=self.connect_timeout,
+                clean_start=False,
+            )
+        except BrokerRefusedError:
+            raise  # credentials, authorisation, TLS: retrying cannot fix it
+        except BrokerError as err:
+            if not self.retry_forever:
+                raise
+            _log.warning("%s; retrying with back-off (1 s to 30 s)", err)
+            kwargs: dict[str, Any] = {}
+            if self.broker.protocol == "5":
+                kwargs = {"clean_start": False, "properties": properties}
+            client.connect_async(
+                self.broker.host, self.broker.port, self.broker.keepalive, **kwargs
+            )
+            client.loop_start()
         self._client = client
-        kwargs: dict[str, Any] = {}
-        if self.broker.protocol == "5":
-            kwargs = {"clean_start": False, "properties": properties}
-        client.connect_async(self.broker.host, self.broker.port, self.broker.keepalive, **kwargs)
-        client.loop_start()
 
     def stop(self) -> None:
-        """Flush what is buffered, acknowledge it, disconnect and stop the network thread."""
+        """Flush what is buffered, acknowledge it, disconnect, and release the archive."""
         client = self._client
-        if client is None:
-            return
-        client.loop_stop()  # no more messages arrive; buffered ones are archived below
-        self.flush()  # with the loop stopped, paho writes the acknowledgements directly
-        client.disconnect()
-        self._client = None
+        if client is not None:
+            client.loop_stop()  # no more messages arrive; buffered ones are archived below
+            try:
+                if self.archive.failure is None:  # after a write failure: ack nothing more
+                    self.flush()  # with the loop stopped, paho writes the acks directly
+            finally:
+                client.disconnect()
+                self._client = None
+        self.close()
+
+    def close(self) -> None:
+        """Release the archive's writer lock without flushing (:meth:`stop` calls it)."""
+        self._closed = True
+        self.archive.close()
 
     def serve(
         self,
@@ -427,6 +559,9 @@ class Ingester:
 
         Raises
         ------
+        StorageError
+            If the archive cannot be written (after a clean stop that acknowledges
+            nothing more: the broker redelivers what was not committed).
         DurableHookError
             If ``stop_on_hook_error`` is set and ``on_durable`` raised (after the
             clean stop).
@@ -438,6 +573,8 @@ class Ingester:
         next_status = time.monotonic() + (status_every or float("inf"))
         try:
             while not stop.is_set() and time.monotonic() < end and self._hook_failure is None:
+                self._wake.clear()
+                self._drain(max_rows=self.flush_rows)
                 with self._lock:
                     now = time.monotonic()
                     due = bool(self._buffer) and (
@@ -449,10 +586,9 @@ class Ingester:
                         else max(0.0, self._oldest + self.flush_interval - now)
                     )
                 if due:
-                    self.flush()
-                else:
+                    self._flush_buffer()
+                elif not self._inbox:
                     self._wake.wait(min(wait, 0.05) if wait > 0 else 0.001)
-                    self._wake.clear()
                 if time.monotonic() >= next_status:
                     _log.info("ingest: %s", self.stats.as_dict())
                     next_status = time.monotonic() + (status_every or float("inf"))

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
 import ssl
+import threading
 import urllib.parse
 from typing import Any
 
-from sensors.errors import BrokerError
+from sensors.errors import BrokerError, BrokerRefusedError
 
-__all__ = ["BrokerSettings", "make_client", "parse_broker_url"]
+__all__ = ["BrokerSettings", "connect_client", "make_client", "parse_broker_url"]
 
 _PROTOCOLS = ("3.1.1", "5")
 
@@ -50,6 +52,11 @@ class BrokerSettings:
     tls_insecure: bool = False
     keepalive: int = 30
 
+    @property
+    def url(self) -> str:
+        """The broker's URL for messages: scheme, host and port, never credentials."""
+        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
+
     def __post_init__(self) -> None:
         if self.protocol not in _PROTOCOLS:
             raise BrokerError(f"protocol: must be one of {list(_PROTOCOLS)}, got {self.protocol!r}")
@@ -79,15 +86,22 @@ def parse_broker_url(url: str, **overrides: Any) -> BrokerSettings:
         If the URL is not an ``mqtt://`` or ``mqtts://`` URL.
     """
     parts = urllib.parse.urlsplit(url)
+    shown = _redact(url)
     if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
         raise BrokerError(
-            f"broker url: must look like mqtt://host:1883 or mqtts://host:8883, got {url!r}"
+            f"broker url: must look like mqtt://host:1883 or mqtts://host:8883, got {shown!r}"
         )
+    try:
+        port = parts.port
+    except ValueError as err:
+        raise BrokerError(
+            f"broker url: the port must be a number in 1..65535, got {shown!r}"
+        ) from err
     query = dict(urllib.parse.parse_qsl(parts.query))
     tls = parts.scheme == "mqtts"
     fields: dict[str, Any] = {
         "host": parts.hostname,
-        "port": parts.port or (8883 if tls else 1883),
+        "port": port or (8883 if tls else 1883),
         "tls": tls,
         "protocol": query.get("protocol", "5"),
         "username": urllib.parse.unquote(parts.username) if parts.username else None,
@@ -170,3 +184,159 @@ def make_client(
                 raise BrokerError(f"receive_maximum: must be in 1..65535, got {receive_maximum!r}")
             properties.ReceiveMaximum = int(receive_maximum)
     return client, properties
+
+
+def _redact(url: str) -> str:
+    """Return ``url`` with any password replaced by ``***`` (for messages and logs)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
+
+
+_AUTH_CODES = (134, 135, 4, 5)  # bad user name or password, not authorized (v5, v3)
+
+
+def _refusal_hint(reason: Any) -> str:
+    value = getattr(reason, "value", None)
+    if value in _AUTH_CODES:
+        return "check the user name and password (--username, --password or --password-file)"
+    if value in (132, 1):
+        return "the broker does not speak this MQTT version; try ?protocol=3.1.1 in the URL"
+    if value in (133, 2):
+        return "the broker refused the client id; give another with --client-id"
+    return "see the broker's log"
+
+
+def connect_client(
+    client: Any,
+    settings: BrokerSettings,
+    properties: Any = None,
+    *,
+    timeout: float = 10.0,
+    clean_start: bool | None = None,
+) -> Any:
+    """Connect ``client`` synchronously and wait for the broker's CONNACK.
+
+    On success the client's network thread runs (``loop_start``) and paho keeps
+    reconnecting with back-off after later disconnects. Every failure of this first
+    connection is raised with the broker URL (never the password) and its cause.
+
+    Parameters
+    ----------
+    client : paho.mqtt.client.Client
+        A client from :func:`make_client`; its own ``on_connect`` still runs.
+    settings : BrokerSettings
+        Where to connect.
+    properties : paho.mqtt.properties.Properties or None, optional
+        MQTT 5 CONNECT properties.
+    timeout : float, optional
+        Longest wait for the TCP connection and the CONNACK, s.
+    clean_start : bool or None, optional
+        MQTT 5 clean start (False resumes a persistent session).
+
+    Returns
+    -------
+    object
+        The CONNACK flags (``session_present``).
+
+    Raises
+    ------
+    BrokerRefusedError
+        A failed TLS handshake or a CONNACK that refuses us (bad credentials, not
+        authorised, unsupported protocol): retrying cannot help.
+    BrokerError
+        Unknown host, connection refused or no answer in time.
+    """
+    url = settings.url
+    done = threading.Event()
+    result: dict[str, Any] = {}
+    own = client.on_connect
+
+    def on_connect(c: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        result.setdefault("reason", reason)
+        result.setdefault("flags", flags)
+        done.set()
+        if own is not None and not reason.is_failure:
+            own(c, userdata, flags, reason, props)
+
+    kwargs: dict[str, Any] = {}
+    if settings.protocol == "5":
+        kwargs["properties"] = properties
+        if clean_start is not None:
+            kwargs["clean_start"] = clean_start
+    client.connect_timeout = timeout
+    try:
+        client.connect(settings.host, settings.port, settings.keepalive, **kwargs)
+    except ssl.SSLCertVerificationError as err:
+        raise BrokerRefusedError(
+            f"broker {url}: TLS certificate not trusted ({err.verify_message}); "
+            "give the broker's CA with --ca-certs"
+        ) from err
+    except ssl.SSLError as err:
+        raise BrokerRefusedError(
+            f"broker {url}: TLS handshake failed ({err.reason or err}); check the "
+            "certificates (--ca-certs, --certfile, --keyfile) and that the port speaks TLS"
+        ) from err
+    except socket.gaierror as err:
+        raise BrokerError(
+            f"broker {url}: unknown host {settings.host!r} ({err.strerror}); check the URL"
+        ) from err
+    except ConnectionRefusedError as err:
+        raise BrokerError(
+            f"broker {url}: connection refused (nothing listens on port {settings.port}); "
+            "check the URL and that the broker runs"
+        ) from err
+    except TimeoutError as err:
+        raise BrokerError(f"broker {url}: no answer within {timeout:g} s; check the URL") from err
+    except OSError as err:
+        raise BrokerError(f"broker {url}: cannot connect ({err.strerror or err})") from err
+    # The CONNACK is read by the network thread, started only now. A refused one is
+    # followed by a disconnect that paho calls a protocol error: the refusal raised
+    # below is the one report of it.
+    errors: list[str] = []
+
+    def on_disconnect(c: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        if "reason" not in result:  # dropped before any CONNACK
+            result["dropped"] = str(reason)
+            done.set()
+
+    def on_log(c: Any, userdata: Any, level: int, message: str) -> None:
+        if level == 8:  # MQTT_LOG_ERR: e.g. the TLS alert that closed the socket
+            errors.append(message)
+
+    client.on_connect = on_connect
+    own_disconnect, client.on_disconnect = client.on_disconnect, on_disconnect
+    own_log, client.on_log = client.on_log, on_log
+    client.loop_start()
+    arrived = done.wait(timeout)
+    client.on_log = own_log
+    if not arrived or "dropped" in result:
+        client.loop_stop()
+        client.on_connect, client.on_disconnect = own, own_disconnect
+        cause = errors[-1] if errors else result.get("dropped", "")
+        if "SSL" in cause or "TLS" in cause:
+            raise BrokerRefusedError(
+                f"broker {url} closed the TLS connection before its CONNACK ({cause}); it may "
+                "require a client certificate (--certfile, --keyfile) or refuse this one"
+            )
+        if "dropped" in result:
+            raise BrokerError(f"broker {url} closed the connection before its CONNACK ({cause})")
+        raise BrokerError(
+            f"broker {url}: no CONNACK within {timeout:g} s (the TLS handshake or the broker "
+            "is stuck, or the port is not an MQTT broker)"
+        )
+    client.on_connect = own
+    reason = result["reason"]
+    if not reason.is_failure:
+        client.on_disconnect = own_disconnect
+    else:
+        client.on_disconnect = None
+        client.loop_stop()
+        client.disconnect()
+        raise BrokerRefusedError(
+            f"broker {url} refused the connection: {reason}; {_refusal_hint(reason)}"
+        )
+    return result["flags"]

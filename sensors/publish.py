@@ -12,6 +12,7 @@ real time (``speed=1``), at a multiple of real time, or as fast as possible
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import threading
 import time as _time
@@ -19,9 +20,11 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import orjson
 
 from sensors.catalogue import Catalogue
-from sensors.mqtt import BrokerSettings, make_client
+from sensors.errors import PublishError
+from sensors.mqtt import BrokerSettings, connect_client, make_client
 from sensors.schema import encode_batch, encode_reading
 from sensors.units import from_si
 
@@ -77,21 +80,41 @@ class Faults:
 
 @dataclasses.dataclass(slots=True)
 class PublishStats:
-    """What :func:`publish_readings` sent.
+    """What :func:`publish_readings` delivered.
 
     Attributes
     ----------
     messages : int
-        MQTT messages published (and acknowledged by the broker at QoS 1).
+        Messages the broker acknowledged with success (QoS 1); at QoS 0, sent.
     readings : int
-        Readings in them.
+        Readings in those messages.
+    sent_messages, sent_readings : int
+        Messages and readings handed to the client, acknowledged or not.
+    refused_messages : int
+        Messages the broker acknowledged with an error (MQTT 5, e.g. not authorised).
     elapsed : float
         Wall time from the first publish to the last acknowledgement, s.
+    dead_letters : collections.Counter
+        Readings of this publisher that an ingester dead-lettered while it was
+        connected, per reason (seen on the component's dead-letter topic, when the
+        broker lets the publisher read it).
     """
 
     messages: int = 0
     readings: int = 0
+    sent_messages: int = 0
+    sent_readings: int = 0
+    refused_messages: int = 0
     elapsed: float = 0.0
+    dead_letters: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+
+
+def _settle(stats: PublishStats, readings: int, ok: bool) -> None:
+    if ok:
+        stats.messages += 1
+        stats.readings += readings
+    else:
+        stats.refused_messages += 1
 
 
 def timeline_start(
@@ -256,6 +279,8 @@ def publish_readings(
     linger: float = 0.0,
     progress: Any = None,
     clock: Callable[[], float] = _time.time,
+    connect_timeout: float = 10.0,
+    ack_timeout: float = 30.0,
 ) -> PublishStats:
     """Publish a recording to ``{prefix}/{site}/{component}/{sensor}``.
 
@@ -287,9 +312,14 @@ def publish_readings(
     linger : float, optional
         Stay connected this long after the last acknowledgement, s. The embedded
         amqtt broker (0.12) discards messages it has acknowledged but not yet
-        forwarded when their publisher disconnects; give it ~1 s.
+        forwarded when their publisher disconnects; give it ~1 s. Dead letters of
+        these readings that arrive meanwhile are counted in ``dead_letters``.
     progress : callable or None, optional
         Called with the number of readings sent after each tick.
+    connect_timeout : float, optional
+        Longest wait for the broker's CONNACK, s.
+    ack_timeout : float, optional
+        Longest wait for the outstanding acknowledgements after the last send, s.
     clock : callable, optional
         Returns "now", epoch s, for ``stamp_now`` (the plant clock when time is
         accelerated or replayed). Pacing always runs on this machine's monotonic
@@ -299,6 +329,14 @@ def publish_readings(
     -------
     PublishStats
         Counts and elapsed time (to the last broker acknowledgement).
+
+    Raises
+    ------
+    BrokerError
+        If the broker cannot be reached or refuses the connection (with its reason).
+    PublishError
+        If acknowledgements are missing after ``ack_timeout`` or the broker refused
+        messages; its ``stats`` count only what was acknowledged.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size: must be >= 1, got {batch_size!r}")
@@ -314,18 +352,49 @@ def publish_readings(
     client, properties = make_client(broker, client_id=client_id)
     client.max_inflight_messages_set(max_inflight)
     done = threading.Condition()
-    acked = [0]
+    stats = PublishStats()
+    carried: dict[int, int] = {}  # mid -> readings, until acknowledged
+    early: dict[int, bool] = {}  # acknowledgements that beat their publish() return
 
     def on_publish(c: Any, u: Any, mid: int, rc: Any, p: Any) -> None:
         with done:
-            acked[0] += 1
+            ok = not getattr(rc, "is_failure", False)
+            if mid in carried:
+                _settle(stats, carried.pop(mid), ok)
+            else:
+                early[mid] = ok
             done.notify_all()
 
+    def send(topic: str, payload: bytes, n: int) -> None:
+        info = client.publish(topic, payload, qos=qos)
+        with done:
+            stats.sent_messages += 1
+            stats.sent_readings += n
+            if qos == 0:
+                stats.messages += 1
+                stats.readings += n
+            elif info.mid in early:
+                _settle(stats, n, early.pop(info.mid))
+            else:
+                carried[info.mid] = n
+
+    letters_topic = f"{prefix}/_deadletter/{catalogue.site}/{catalogue.component}"
+    own_topics = set(topics.values())
+
+    def on_message(c: Any, u: Any, message: Any) -> None:
+        # Dead letters of our own readings (e.g. time_in_future: our clock is off).
+        try:
+            letter = orjson.loads(message.payload)
+            if letter.get("topic") in own_topics:
+                with done:
+                    stats.dead_letters[str(letter["reason"])] += int(letter["readings"])
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            pass
+
     client.on_publish = on_publish
-    kwargs = {"properties": properties} if broker.protocol == "5" else {}
-    client.connect(broker.host, broker.port, broker.keepalive, **kwargs)
-    client.loop_start()
-    stats = PublishStats()
+    client.on_message = on_message
+    connect_client(client, broker, properties, timeout=connect_timeout)
+    client.subscribe(letters_topic, qos=1)
     order = np.argsort(time, kind="stable")
     time, value, seq, ids = time[order], value[order], seq[order], ids[order]
     t0 = time[0] if time.size else 0.0
@@ -367,9 +436,7 @@ def publish_readings(
                         unit=units[sid],
                         sequence=s_i,
                     )
-                    client.publish(topics[sid], payload, qos=qos)
-                stats.messages += hi - lo
-                stats.readings += hi - lo
+                    send(topics[sid], payload, 1)
             else:
                 w_ids = ids[lo:hi]
                 for sid in sensor_names:
@@ -380,15 +447,30 @@ def publish_readings(
                         payload = encode_batch(
                             time=t, value=value[part], unit=units[sid], sequence=seq[part]
                         )
-                        client.publish(topics[sid], payload, qos=qos)
-                        stats.messages += 1
-                        stats.readings += part.size
+                        send(topics[sid], payload, int(part.size))
             if progress is not None:
-                progress(stats.readings - sent)
-                sent = stats.readings
+                progress(stats.sent_readings - sent)
+                sent = stats.sent_readings
         if qos > 0:
             with done:
-                done.wait_for(lambda: acked[0] >= stats.messages, timeout=120.0)
+                complete = done.wait_for(lambda: not carried, timeout=ack_timeout)
+                missing = sum(carried.values())
+            if not complete:
+                stats.elapsed = _time.monotonic() - start
+                raise PublishError(
+                    f"publish: {missing} of {stats.sent_readings} readings were not "
+                    f"acknowledged by {broker.url} within {ack_timeout:g} s (the broker is "
+                    f"stuck or the connection dropped); {stats.readings} were acknowledged",
+                    stats,
+                )
+            if stats.refused_messages:
+                stats.elapsed = _time.monotonic() - start
+                raise PublishError(
+                    f"publish: {broker.url} refused {stats.refused_messages} of "
+                    f"{stats.sent_messages} messages (MQTT 5 reason code, e.g. not authorised "
+                    f"for the topic); {stats.readings} readings were acknowledged",
+                    stats,
+                )
         else:
             # QoS 0: let the network thread drain the outgoing queue.
             while client.want_write():

@@ -33,17 +33,20 @@ from sensors.errors import ArchiveError
 
 __all__ = [
     "COMMIT_FILE",
+    "READING_COLUMNS",
     "ArchiveReader",
     "CommittedReadings",
     "committed_count",
     "read_commit",
     "read_readings",
+    "read_time_ordered",
 ]
 
 #: Name of the commit marker inside an archive store.
 COMMIT_FILE = "_commit.json"
 
-_COLUMNS: dict[str, str] = {
+#: Reading columns of the archive and their dtypes.
+READING_COLUMNS: dict[str, str] = {
     "time": "f8",
     "sensor": "i4",
     "value": "f8",
@@ -77,6 +80,9 @@ class CommittedReadings:
         Per-sensor sequence number.
     received : numpy.ndarray of float64
         Commit time of the row's flush, epoch seconds, on the writer's clock.
+    rows : numpy.ndarray of int64 or None
+        Archive offset of each row when the rows are not in commit order (see
+        :meth:`ArchiveReader.read_time_ordered`); None for ``start, ..., stop - 1``.
     """
 
     start: int
@@ -88,9 +94,52 @@ class CommittedReadings:
     quality: npt.NDArray[np.int8]
     sequence: npt.NDArray[np.int64]
     received: npt.NDArray[np.float64]
+    rows: npt.NDArray[np.int64] | None = None
 
     def __len__(self) -> int:
         return int(self.time.shape[0])
+
+    @property
+    def offset(self) -> npt.NDArray[np.int64]:
+        """Archive offset of each row."""
+        if self.rows is not None:
+            return self.rows
+        return np.arange(self.start, self.stop, dtype=np.int64)
+
+    def time_ordered(self, *, sensor_id: str | None = None) -> CommittedReadings:
+        """Return these rows sorted by time (ties in commit order), of one sensor or all.
+
+        Parameters
+        ----------
+        sensor_id : str or None, optional
+            Keep only this sensor's rows.
+
+        Returns
+        -------
+        CommittedReadings
+            Same ``start``/``stop``; :attr:`rows` gives each row's archive offset.
+        """
+        keep = np.arange(len(self))
+        if sensor_id is not None:
+            if sensor_id not in self.sensor_ids:
+                raise ArchiveError(
+                    f"sensor_id: {sensor_id!r} is not in this archive's sensors "
+                    f"{list(self.sensor_ids)}"
+                )
+            keep = np.flatnonzero(self.sensor == self.sensor_ids.index(sensor_id))
+        idx = keep[np.argsort(self.time[keep], kind="stable")]
+        return CommittedReadings(
+            start=self.start,
+            stop=self.stop,
+            sensor_ids=self.sensor_ids,
+            sensor=self.sensor[idx],
+            time=self.time[idx],
+            value=self.value[idx],
+            quality=self.quality[idx],
+            sequence=self.sequence[idx],
+            received=self.received[idx],
+            rows=self.offset[idx],
+        )
 
     @property
     def sensor_id(self) -> npt.NDArray[np.str_]:
@@ -190,7 +239,7 @@ def read_rows(
         raise ArchiveError(f"stop: must be >= start={start}, got {stop!r}")
     end = min(end, committed)
     cols: dict[str, Any] = {}
-    for name, dtype in _COLUMNS.items():
+    for name, dtype in READING_COLUMNS.items():
         try:
             cols[name] = np.asarray(group[name][start:end], dtype=dtype)
         except (OSError, RuntimeError, ValueError, KeyError) as err:
@@ -250,6 +299,38 @@ class ArchiveReader:
         group: Any = zarr.open_group(self.path, mode="r", zarr_format=3)
         ids = tuple(str(s) for s in group.attrs["sensors"])
         return read_rows(group, n, ids, start, stop)
+
+
+def read_time_ordered(
+    path: str | pathlib.Path,
+    start: int = 0,
+    stop: int | None = None,
+    *,
+    sensor_id: str | None = None,
+) -> CommittedReadings:
+    """Return the committed readings ``[start, stop)`` sorted by time.
+
+    The archive stores readings in arrival order: a reading may arrive after a
+    later-stamped one of its sensor (by up to the ingester's ``backwards_tolerance``,
+    1 day by default) and then sits after it. This reader sorts them (stable: equal
+    times stay in commit order). Sorting is within ``[start, stop)``: a consumer that
+    tails the archive in time order keeps a lateness window of its own.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Archive store directory.
+    start, stop : int, optional
+        Offsets, as for :func:`read_readings`.
+    sensor_id : str or None, optional
+        Only this sensor's readings.
+
+    Returns
+    -------
+    CommittedReadings
+        Rows in time order; ``rows`` holds each one's archive offset.
+    """
+    return ArchiveReader(path).read(start, stop).time_ordered(sensor_id=sensor_id)
 
 
 def read_readings(

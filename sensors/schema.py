@@ -13,11 +13,16 @@ batched readings of one sensor (arrays of equal length, for high-rate sources)::
     {"schema_version": 1, "unit": "degC", "time": [1764052800.0, 1764052800.1],
      "value": [565.2, 565.3], "sequence": [42, 43], "quality": "good"}
 
-``time`` is epoch seconds (UTC); ``sequence`` is a non-negative integer, unique per
+``time`` is epoch seconds (UTC); ``sequence`` is an integer in
+``[0, MAX_SEQUENCE]`` (2**53 - 1, exact in every JSON implementation), unique per
 sensor, that makes redelivered readings recognisable; ``quality`` is one of
 :data:`QUALITY_CODES` (default ``"good"``), a string or, in a batch, an array.
 ``value`` may be ``null`` (or ``NaN`` from lenient encoders): such a reading is
 decoded as NaN and then dead-lettered by validation as ``non_finite``.
+
+The payload must be UTF-8 without a byte-order mark; UTF-16/32, a BOM, invalid
+UTF-8 bytes and lone surrogate escapes (``"\udcff"``) are ``malformed_json``. A
+number outside the float64 range (a 400-digit integer) is a ``schema`` error.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from sensors.errors import PayloadError
 
 __all__ = [
     "MAX_BATCH_READINGS",
+    "MAX_SEQUENCE",
     "PAYLOAD_JSON_SCHEMA",
     "QUALITY_CODES",
     "SCHEMA_VERSION",
@@ -50,8 +56,13 @@ SCHEMA_VERSION = 1
 #: Quality flags and the int8 codes stored in the archive.
 QUALITY_CODES: dict[str, int] = {"good": 0, "uncertain": 1, "bad": 2}
 
-#: Most readings one batched payload may carry.
+#: Most readings one batched payload may carry (the ingester's default cap).
 MAX_BATCH_READINGS = 100_000
+
+#: Largest sequence number: 2**53 - 1, exact in float64 and in every JSON parser.
+MAX_SEQUENCE = 2**53 - 1
+
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
 _NUMBER = {"type": "number"}
 PAYLOAD_JSON_SCHEMA: dict[str, Any] = {
@@ -69,7 +80,7 @@ PAYLOAD_JSON_SCHEMA: dict[str, Any] = {
                 "value": {"type": ["number", "null"]},
                 "unit": {"type": "string"},
                 "quality": {"enum": list(QUALITY_CODES)},
-                "sequence": {"type": "integer", "minimum": 0},
+                "sequence": {"type": "integer", "minimum": 0, "maximum": MAX_SEQUENCE},
             },
         },
         {
@@ -92,7 +103,10 @@ PAYLOAD_JSON_SCHEMA: dict[str, Any] = {
                         {"type": "array", "items": {"enum": list(QUALITY_CODES)}},
                     ]
                 },
-                "sequence": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                "sequence": {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": 0, "maximum": MAX_SEQUENCE},
+                },
             },
         },
     ],
@@ -159,19 +173,28 @@ def _numbers(raw: list[Any], field: str, *, allow_null: bool) -> npt.NDArray[np.
             if v is None:
                 out[i] = np.nan
             elif isinstance(v, (int, float)) and not isinstance(v, bool):
-                out[i] = v
+                out[i] = _as_float(v, f"{field}[{i}]")
             else:
                 raise _schema_error(f"{field}[{i}]", "must be a number or null", v)
         return out
     raise _schema_error(field, "must be an array of numbers", raw)
 
 
+def _as_float(v: float, field: str) -> float:
+    try:
+        return float(v)
+    except OverflowError as err:
+        raise _schema_error(field, "must be a number within the float64 range", v) from err
+
+
 def _sequence(raw: Any, n: int) -> npt.NDArray[np.int64]:
     arr = _asarray(raw, "sequence")
     if arr.ndim != 1 or arr.shape[0] != n or arr.dtype.kind not in "iu":
-        raise _schema_error("sequence", f"must be an array of {n} integers", raw)
-    if arr.dtype.kind == "u" and arr.size and int(arr.max()) > np.iinfo(np.int64).max:
-        raise _schema_error("sequence", "must be < 2**63", int(arr.max()))
+        raise _schema_error(
+            "sequence", f"must be an array of {n} integers in [0, {MAX_SEQUENCE}]", raw
+        )
+    if arr.size and int(arr.max()) > MAX_SEQUENCE:
+        raise _schema_error("sequence", f"must be <= {MAX_SEQUENCE} (2**53 - 1)", int(arr.max()))
     out = arr.astype(np.int64, copy=False)
     if out.size and int(out.min()) < 0:
         raise _schema_error("sequence", "must be >= 0", int(out.min()))
@@ -191,19 +214,46 @@ def _quality(raw: Any, n: int) -> npt.NDArray[np.int8]:
     raise _schema_error("quality", f"must be one of {list(QUALITY_CODES)} or an array of {n}", raw)
 
 
+def _check_text(doc: Any, depth: int = 0) -> None:
+    """Refuse strings that are not valid Unicode scalar values (lone surrogates)."""
+    if isinstance(doc, str):
+        doc.encode("utf-8")  # raises UnicodeEncodeError on a lone surrogate
+    elif isinstance(doc, dict):
+        for k, v in doc.items():
+            _check_text(k, depth + 1)
+            if not isinstance(v, (int, float)) or isinstance(v, bool):
+                _check_text(v, depth + 1)
+    elif isinstance(doc, list) and depth < 2:
+        for v in doc:
+            if isinstance(v, (str, list, dict)):
+                _check_text(v, depth + 1)
+
+
 def _parse_json(payload: bytes) -> Any:
+    if payload.startswith(_BOMS) or payload[:4] in (b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00"):
+        raise PayloadError(
+            "malformed_json",
+            "payload: must be UTF-8 JSON without a byte-order mark, got a BOM "
+            f"{payload[:4]!r}; encode as UTF-8",
+        )
     try:
         return orjson.loads(payload)
     except orjson.JSONDecodeError:
         pass
-    # Lenient second pass: encoders such as Python's json write NaN/Infinity.
+    # Lenient second pass: encoders such as Python's json write NaN/Infinity, and
+    # orjson refuses integers beyond 64 bits (judged by the schema below). Strict
+    # UTF-8 only: json.loads(bytes) would also guess UTF-16/32.
     try:
-        return json.loads(payload)
+        doc = json.loads(payload.decode("utf-8"))
+        _check_text(doc)
     except (ValueError, RecursionError) as err:
         raise PayloadError("malformed_json", f"payload: not valid UTF-8 JSON ({err})") from err
+    return doc
 
 
-def decode_payload(payload: bytes, *, max_bytes: int = 4_000_000) -> Readings:
+def decode_payload(
+    payload: bytes, *, max_bytes: int = 4_000_000, max_readings: int = MAX_BATCH_READINGS
+) -> Readings:
     """Decode a single or batched reading payload.
 
     Parameters
@@ -212,6 +262,8 @@ def decode_payload(payload: bytes, *, max_bytes: int = 4_000_000) -> Readings:
         The MQTT message payload.
     max_bytes : int, optional
         Largest payload accepted, bytes.
+    max_readings : int, optional
+        Most readings a batch may carry (``oversized`` beyond it).
 
     Returns
     -------
@@ -246,8 +298,13 @@ def decode_payload(payload: bytes, *, max_bytes: int = 4_000_000) -> Readings:
     t, v, s = doc["time"], doc["value"], doc["sequence"]
     if isinstance(t, list):
         n = len(t)
-        if not 1 <= n <= MAX_BATCH_READINGS:
-            raise _schema_error("time", f"a batch holds 1 to {MAX_BATCH_READINGS} readings", n)
+        if n > max_readings:
+            raise PayloadError(
+                "oversized",
+                f"time: a batch holds at most {max_readings} readings, got {n}; split the batch",
+            )
+        if n < 1:
+            raise _schema_error("time", "a batch holds at least 1 reading", n)
         if not isinstance(v, list) or len(v) != n:
             raise _schema_error("value", f"must be an array of {n} numbers like 'time'", v)
         time = _numbers(t, "time", allow_null=False)
@@ -259,8 +316,10 @@ def decode_payload(payload: bytes, *, max_bytes: int = 4_000_000) -> Readings:
         raise _schema_error("time", "must be a number (epoch seconds UTC)", t)
     if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
         raise _schema_error("value", "must be a number or null", v)
-    if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s < 2**63:
-        raise _schema_error("sequence", "must be an integer in [0, 2**63)", s)
+    if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= MAX_SEQUENCE:
+        raise _schema_error("sequence", f"must be an integer in [0, {MAX_SEQUENCE}]", s)
+    t = _as_float(t, "time")
+    v = None if v is None else _as_float(v, "value")
     quality_raw = doc.get("quality", "good")
     if not isinstance(quality_raw, str):
         raise _schema_error("quality", f"must be one of {list(QUALITY_CODES)}", quality_raw)

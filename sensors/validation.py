@@ -10,7 +10,9 @@ Checks, in order: size (``oversized``), JSON (``malformed_json``), schema versio
 (``unsupported_version``), fields (``schema``), topic (``bad_topic``), sensor
 (``unknown_sensor``), unit (``unknown_unit``, ``unit_mismatch``); then per reading:
 duplicate, ``non_finite`` value or time, ``out_of_range`` (the sensor's valid range,
-SI), ``time_in_future`` (beyond ``future_tolerance`` after the receive time) and
+SI), ``time_before_start`` (before ``earliest_time``, by default 2000-01-01 UTC: a
+clock that was never set reports 1970), ``time_in_future`` (beyond
+``future_tolerance`` after the receive time) and
 ``time_backwards`` (more than ``backwards_tolerance`` before the latest accepted
 time of that sensor).
 """
@@ -29,11 +31,19 @@ import orjson
 
 from sensors.archive import ArchiveBatch
 from sensors.catalogue import Catalogue
+from sensors.dedupe import DEFAULT_MAX_INTERVALS, SeenSequences
 from sensors.errors import PayloadError, UnitError
-from sensors.schema import decode_payload
+from sensors.schema import MAX_BATCH_READINGS, decode_payload
 from sensors.units import ALLOWED_UNITS, si_coefficients
 
-__all__ = ["REASONS", "DeadLetter", "Outcome", "SeenSequences", "Validator"]
+__all__ = [
+    "DEFAULT_EARLIEST_TIME",
+    "REASONS",
+    "DeadLetter",
+    "Outcome",
+    "SeenSequences",
+    "Validator",
+]
 
 #: Dead-letter reason codes (sorted; the archive stores their index).
 REASONS: tuple[str, ...] = (
@@ -44,7 +54,9 @@ REASONS: tuple[str, ...] = (
     "out_of_range",
     "oversized",
     "schema",
+    "sequence_too_old",
     "time_backwards",
+    "time_before_start",
     "time_in_future",
     "unit_mismatch",
     "unknown_sensor",
@@ -52,6 +64,21 @@ REASONS: tuple[str, ...] = (
     "unsupported_version",
 )
 _REASON_INDEX = {r: i for i, r in enumerate(REASONS)}
+
+# Codes of the batch path, in the order the rules are applied (0 is accepted).
+_BATCH_CODES = {
+    1: "non_finite",
+    2: "out_of_range",
+    3: "time_before_start",
+    4: "time_in_future",
+    5: "sequence_too_old",
+    6: "time_backwards",
+}
+_TOO_OLD, _BACKWARDS = 5, 6
+_LETTER_ORDER = [5, 1, 2, 3, 4, 6]
+
+#: Default lower bound of reading times: 2000-01-01T00:00:00Z, epoch s.
+DEFAULT_EARLIEST_TIME = 946_684_800.0
 _KNOWN_UNITS = frozenset(u for units in ALLOWED_UNITS.values() for u in units)
 
 
@@ -73,8 +100,9 @@ class DeadLetter:
         Readings rejected (0 when the payload could not be decoded).
     received : float
         Receive time, epoch seconds.
-    excerpt : bytes
-        Start of the offending payload (at most 256 bytes).
+    payload : bytes
+        The whole offending payload (bounded by the payload limit; an oversized one
+        is cut to that limit), kept in the archive for ``twin archive requeue``.
     """
 
     reason: str
@@ -83,15 +111,20 @@ class DeadLetter:
     sensor: str | None
     readings: int
     received: float
-    excerpt: bytes
+    payload: bytes
 
     @property
     def reason_index(self) -> int:
         """Index of :attr:`reason` in :data:`REASONS`."""
         return _REASON_INDEX[self.reason]
 
+    @property
+    def excerpt(self) -> bytes:
+        """The first 256 bytes of the payload (what the dead-letter topic carries)."""
+        return self.payload[:256]
+
     def to_json(self) -> bytes:
-        """Encode for the dead-letter topic (payload excerpt base64-encoded)."""
+        """Encode for the dead-letter topic (the payload's first 256 bytes, base64)."""
         return orjson.dumps(
             {
                 "schema_version": 1,
@@ -125,61 +158,6 @@ class Outcome:
     letters: list[DeadLetter]
 
 
-class SeenSequences:
-    """Set of sequence numbers of one sensor, held as disjoint sorted intervals.
-
-    Sequence numbers mostly arrive in runs, so memory grows with the number of
-    holes, not the number of readings.
-    """
-
-    def __init__(self) -> None:
-        self._start = np.empty(0, dtype=np.int64)
-        self._end = np.empty(0, dtype=np.int64)  # inclusive
-
-    def contains(self, seq: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
-        """Return a mask: which of ``seq`` are already in the set."""
-        if not self._start.size:
-            return np.zeros(seq.shape, dtype=bool)
-        idx = np.searchsorted(self._start, seq, side="right") - 1
-        ok = idx >= 0
-        out = np.zeros(seq.shape, dtype=bool)
-        out[ok] = seq[ok] <= self._end[idx[ok]]
-        return out
-
-    def contains_one(self, seq: int) -> bool:
-        """Return whether one sequence number is in the set (fast path of :meth:`contains`)."""
-        if not self._start.size or seq > self._end[-1]:
-            return False
-        i = int(np.searchsorted(self._start, seq, side="right")) - 1
-        return i >= 0 and seq <= int(self._end[i])
-
-    def add(self, seq: npt.NDArray[np.int64]) -> None:
-        """Add sequence numbers to the set."""
-        if not seq.size:
-            return
-        if seq.size == 1 and self._end.size and int(seq[0]) == int(self._end[-1]) + 1:
-            self._end[-1] += 1  # the common case: the next number of the latest run
-            return
-        s = np.unique(seq)
-        breaks = np.flatnonzero(np.diff(s) != 1) + 1
-        starts = np.concatenate([self._start, s[np.r_[0, breaks]]])
-        ends = np.concatenate([self._end, s[np.r_[breaks - 1, s.size - 1]]])
-        order = np.argsort(starts, kind="stable")
-        starts, ends = starts[order], ends[order]
-        # Merge overlapping or touching intervals.
-        reach = np.maximum.accumulate(ends)
-        new = np.r_[True, starts[1:] > reach[:-1] + 1]
-        group = np.cumsum(new) - 1
-        self._start = starts[new]
-        self._end = np.zeros(self._start.size, dtype=np.int64)
-        np.maximum.at(self._end, group, ends)
-
-    @property
-    def intervals(self) -> int:
-        """Number of disjoint intervals held."""
-        return int(self._start.size)
-
-
 class Validator:
     """Decode, check, deduplicate and convert the readings of one component.
 
@@ -197,6 +175,13 @@ class Validator:
         How far after the receive time a reading time may lie, s.
     backwards_tolerance : float
         How far before the latest accepted time of its sensor a reading may lie, s.
+    max_readings : int, optional
+        Most readings one payload may carry; a larger batch is ``oversized``.
+    max_intervals : int, optional
+        Cap of each sensor's duplicate tracker (:class:`~sensors.dedupe.SeenSequences`).
+    earliest_time : float, optional
+        Earliest reading time accepted, epoch s (e.g. the component's commissioning
+        date); earlier readings are dead-lettered as ``time_before_start``.
     clock : callable, optional
         Returns "now", epoch s: the receive time when :meth:`check` is given none,
         and so the reference of ``time_in_future``. Pass the plant clock when time
@@ -212,10 +197,16 @@ class Validator:
         max_payload_bytes: int = 1_000_000,
         future_tolerance: float = 300.0,
         backwards_tolerance: float = 86_400.0,
+        max_readings: int = MAX_BATCH_READINGS,
+        max_intervals: int = DEFAULT_MAX_INTERVALS,
+        earliest_time: float = DEFAULT_EARLIEST_TIME,
         clock: Callable[[], float] = _time.time,
     ) -> None:
         self.catalogue = catalogue
         self.clock = clock
+        self.earliest_time = float(earliest_time)
+        self.max_readings = int(max_readings)
+        self.max_intervals = int(max_intervals)
         self._sensor_index = sensor_index
         self._topic_head = f"{prefix}/{catalogue.site}/{catalogue.component}/"
         self.max_payload_bytes = max_payload_bytes
@@ -232,7 +223,7 @@ class Validator:
         sensor, sequence, time = committed
         for idx in np.unique(sensor):
             mask = sensor == idx
-            seen = self._seen.setdefault(int(idx), SeenSequences())
+            seen = self._seen.setdefault(int(idx), SeenSequences(max_intervals=self.max_intervals))
             seen.add(sequence[mask])
             latest = max(self._latest.get(int(idx), -np.inf), float(time[mask].max()))
             self._latest[int(idx)] = latest
@@ -247,7 +238,16 @@ class Validator:
         received: float,
         payload: bytes,
     ) -> DeadLetter:
-        return DeadLetter(reason, detail, topic, sensor, readings, received, bytes(payload[:256]))
+        # The whole payload, bounded by the limit (an oversized one is cut to it).
+        return DeadLetter(
+            reason,
+            detail,
+            topic,
+            sensor,
+            readings,
+            received,
+            bytes(payload[: self.max_payload_bytes]),
+        )
 
     def check(self, topic: str, payload: bytes, *, received: float | None = None) -> Outcome:
         """Validate one message.
@@ -287,7 +287,9 @@ class Validator:
                 ],
             )
         try:
-            readings = decode_payload(payload, max_bytes=self.max_payload_bytes)
+            readings = decode_payload(
+                payload, max_bytes=self.max_payload_bytes, max_readings=self.max_readings
+            )
         except PayloadError as err:
             return Outcome(
                 None,
@@ -321,49 +323,87 @@ class Validator:
                 None, 0, [self._letter(reason, str(err), topic, sensor_id, n, received, payload)]
             )
         index = self._sensor_index(sensor_id)
-        seen = self._seen.setdefault(index, SeenSequences())
+        seen = self._seen.setdefault(index, SeenSequences(max_intervals=self.max_intervals))
         if n == 1:
             return self._check_one(
                 readings, sensor, index, seen, scale, offset, topic, payload, received
             )
+        return self._check_batch(
+            readings, sensor, index, seen, scale, offset, topic, payload, received
+        )
+
+    def _check_batch(
+        self,
+        readings: Any,
+        sensor: Any,
+        index: int,
+        seen: SeenSequences,
+        scale: float,
+        offset: float,
+        topic: str,
+        payload: bytes,
+        received: float,
+    ) -> Outcome:
+        # Vectorised twin of _check_one, reading by reading in payload order: a
+        # reading is a duplicate if its sequence number was accepted before (also
+        # earlier in this batch), then the rules of _BATCH_CODES apply in order.
+        n = len(readings)
         seq = readings.sequence
-        if np.unique(seq).size < n:
-            # Repeated sequence numbers inside one batch (rare): whether a repeat is a
-            # duplicate depends on whether its first occurrence was accepted, so go
-            # reading by reading with the scalar rules.
-            return self._check_sequential(
-                readings, sensor, index, seen, scale, offset, topic, payload, received
-            )
-        keep = ~seen.contains(seq)
-        duplicates = int(n - keep.sum())
         value = readings.value * scale + offset
         t = readings.time
-        letters: list[DeadLetter] = []
-
-        def reject(mask: npt.NDArray[np.bool_], reason: str) -> None:
-            count = int(mask.sum())
-            if count:
-                letters.append(
-                    self._letter(
-                        reason,
-                        f"{self._rule(reason, sensor, received)} ({count} of {n} readings)",
-                        topic,
-                        sensor_id,
-                        count,
-                        received,
-                        payload,
-                    )
-                )
-                keep[mask] = False
-
-        reject(keep & ~(np.isfinite(value) & np.isfinite(t)), "non_finite")
-        reject(keep & ((value < sensor.valid_min) | (value > sensor.valid_max)), "out_of_range")
-        reject(keep & (t > received + self.future_tolerance), "time_in_future")
-        if keep.any():
-            latest = self._latest.get(index, -np.inf)
-            prior = np.maximum.accumulate(np.where(keep, t, -np.inf))
+        code = np.zeros(n, dtype=np.int8)  # 0 accepted, -1 duplicate, else _BATCH_CODES
+        static = [
+            ~(np.isfinite(value) & np.isfinite(t)),
+            (value < sensor.valid_min) | (value > sensor.valid_max),
+            t < self.earliest_time,
+            t > received + self.future_tolerance,
+        ]
+        for k in range(len(static), 0, -1):  # the first rule that fails names the reason
+            code[static[k - 1]] = k
+        code[seen.forgotten(seq)] = _TOO_OLD
+        dup = seen.contains(seq)
+        code[dup] = -1
+        latest = self._latest.get(index, -np.inf)
+        tolerance = self.backwards_tolerance
+        if np.unique(seq).size == n:
+            cand = code == 0
+            # A rejected reading never raises the running maximum (its time is below
+            # it), so the maximum over all candidates equals the sequential one.
+            prior = np.maximum.accumulate(np.where(cand, t, -np.inf))
             prior = np.maximum(np.r_[latest, prior[:-1]], latest)
-            reject(keep & (t < prior - self.backwards_tolerance), "time_backwards")
+            code[cand & (t < prior - tolerance)] = _BACKWARDS
+        else:
+            # Repeated sequence numbers: whether a repeat is a duplicate depends on
+            # whether an earlier one was accepted. One linear pass over plain lists.
+            taken: set[int] = set()
+            codes = code.tolist()
+            for i, (s_i, t_i) in enumerate(zip(seq.tolist(), t.tolist(), strict=True)):
+                if codes[i] == -1 or s_i in taken:
+                    codes[i] = -1
+                elif codes[i] == 0:
+                    if t_i < latest - tolerance:
+                        codes[i] = _BACKWARDS
+                    else:
+                        taken.add(s_i)
+                        latest = max(latest, t_i)
+            code = np.asarray(codes, dtype=np.int8)
+        letters: list[DeadLetter] = []
+        for k in sorted(set(np.unique(code).tolist()) - {0, -1}, key=_LETTER_ORDER.index):
+            count = int((code == k).sum())
+            reason = _BATCH_CODES[k]
+            letters.append(
+                self._letter(
+                    reason,
+                    f"{self._rule(reason, sensor, received, seen)} ({count} of {n} readings)",
+                    topic,
+                    sensor.id,
+                    count,
+                    received,
+                    payload,
+                )
+            )
+        duplicates = int((code == -1).sum())
+        keep = code == 0
         if not keep.any():
             return Outcome(None, duplicates, letters)
         seen.add(seq[keep])
@@ -393,14 +433,19 @@ class Validator:
         seq = int(readings.sequence[0])
         if seen.contains_one(seq):
             return Outcome(None, 1, [])
+        too_old = seq < seen.floor
         value = float(readings.value[0]) * scale + offset
         t = float(readings.time[0])
         reason = ""
         latest = self._latest.get(index, -np.inf)
-        if not (np.isfinite(value) and np.isfinite(t)):
+        if too_old:
+            reason = "sequence_too_old"
+        elif not (np.isfinite(value) and np.isfinite(t)):
             reason = "non_finite"
         elif not sensor.valid_min <= value <= sensor.valid_max:
             reason = "out_of_range"
+        elif t < self.earliest_time:
+            reason = "time_before_start"
         elif t > received + self.future_tolerance:
             reason = "time_in_future"
         elif t < latest - self.backwards_tolerance:
@@ -412,7 +457,7 @@ class Validator:
                 [
                     self._letter(
                         reason,
-                        f"{self._rule(reason, sensor, received)} (1 of 1 readings)",
+                        f"{self._rule(reason, sensor, received, seen)} (1 of 1 readings)",
                         topic,
                         sensor.id,
                         1,
@@ -421,7 +466,7 @@ class Validator:
                     )
                 ],
             )
-        seen.add(readings.sequence)
+        seen.add_one(seq)
         if t > latest:
             self._latest[index] = t
         accepted = ArchiveBatch(
@@ -433,51 +478,24 @@ class Validator:
         )
         return Outcome(accepted, 0, [])
 
-    def _rule(self, reason: str, sensor: Any, received: float) -> str:
+    def _rule(self, reason: str, sensor: Any, received: float, seen: SeenSequences) -> str:
         """Return the rule a reading broke, for the dead letter (both paths use it)."""
+        if reason == "sequence_too_old":
+            return (
+                f"sequence: at least {seen.floor}, the oldest number the duplicate tracker "
+                "of this sensor still remembers (older ones cannot be told from "
+                "redeliveries); requeue it with 'twin archive requeue'"
+            )
         if reason == "non_finite":
             return "value/time: must be finite numbers"
         if reason == "out_of_range":
             return (
                 f"value: must lie in [{sensor.valid_min:g}, {sensor.valid_max:g}] {sensor.si_unit}"
             )
+        if reason == "time_before_start":
+            return f"time: at or after the earliest time {self.earliest_time:.0f} (epoch s)"
         if reason == "time_in_future":
             return (
                 f"time: at most {self.future_tolerance:g} s after the receive time {received:.3f}"
             )
         return f"time: at most {self.backwards_tolerance:g} s before the latest reading"
-
-    def _check_sequential(
-        self,
-        readings: Any,
-        sensor: Any,
-        index: int,
-        seen: SeenSequences,
-        scale: float,
-        offset: float,
-        topic: str,
-        payload: bytes,
-        received: float,
-    ) -> Outcome:
-        n = len(readings)
-        parts: list[ArchiveBatch] = []
-        duplicates = 0
-        counts: dict[str, int] = {}
-        details: dict[str, str] = {}
-        for i in range(n):
-            one = readings.take(np.arange(n) == i)
-            out = self._check_one(one, sensor, index, seen, scale, offset, topic, payload, received)
-            duplicates += out.duplicates
-            if out.accepted is not None:
-                parts.append(out.accepted)
-            for d in out.letters:
-                counts[d.reason] = counts.get(d.reason, 0) + 1
-                details.setdefault(d.reason, d.detail.rsplit(" (", 1)[0])
-        letters = [
-            self._letter(
-                r, f"{details[r]} ({c} of {n} readings)", topic, sensor.id, c, received, payload
-            )
-            for r, c in counts.items()
-        ]
-        accepted = ArchiveBatch.concatenate(parts) if parts else None
-        return Outcome(accepted, duplicates, letters)

@@ -45,6 +45,7 @@ def test_uncommitted_tail_is_invisible_and_cut_by_the_next_writer(tmp_path: path
     group["value"].append(np.arange(7.0))
     ds = open_archive(path)  # a reader sees the committed rows only
     assert ds.sizes["reading"] == 100
+    arch.close()  # the crashed writer's lock is gone (the kernel drops it with the process)
     arch2 = Archive(path, cat, reasons=REASONS)
     assert arch2.n_readings == 100 and zarr.open_group(path)["time"].shape == (100,)
     arch2.append(_batch(1, np.arange(5), 1.7e9, 1.0))
@@ -52,7 +53,13 @@ def test_uncommitted_tail_is_invisible_and_cut_by_the_next_writer(tmp_path: path
     assert ds.sizes["reading"] == 105
     assert ds["sequence"].values.tolist() == list(range(100)) + list(range(5))
     assert ds["sensor_id"].values[-1] == cat.ids[1]
-    assert read_commit(path) == {"readings": 105, "deadletter": 0, "flushes": 2}
+    assert read_commit(path) == {
+        "readings": 105,
+        "deadletter": 0,
+        "flushes": 2,
+        "deadletter_bytes": 0,
+        "requeued": 0,
+    }
     sensor, seq, time = arch2.committed(tail=7)  # the dedupe state of a bounded restart
     assert seq.tolist() == [98, 99, 0, 1, 2, 3, 4] and sensor.tolist() == [0, 0, 1, 1, 1, 1, 1]
     assert arch2.committed()[1].size == 105
@@ -94,3 +101,34 @@ def test_info_counts_gaps_missing_sequences_and_dead_letters(tmp_path: pathlib.P
         "malformed_json": {"letters": 1, "readings": 0},
         "out_of_range": {"letters": 2, "readings": 5},
     }
+
+
+def test_info_is_exact_and_readable_with_a_huge_sequence_gap(tmp_path: pathlib.Path) -> None:
+    from click.testing import CliRunner
+
+    from twin.cli import main
+
+    cat = load_catalogue(DEMO)
+    path = tmp_path / "a.zarr"
+    with Archive(path, cat, reasons=REASONS) as arch:
+        # an archive written before sequence numbers were bounded: 2**63 - 1 after 0..9
+        seq = np.r_[np.arange(10), 2**63 - 1]
+        arch.append(
+            ArchiveBatch(
+                1.7e9 + np.arange(11.0),
+                np.zeros(11, dtype=np.int32),
+                np.full(11, 300.0),
+                np.zeros(11, dtype=np.int8),
+                seq.astype(np.int64),
+            )
+        )
+        arch.append(_batch(1, np.arange(123_456_789, 123_456_800), 1.7e9, 1.0))
+    tc = archive_info(path)["sensors"]["TC-fluid-01"]
+    assert tc["missing_sequences"] == 2**63 - 1 + 1 - 11  # Python ints: exact
+    assert tc["last_sequence"] == 2**63 - 1
+    out = CliRunner().invoke(main, ["archive", "info", str(path)])
+    assert out.exit_code == 0, out.output
+    rows = {line.split()[0]: line.split() for line in out.output.splitlines()[2:7]}
+    # six columns, each separated: sensor unit readings gaps largest-gap missing
+    assert rows["TC-fluid-01"] == ["TC-fluid-01", "K", "11", "0", "0.0", str(2**63 - 11)]
+    assert rows["TC-outer-01"] == ["TC-outer-01", "K", "11", "0", "0.0", "0"]

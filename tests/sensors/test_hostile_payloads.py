@@ -87,13 +87,33 @@ cases = st.one_of(
     st.tuples(sensor, st.floats(1e5, 1e9)).map(
         lambda a: (a[0], _single(a[0], time=time.time() + a[1]), ("time_in_future", 1))
     ),
-    st.tuples(sensor, st.floats(3 * 86_400, 1e9)).map(
+    st.tuples(sensor, st.floats(3 * 86_400, 5e8)).map(  # after 2000: not time_before_start
         lambda a: (a[0], _single(a[0], time=time.time() - a[1]), ("time_backwards", 1))
     ),
     st.tuples(sensor, st.sampled_from([2**64, -5, "7", 1.5, [1]])).map(
         lambda a: (a[0], _single(a[0], sequence=a[1]), ("schema", 1))
     ),
     sensor.map(lambda s: (s, b"[" * 5000, ("malformed_json", 1))),
+    # Hardening (issue 13, section 3): huge numbers are schema errors, not internal
+    # errors; UTF-16/32, a BOM, invalid UTF-8 and lone surrogates are malformed.
+    st.tuples(sensor, st.sampled_from(["value", "time"])).map(
+        lambda a: (
+            a[0],
+            _single(a[0]).replace(
+                f'"{a[1]}": '.encode(), f'"{a[1]}": {"9" * 400}, "x{a[1]}": '.encode()
+            ),
+            ("schema", 1),
+        )
+    ),
+    st.tuples(sensor, st.sampled_from([2**63 - 1, 2**53])).map(
+        lambda a: (a[0], _single(a[0], sequence=a[1]), ("schema", 1))
+    ),
+    st.tuples(sensor, st.sampled_from(["utf-16", "utf-32", "utf-8-sig"])).map(
+        lambda a: (a[0], _single(a[0]).decode().encode(a[1]), ("malformed_json", 1))
+    ),
+    sensor.map(
+        lambda s: (s, _single(s, unit="K\udcff", value=float("nan")), ("malformed_json", 1))
+    ),
     sensor.map(lambda s: (s, b'{"v": "' + b"x" * 30_000 + b'"}', ("oversized", 1))),
     st.tuples(sensor, st.binary(max_size=300)).map(lambda a: (a[0], a[1], (ANY, 1))),
     st.tuples(sensor, st.text(max_size=100)).map(lambda a: (a[0], ("{" + a[1]).encode(), (ANY, 1))),
@@ -181,6 +201,7 @@ def test_ingester_survives_hostile_payloads_and_counts_every_dead_letter(
         assert sum(ingester.stats.dead_letters.values()) - sum(expected.values()) == expected_any
 
     one_round()
+    assert "internal_error" not in ingester.stats.dead_letters
     assert ingester.stats.duplicates == 0
     ds = open_archive(ingester.archive.path)
     assert ds.sizes["reading"] == expected_ok

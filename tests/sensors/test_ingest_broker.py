@@ -19,6 +19,7 @@ import pytest
 from sensors.archive import open_archive
 from sensors.broker import EmbeddedBroker, MosquittoBroker
 from sensors.catalogue import Catalogue
+from sensors.errors import BrokerRefusedError
 from sensors.ingest import Ingester
 from sensors.mqtt import make_client, parse_broker_url
 from sensors.publish import publish_readings, synthetic_readings
@@ -239,9 +240,10 @@ def test_mosquitto_with_a_password_file_admits_only_the_right_credentials(
         wrong = Ingester(
             catalogue, tmp_path / "w.zarr", broker=parse_broker_url(f"mqtt://ingest:nope@{base}")
         )
-        wrong.start()
-        try:
-            assert not wrong.connected.wait(2.0)  # refused: bad user name or password
+        try:  # refused at start: retrying cannot fix a bad user name or password
+            with pytest.raises(BrokerRefusedError, match="refused the connection"):
+                wrong.start()
+            assert not wrong.connected.is_set()
         finally:
             wrong.stop()
         right = Ingester(
@@ -333,9 +335,10 @@ def test_ingest_over_tls_verifies_the_broker_certificate(
     ca, cert, key = _make_certificates(tmp_path)
     with MosquittoBroker(tmp_path / "mq", tls=(ca, cert, key)) as broker:
         untrusted = Ingester(catalogue, tmp_path / "u.zarr", broker=parse_broker_url(broker.url))
-        untrusted.start()  # system CAs do not know our test CA: the handshake fails
-        try:
-            assert not untrusted.connected.wait(2.0)
+        try:  # system CAs do not know our test CA: the handshake fails, at start
+            with pytest.raises(BrokerRefusedError, match="TLS certificate not trusted"):
+                untrusted.start()
+            assert not untrusted.connected.is_set()
         finally:
             untrusted.stop()
         settings = parse_broker_url(broker.url, ca_certs=ca)

@@ -146,3 +146,77 @@ def test_scalar_fast_path_agrees_with_the_batch_path(
     assert got == accepted
     assert {d.reason: d.readings for d in out.letters} == reasons
     assert out.duplicates == duplicates
+
+
+@settings(max_examples=80)
+@given(
+    rounds=st.lists(
+        st.lists(st.integers(0, 200), min_size=1, max_size=30),
+        min_size=1,
+        max_size=6,
+    ),
+    batched=st.booleans(),
+)
+def test_a_forgetting_tracker_never_accepts_a_reading_twice(
+    rounds: list[list[int]], batched: bool
+) -> None:
+    # A tracker capped at 4 intervals forgets its lowest holes. Every reading is then
+    # accepted once, a duplicate of an accepted one, or dead-lettered as
+    # sequence_too_old (the only other outcome: time and value are valid here).
+    cat = load_catalogue(DEMO)
+    index = {sid: i for i, sid in enumerate(cat.ids)}
+    v = Validator(cat, lambda s: index.get(s, -1), prefix="plant", max_intervals=4)
+    accepted: list[int] = []
+    duplicates = too_old = 0
+    for batch in rounds:
+        payloads = (
+            [
+                encode_batch(
+                    time=[NOW] * len(batch), value=[1.0] * len(batch), unit="degC", sequence=batch
+                )
+            ]
+            if batched
+            else [encode_reading(time=NOW, value=1.0, unit="degC", sequence=q) for q in batch]
+        )
+        for payload in payloads:
+            out = v.check(TOPIC + "TC-fluid-01", payload, received=NOW)
+            if out.accepted is not None:
+                accepted += out.accepted.sequence.tolist()
+            duplicates += out.duplicates
+            assert {d.reason for d in out.letters} <= {"sequence_too_old"}
+            too_old += sum(d.readings for d in out.letters)
+    assert len(accepted) == len(set(accepted))  # never a reading twice
+    assert len(accepted) + duplicates + too_old == sum(len(b) for b in rounds)
+    everything = {q for b in rounds for q in b}
+    assert too_old or set(accepted) == everything
+
+
+@settings(max_examples=80)
+@given(
+    batches=st.lists(st.lists(st.integers(0, 3000), max_size=80), max_size=20),
+    probe=st.lists(st.integers(-5, 3005), max_size=200),
+    cap=st.sampled_from([4, 16, 2**20]),
+)
+def test_capped_tracker_is_a_set_above_its_floor(
+    batches: list[list[int]], probe: list[int], cap: int
+) -> None:
+    seen, reference = SeenSequences(max_intervals=cap), set()
+    floors = []
+    for batch in batches:
+        if len(batch) == 1:
+            seen.add_one(batch[0])  # the scalar path
+        else:
+            seen.add(np.array(batch, dtype=np.int64))
+        reference.update(batch)
+        floors.append(seen.floor)
+        assert seen.intervals <= cap
+    assert floors == sorted(floors)  # the floor only rises
+    p = np.array(probe, dtype=np.int64)
+    above = p >= seen.floor
+    got = seen.contains(p)
+    assert got[above].tolist() == [int(x) in reference for x in p[above]]
+    assert seen.forgotten(p).tolist() == (~above).tolist()
+    assert [seen.contains_one(int(x)) for x in p[above]] == got[above].tolist()
+    if cap == 2**20:  # never forgets here: exactly the set, one interval per run
+        assert seen.floor == 0
+        assert seen.intervals == sum(1 for x in reference if x - 1 not in reference)
