@@ -43,7 +43,7 @@ _HOUR = 3600.0  # s
 _MPA = 1.0e6  # Pa
 _CRITICAL_LOCATIONS = ("bore", "mid_wall", "outer")
 # Top-level sections owned by other packages; models/ keeps them as plain dicts.
-_FOREIGN_SECTIONS = ("surrogate", "twin", "scenario")
+_FOREIGN_SECTIONS = ("surrogate", "twin", "scenario", "service")
 
 
 # --------------------------------------------------------------------------- raw schema
@@ -176,6 +176,7 @@ class _Config(_Section):
     surrogate: dict[str, Any] | None = None
     twin: dict[str, Any] | None = None
     scenario: dict[str, Any] | None = None
+    service: dict[str, Any] | None = None
 
     @field_validator("schema_version")
     @classmethod

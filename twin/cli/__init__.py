@@ -27,6 +27,7 @@ _SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
         "assimilate",
         "Replay a sensor archive through the twin: posterior, damage, wall.",
     ),
+    "serve": ("twin.cli.serve", "serve", "Serve live twins over MQTT: state, alerts, commands."),
 }
 
 
