@@ -89,12 +89,14 @@ def write_checkpoint(twin: Twin, path: str | pathlib.Path) -> pathlib.Path:
         "time": twin.state["time"],
         "state": state,
     }
-    text = json.dumps(meta, sort_keys=True, allow_nan=False)
+    # Insertion order, not sorted keys: the config's tables keep their order (the mode
+    # surrogate's parameter space is ordered, and a sorted one no longer matches it).
+    text = json.dumps(meta, allow_nan=False)
     arrays[_META] = np.frombuffer(text.encode(), dtype=np.uint8)
     buf = io.BytesIO()
     np.savez(buf, **arrays)
     try:
-        for name, data in ((_NPZ, buf.getvalue()), (_JSON, (json.dumps(meta, indent=1, sort_keys=True) + "\n").encode())):
+        for name, data in ((_NPZ, buf.getvalue()), (_JSON, (json.dumps(meta, indent=1) + "\n").encode())):
             tmp = folder / f".{name}.tmp"
             with open(tmp, "wb") as fh:
                 fh.write(data)

@@ -210,6 +210,7 @@ class ComponentService:
         self.next_forecast = math.inf
         self.forecast_pending = False
         self.archive: pathlib.Path | None = None
+        self._unacked: list[Any] = []
         self.error: BaseException | None = None
 
     # ------------------------------------------------------------ start
@@ -456,7 +457,29 @@ class ComponentService:
 
     def _publish_alerts(self, events: list[dict[str, Any]]) -> None:
         for msg in events:
-            self.client.publish(self.topics.alert, _json(msg), qos=1)
+            self._unacked.append(self.client.publish(self.topics.alert, _json(msg), qos=1))
+
+    def _alerts_delivered(self, timeout: float) -> bool:
+        """Wait until the broker acknowledged every alert published so far.
+
+        A checkpoint is written only then: a transition the checkpoint covers is never
+        generated again by a replay, so it must have reached the broker.
+        """
+        deadline = time.monotonic() + timeout
+        while self._unacked:
+            info = self._unacked[0]
+            if not info.is_published():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                try:
+                    info.wait_for_publish(timeout=min(left, 0.5))
+                except (RuntimeError, ValueError):  # not connected: retried on reconnect
+                    time.sleep(min(left, 0.05))
+                if not info.is_published():
+                    continue
+            self._unacked.pop(0)
+        return True
 
     def state_payload(self) -> bytes:
         """The state message, with this process's counters."""
@@ -487,8 +510,12 @@ class ComponentService:
             mark = (self.core.offset, self.core.journal_applied)
             self.last_checkpoint_wall = time.monotonic()
             if mark == self.last_checkpoint:
-                return self.statedir.list_checkpoints()[0] if self.last_checkpoint[0] >= 0 and \
-                    self.statedir.list_checkpoints() else None
+                existing = self.statedir.list_checkpoints()
+                return existing[0] if existing else None
+            if not self._alerts_delivered(timeout=5.0):
+                _log.warning("%s: alerts not yet acknowledged by the broker; checkpoint "
+                             "postponed", self.topics.base)
+                return None
             path = self.statedir.write_checkpoint(self.core)
             self.last_checkpoint = mark
             return path
@@ -576,8 +603,11 @@ class ComponentService:
             return
         path = self.checkpoint()
         assert self.core is not None
-        self._respond(req, ok=True, archive_offset=self.core.offset,
-                      checkpoint=path.name if path else None)
+        if path is None:
+            self._respond(req, ok=False, reason="busy",
+                          detail="alerts are not yet acknowledged by the broker; retry")
+            return
+        self._respond(req, ok=True, archive_offset=self.core.offset, checkpoint=path.name)
 
     def _cmd_republish_state(self, req: Request) -> None:
         assert self.core is not None

@@ -85,6 +85,28 @@ def payloads(readings: dict[str, np.ndarray], *, site: str = "plant-1",
     return out
 
 
+QUANTITY = {"degC": "temperature", "MPa": "pressure", "microstrain": "strain"}
+
+
+def as_received(readings: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The readings as an ingester stores them: the published values converted to SI.
+
+    A value published in degC, MPa or microstrain and converted back is not always the
+    same float as the SI value it came from; the twin sees the converted one.
+    """
+    import orjson
+
+    from sensors.units import to_si
+
+    value = readings["value"].copy()
+    for sid, unit in UNITS.items():
+        m = readings["sensor"] == sid
+        sent = [orjson.loads(orjson.dumps(float(v) * _SCALE[unit] + _OFFSET[unit]))
+                for v in readings["value"][m]]
+        value[m] = to_si(np.array(sent), unit, QUANTITY[unit])
+    return {**readings, "value": value}
+
+
 # SI -> the sensors' units (K -> degC, Pa -> MPa, 1 -> microstrain)
 _SCALE = {"degC": 1.0, "MPa": 1e-6, "microstrain": 1e6}
 _OFFSET = {"degC": -273.15, "MPa": 0.0, "microstrain": 0.0}
