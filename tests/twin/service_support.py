@@ -24,7 +24,7 @@ UNITS = {"TC-steam-01": "degC", "PT-01": "MPa", "TC-outer-01": "degC", "SG-outer
 
 def write_config(folder: pathlib.Path, *, component: str = "header-a", particles: int = 32,
                  block_s: float = 60.0, lateness_s: float = 5.0,
-                 service: str = "") -> pathlib.Path:
+                 forecast_every_h: float = 0.0, service: str = "") -> pathlib.Path:
     """The example header with a small twin, as a config file in ``folder``."""
     text = EXAMPLE.read_text()
     text = text.replace('name = "header-a"', f'name = "{component}"', 1)
@@ -32,7 +32,7 @@ def write_config(folder: pathlib.Path, *, component: str = "header-a", particles
     text = text.replace("block_s = 60.0", f"block_s = {block_s}", 1)
     text = text.replace("lateness_s = 5.0", f"lateness_s = {lateness_s}", 1)
     text = text.replace("[twin]\n", f'[twin]\nsurrogate = "{SURROGATE}"\n', 1)
-    text += "\n[service]\nforecast_every_h = 0.0\n" + service
+    text += f"\n[service]\nforecast_every_h = {forecast_every_h}\n" + service
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{component}.toml"
     path.write_text(text)
