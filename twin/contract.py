@@ -149,7 +149,8 @@ _NUM_OR_NULL = {"type": ["number", "null"]}
 _QUANT = {
     "type": "object",
     "required": ["mean", "p05", "p50", "p95"],
-    "properties": {"mean": _NUM, "p05": _NUM, "p50": _NUM, "p95": _NUM},
+    "properties": {"mean": _NUM_OR_NULL, "p05": _NUM_OR_NULL, "p50": _NUM_OR_NULL,
+                   "p95": _NUM_OR_NULL},
 }
 _PARAM = {
     "type": "object",

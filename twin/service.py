@@ -370,7 +370,11 @@ class ComponentService:
     def _maybe_forecast(self) -> None:
         assert self.core is not None
         t = self.core.twin.time
-        if not math.isnan(t) and t >= self.next_forecast:
+        if math.isnan(t):
+            return
+        if self.next_forecast == math.inf:  # the first assimilated block: start the schedule
+            self._schedule_forecast()
+        elif t >= self.next_forecast:
             self._schedule_forecast()
             self.request_forecast("schedule", None)
 
@@ -499,8 +503,10 @@ class ComponentService:
 
     def maybe_publish_state(self) -> None:
         """Publish the state if it changed and the interval has passed."""
-        if self.dirty and time.monotonic() - self.last_publish >= self.options.publish_interval:
-            self.publish_state()
+        with self.lock:
+            if self.dirty and time.monotonic() - self.last_publish >= \
+                    self.options.publish_interval:
+                self.publish_state()
 
     def checkpoint(self) -> pathlib.Path | None:
         """Write a checkpoint if the state moved since the last one."""
