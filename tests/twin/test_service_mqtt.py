@@ -152,8 +152,8 @@ def test_state_is_limited_to_one_per_interval_and_forecasts_use_the_forecaster(
         t0 = (time.time() // 3600 - 2) * 3600  # on the hour: forecasts due at +360, +720, ...
         readings = plant_readings(1500, t0=t0)
         msgs = payloads(readings)
-        for i in range(0, len(msgs), 100):  # a stream of small batches over ~3 s
-            publish_all(mosquitto.url, msgs[i : i + 100], window=100)
+        for i in range(0, len(msgs), 400):  # a stream of batches over a few seconds
+            publish_all(mosquitto.url, msgs[i : i + 400], window=100)
         n = len(msgs)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
