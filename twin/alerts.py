@@ -215,7 +215,7 @@ class AlertBook:
         return out
 
     def find(self, alert_id: str) -> str | None:
-        """The condition key of the open alert ``alert_id``, or None."""
+        """Return the condition key of the open alert ``alert_id``, or None."""
         for key, msg in self.open.items():
             if msg["id"] == alert_id:
                 return key
@@ -242,7 +242,7 @@ class AlertBook:
         return []
 
     def messages(self) -> list[dict[str, Any]]:
-        """The latest message of every open alert (what a restart re-sends)."""
+        """Return the latest message of every open alert (what a restart re-sends)."""
         return [self.open[k] for k in sorted(self.open)]
 
     # ------------------------------------------------------------ persistence

@@ -181,14 +181,14 @@ def parse_request(
         return Refusal(name, "wrong_component",
                        f"payload.component {body['component']!r:.60} is not {topics.component!r}",
                        response_topic, correlation)
-    err = check(COMMAND_SCHEMAS[name], body)
-    if err:
-        return Refusal(name, "invalid_field", err, response_topic, correlation)
+    problem = check(COMMAND_SCHEMAS[name], body)
+    if problem:
+        return Refusal(name, "invalid_field", problem, response_topic, correlation)
     return Request(name, body, response_topic, correlation)
 
 
 def response(name: str, correlation: bytes | None, *, ok: bool, **fields: Any) -> bytes:
-    """A response payload of :data:`twin.contract.RESPONSE_SCHEMA`."""
+    """Encode a response payload of :data:`twin.contract.RESPONSE_SCHEMA`."""
     doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "ok": ok, "command": name, **fields}
     if correlation is not None:
         doc["correlation_id"] = correlation.decode("utf-8", "replace")

@@ -134,7 +134,7 @@ class Topics:
         return f"{self.root}/_reply/"
 
     def command_name(self, topic: str) -> str | None:
-        """The command named by ``topic``, or None if it is not this component's."""
+        """Return the command named by ``topic``, or None if it is not this component's."""
         head = f"{self.base}/cmd/"
         if not topic.startswith(head):
             return None

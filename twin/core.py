@@ -178,7 +178,7 @@ class ComponentCore:
 
     # ------------------------------------------------------------ alerts
     def conditions(self) -> list[Condition]:
-        """The alert conditions of the twin's current state."""
+        """Evaluate the alert conditions of the twin's current state."""
         st = self.twin.state
         a = self.alerts
         out: list[Condition] = []
@@ -186,7 +186,8 @@ class ComponentCore:
             for mech in ("fatigue", "creep"):
                 val = float(d[mech]["p95"])
                 out.append(Condition("damage", f"{loc}.{mech}", val >= a.damage, val, a.damage,
-                                     f"{mech} damage P95 at {loc} is {val:.3g} (limit {a.damage:g})"))
+                                     f"{mech} damage P95 at {loc} is {val:.3g} "
+                                     f"(limit {a.damage:g})"))
             m = float(d["envelope_margin"]["p05"])
             out.append(Condition("envelope_margin", loc, m <= a.envelope_margin, m,
                                  a.envelope_margin,
@@ -251,7 +252,7 @@ class ComponentCore:
 
     # ------------------------------------------------------------ state
     def state_message(self) -> dict[str, Any]:
-        """The state message of :data:`twin.contract.STATE_SCHEMA` (without ``service``)."""
+        """Build the state message of :data:`twin.contract.STATE_SCHEMA` (no ``service``)."""
         st = dict(self.twin.state)
         st.pop("schema_version", None)
         newest = max(self.last_time.values())

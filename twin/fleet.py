@@ -46,7 +46,7 @@ def load_specs(paths: Sequence[pathlib.Path], *, seed: int = 0) -> list[Any]:
 
 
 def load_fleet(path: str | pathlib.Path, partition: str | None) -> list[Any]:
-    """The component specs of one partition of a fleet file.
+    """Read the component specs of one partition of a fleet file.
 
     Parameters
     ----------
@@ -82,7 +82,9 @@ def load_fleet(path: str | pathlib.Path, partition: str | None) -> list[Any]:
         where = f"fleet.component[{i}]"
         unknown = sorted(set(entry) - {"config", "partition", "seed"})
         if unknown:
-            raise TwinConfigError(f"{where}: unknown keys {unknown}; known: config, partition, seed")
+            raise TwinConfigError(
+                f"{where}: unknown keys {unknown}; known: config, partition, seed"
+            )
         if not isinstance(entry.get("config"), str):
             raise TwinConfigError(f"{where}.config: required path of a component config")
         part = entry.get("partition", "default")

@@ -70,7 +70,7 @@ class TwinService:
 
     # ------------------------------------------------------------ start
     def start(self) -> None:
-        """Steps 1-4 of the module docstring (live), or 1-2 and the replay set-up."""
+        """Run steps 1-4 of the module docstring (live), or 1-2 for a replay."""
         for c in self.components:
             c.connect()
         for c in self.components:
@@ -158,7 +158,7 @@ class TwinService:
         return self.summary()
 
     def summary(self) -> dict[str, Any]:
-        """What each component did (the JSON line ``twin serve`` prints at the end)."""
+        """Report what each component did (the JSON line ``twin serve`` prints at the end)."""
         out = {}
         for c in self.components:
             if c.core is None:

@@ -76,7 +76,7 @@ Forecaster = Callable[[Any, DutyPlan | None], Mapping[str, Any]]
 
 
 def default_forecaster() -> Forecaster | None:
-    """The forecaster ``twin serve`` uses: the forecast package's, once it exists."""
+    """Return the forecaster ``twin serve`` uses: the forecast package's, once it exists."""
     return None
 
 
@@ -145,6 +145,7 @@ class ServiceOptions:
     receive_maximum: int = 10_000
     max_command_bytes: int = MAX_COMMAND_BYTES
     connect_timeout: float = 10.0
+    dedupe_rows: int | None = 1_000_000
     forecaster: Forecaster | None = None
     replay: pathlib.Path | None = None
     speed: float | None = None
@@ -346,12 +347,12 @@ class ComponentService:
             client_id=f"twin-serve-ingest-{self.site}-{self.component}",
             prefix=self.options.prefix, flush_interval=self.options.flush_interval,
             receive_maximum=self.options.receive_maximum, on_durable=self.on_durable,
-            connect_timeout=self.options.connect_timeout,
+            connect_timeout=self.options.connect_timeout, dedupe_rows=self.options.dedupe_rows,
         )
 
     # ------------------------------------------------------------ live
     def on_durable(self, batch: Any) -> None:
-        """The ingester's durable hook: feed the core (filling holes from the archive)."""
+        """Feed the core from the ingester's durable hook (holes are read from the archive)."""
         assert self.core is not None
         with self.lock:
             self.last_rows_wall = time.monotonic()
@@ -486,7 +487,7 @@ class ComponentService:
         return True
 
     def state_payload(self) -> bytes:
-        """The state message, with this process's counters."""
+        """Encode the state message, with this process's counters."""
         assert self.core is not None
         doc = self.core.state_message()
         doc["duty_plan_version"] = self.plan.version if self.plan else 0
@@ -642,7 +643,7 @@ class ComponentService:
 
     # ------------------------------------------------------------ stop
     def shutdown(self, *, reason: str = "shutdown") -> None:
-        """Final checkpoint, offline status, disconnect (the ingester is stopped first)."""
+        """Write a final checkpoint, publish offline, disconnect (the ingester is stopped first)."""
         if self.core is not None and self.client is not None:
             with self.lock:
                 if self.dirty or self.last_publish == -math.inf:

@@ -160,7 +160,7 @@ class StateDir:
 
     # ------------------------------------------------------------ duty plan
     def read_plan(self) -> dict[str, Any] | None:
-        """The stored duty plan ``{"version": int, "plan": {...}}``, or None."""
+        """Return the stored duty plan ``{"version": int, "plan": {...}}``, or None."""
         with contextlib.suppress(FileNotFoundError):
             doc: dict[str, Any] = json.loads(self.plan_path.read_text())
             return doc

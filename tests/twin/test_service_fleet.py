@@ -57,7 +57,7 @@ def test_two_processes_with_disjoint_components_process_every_reading_once(mosqu
     finally:
         for p in procs.values():
             p.kill(15)
-    for part, p in procs.items():
+    for p in procs.values():
         assert p.proc.exitcode == 0, p.text()[-1500:]
     for comp in n:
         assert last[comp]["readings"] == n[comp] and last[comp]["archive_offset"] == n[comp]

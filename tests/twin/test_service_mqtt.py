@@ -88,7 +88,8 @@ def test_every_command_is_answered_and_refusals_are_counted(mosquitto, tmp_path,
                        b"2") == {"schema_version": 1, "ok": True, "command": "set_duty_plan",
                                  "version": 1, "correlation_id": "2"}
         stale = request(ops, "set_duty_plan", {"version": 1, "plan": {}}, b"3")
-        assert (stale["ok"], stale["reason"], stale["current_version"]) == (False, "stale_version", 1)
+        assert (stale["ok"], stale["reason"]) == (False, "stale_version")
+        assert stale["current_version"] == 1
         assert request(ops, "republish_state", {}, b"4")["ok"]
         refused = {
             b"5": ("ack_alert", {"id": "nope#1"}, "unknown_alert"),
@@ -248,8 +249,9 @@ def test_a_replay_publishes_under_replay_only_and_ends_with_the_flushed_state(
     archive.close()
     live = Client(mosquitto.url, "twin/#")
     rep = Client(mosquitto.url, "replay/#")
-    proc = ServeProcess([str(cfg), "--broker", mosquitto.url, "--replay", str(tmp_path / "rec.zarr"),
-                         "--speed", "max"], tmp_path / "replay.log").start()
+    argv = [str(cfg), "--broker", mosquitto.url, "--replay", str(tmp_path / "rec.zarr"),
+            "--speed", "max"]
+    proc = ServeProcess(argv, tmp_path / "replay.log").start()
     assert proc.wait(120) == 0, proc.text()[-2000:]
     time.sleep(0.3)
     assert live.log == []  # never on the live topics

@@ -56,8 +56,13 @@ def _logging(verbose: int, quiet: bool) -> None:
 def _errors(verbose: int) -> Iterator[None]:
     """Package, network and OS errors as one line on stderr with a distinct exit code."""
     from models.errors import ConfigError
-    from sensors.errors import BrokerError, BrokerRefusedError, LockedError, SensorsError
-    from sensors.errors import StorageError
+    from sensors.errors import (
+        BrokerError,
+        BrokerRefusedError,
+        LockedError,
+        SensorsError,
+        StorageError,
+    )
     from surrogates.errors import SurrogateError
     from twin.errors import TwinError
 
@@ -127,6 +132,9 @@ def _speed(text: str) -> float | None:
               help="Largest command payload accepted.")
 @click.option("--connect-timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
               help="Longest wait for the broker at start, s.")
+@click.option("--dedupe-rows", type=click.IntRange(0), default=1_000_000, show_default=True,
+              help="Rebuild each ingester's duplicate check from the last N archived rows "
+              "(bounds the restart time of a long archive; 0: all rows).")
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
 @click.option("-v", "--verbose", count=True, help="More log (-vv: debug); tracebacks on errors.")
 @click.option("-q", "--quiet", is_flag=True, help="Warnings and errors only.")
@@ -136,7 +144,7 @@ def serve(configs: tuple[pathlib.Path, ...], fleet: pathlib.Path | None, partiti
           state_dir: pathlib.Path | None, replay: pathlib.Path | None, speed: str, prefix: str,
           seed: int, publish_interval: float, checkpoint_interval: float, flush_interval: float,
           receive_maximum: int, max_command_bytes: int, connect_timeout: float,
-          duration: float | None, verbose: int, quiet: bool, **tls: Any) -> None:
+          dedupe_rows: int, duration: float | None, verbose: int, quiet: bool, **tls: Any) -> None:
     """Serve the twins of the components in CONFIG... (and/or a --fleet partition).
 
     Readings become durable in --archive, then reach each twin; state, forecast,
@@ -177,7 +185,8 @@ def serve(configs: tuple[pathlib.Path, ...], fleet: pathlib.Path | None, partiti
             publish_interval=publish_interval, checkpoint_interval=checkpoint_interval,
             flush_interval=flush_interval, receive_maximum=receive_maximum,
             max_command_bytes=max_command_bytes, connect_timeout=connect_timeout,
-            forecaster=default_forecaster(), replay=replay, speed=pace,
+            dedupe_rows=dedupe_rows or None, forecaster=default_forecaster(), replay=replay,
+            speed=pace,
         )
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
