@@ -94,7 +94,7 @@ def write_checkpoint(twin: Twin, path: str | pathlib.Path) -> pathlib.Path:
     text = json.dumps(meta, allow_nan=False)
     arrays[_META] = np.frombuffer(text.encode(), dtype=np.uint8)
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    np.savez(buf, **arrays)  # type: ignore[arg-type]  # (numpy stubs: allow_pickle)
     try:
         for name, data in ((_NPZ, buf.getvalue()), (_JSON, (json.dumps(meta, indent=1) + "\n").encode())):
             tmp = folder / f".{name}.tmp"

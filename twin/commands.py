@@ -11,6 +11,7 @@ implements the subset of JSON Schema those schemas use.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,7 +19,9 @@ import orjson
 
 from twin.contract import COMMAND_SCHEMAS, SCHEMA_VERSION, Topics
 
-__all__ = ["Refusal", "Request", "check", "parse_request", "response"]
+_log = logging.getLogger("twin.service")
+
+__all__ = ["CommandHandlers", "Refusal", "Request", "check", "parse_request", "response"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -193,3 +196,145 @@ def response(name: str, correlation: bytes | None, *, ok: bool, **fields: Any) -
     if correlation is not None:
         doc["correlation_id"] = correlation.decode("utf-8", "replace")
     return orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+class CommandHandlers:
+    """The command handlers of :class:`twin.service.ComponentService` (a mixin).
+
+    Each ``_cmd_{name}`` executes one checked :class:`Request` and responds; they run in
+    the housekeeping thread and take the component's lock where they touch the core.
+    """
+
+    topics: Topics
+    options: Any
+    core: Any
+    plan: Any
+    lock: Any
+    client: Any
+    statedir: Any
+    counters: Any
+    refusals: Any
+    dirty: bool
+    journal_n: int
+
+    # implemented by the service
+    def checkpoint(self) -> Any:  # noqa: D102
+        raise NotImplementedError
+
+    def publish_state(self) -> None:  # noqa: D102
+        raise NotImplementedError
+
+    def request_forecast(self, trigger: str, request: Request | None) -> bool:  # noqa: D102
+        raise NotImplementedError
+
+    def _status(self, status: str, reason: str) -> bytes:
+        raise NotImplementedError
+
+    def _publish_alerts(self, events: list[dict[str, Any]]) -> None:
+        raise NotImplementedError
+
+    def _journal(self, entry: dict[str, Any]) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def handle(self, topic: str, payload: bytes, rt: str | None, corr: bytes | None) -> None:
+        """Check and execute one command message (housekeeping thread)."""
+        req = parse_request(self.topics, topic, payload, response_topic=rt, correlation=corr,
+                            max_bytes=self.options.max_command_bytes)
+        if isinstance(req, Refusal):
+            self.refusals[req.reason] += 1
+            _log.warning("%s: refused command %s: %s (%s)", self.topics.base, req.name,
+                         req.reason, req.detail)
+            if req.response_topic:
+                self._send(req.response_topic, response(req.name, req.correlation, ok=False,
+                                                       reason=req.reason, detail=req.detail),
+                           req.correlation)
+            return
+        try:
+            getattr(self, f"_cmd_{req.name}")(req)
+        except Exception as exc:  # a command must never stop the service
+            _log.exception("%s: command %s failed", self.topics.base, req.name)
+            self._respond(req, ok=False, reason="failed", detail=f"{type(exc).__name__}: {exc}")
+
+    def _send(self, topic: str, payload: bytes, corr: bytes | None) -> None:
+        props = None
+        if self.options.broker.protocol == "5":
+            from paho.mqtt.packettypes import PacketTypes
+            from paho.mqtt.properties import Properties
+
+            props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+            if corr is not None:
+                props.CorrelationData = corr
+        self.client.publish(topic, payload, qos=1, properties=props)
+
+    def _respond(self, req: Request, *, ok: bool, **fields: Any) -> None:
+        if ok:
+            self.counters[req.name] += 1
+        else:
+            self.refusals[str(fields.get("reason"))] += 1
+        if req.response_topic:
+            self._send(req.response_topic, response(req.name, req.correlation, ok=ok, **fields),
+                       req.correlation)
+
+    def _cmd_forecast_now(self, req: Request) -> None:
+        if self.options.forecaster is None:
+            self._respond(req, ok=False, reason="no_forecaster",
+                          detail="this service runs without a forecaster")
+            return
+        with self.lock:
+            self.request_forecast("command", req)
+
+    def _cmd_set_duty_plan(self, req: Request) -> None:
+        version = int(req.body["version"])
+        with self.lock:
+            current = self.plan.version if self.plan else 0
+            if version <= current:
+                self._respond(req, ok=False, reason="stale_version", current_version=current,
+                              detail=f"version {version} is not newer than the current "
+                                     f"version {current}; send version {current + 1} or more")
+                return
+            doc = {"version": version, "plan": req.body["plan"]}
+            if self.statedir is not None:
+                self.statedir.write_plan(doc)
+            from twin.service import DutyPlan
+
+            self.plan = DutyPlan(version, dict(req.body["plan"]))
+            self.dirty = True
+        self._respond(req, ok=True, version=version)
+
+    def _cmd_checkpoint_now(self, req: Request) -> None:
+        if self.statedir is None:
+            self._respond(req, ok=False, reason="failed", detail="a replay writes no checkpoints")
+            return
+        path = self.checkpoint()
+        assert self.core is not None
+        if path is None:
+            self._respond(req, ok=False, reason="busy",
+                          detail="alerts are not yet acknowledged by the broker; retry")
+            return
+        self._respond(req, ok=True, archive_offset=self.core.offset, checkpoint=path.name)
+
+    def _cmd_republish_state(self, req: Request) -> None:
+        assert self.core is not None
+        with self.lock:
+            self.client.publish(self.topics.status, self._status("online", "started"), qos=1,
+                                retain=True)
+            self._publish_alerts(self.core.book.messages())
+            self.publish_state()
+            seq = int(self.core.twin.blocks)
+        self._respond(req, ok=True, sequence=seq)
+
+    def _cmd_ack_alert(self, req: Request) -> None:
+        assert self.core is not None
+        alert_id = str(req.body["id"])
+        with self.lock:
+            if self.core.book.find(alert_id) is None:
+                self._respond(req, ok=False, reason="unknown_alert",
+                              detail=f"no open alert has id {alert_id!r:.200}")
+                return
+            entry = {"n": self.journal_n + 1, "offset": self.core.offset, "kind": "ack",
+                     "id": alert_id, "by": str(req.body.get("by", ""))}
+            self._journal(entry)
+            key = self.core.book.find(alert_id)
+            state = self.core.book.open[key]["state"] if key else "closed"
+        self._respond(req, ok=True, id=alert_id, state=state)
+

@@ -39,7 +39,7 @@ from typing import Any
 import orjson
 
 from twin.alerts import AlertSettings, parse_alert_settings
-from twin.commands import Refusal, Request, check, parse_request, response
+from twin.commands import CommandHandlers, Request, check
 from twin.contract import FORECAST_RESULT_SCHEMA, LIVE_ROOT, MAX_COMMAND_BYTES, REPLAY_ROOT, Topics
 from twin.core import ComponentCore, GapError
 from twin.errors import TwinConfigError, TwinError
@@ -173,7 +173,7 @@ def _json(doc: Any) -> bytes:
     return orjson.dumps(doc, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
-class ComponentService:
+class ComponentService(CommandHandlers):
     """The shell of one component: core, state directory, MQTT client, ingester.
 
     Built and driven by :class:`TwinService`; the methods run in the ingester's
@@ -523,7 +523,7 @@ class ComponentService:
                 _log.warning("%s: alerts not yet acknowledged by the broker; checkpoint "
                              "postponed", self.topics.base)
                 return None
-            path = self.statedir.write_checkpoint(self.core)
+            path: pathlib.Path = self.statedir.write_checkpoint(self.core)
             self.last_checkpoint = mark
             return path
 
@@ -539,107 +539,6 @@ class ComponentService:
                 now - self.last_rows_wall > stale:
             with self.lock:
                 self._journal_condition("stale_stream", True, now - self.last_rows_wall)
-
-    # ------------------------------------------------------------ commands
-    def handle(self, topic: str, payload: bytes, rt: str | None, corr: bytes | None) -> None:
-        """Check and execute one command message (housekeeping thread)."""
-        req = parse_request(self.topics, topic, payload, response_topic=rt, correlation=corr,
-                            max_bytes=self.options.max_command_bytes)
-        if isinstance(req, Refusal):
-            self.refusals[req.reason] += 1
-            _log.warning("%s: refused command %s: %s (%s)", self.topics.base, req.name,
-                         req.reason, req.detail)
-            if req.response_topic:
-                self._send(req.response_topic, response(req.name, req.correlation, ok=False,
-                                                       reason=req.reason, detail=req.detail),
-                           req.correlation)
-            return
-        try:
-            getattr(self, f"_cmd_{req.name}")(req)
-        except Exception as exc:  # a command must never stop the service
-            _log.exception("%s: command %s failed", self.topics.base, req.name)
-            self._respond(req, ok=False, reason="failed", detail=f"{type(exc).__name__}: {exc}")
-
-    def _send(self, topic: str, payload: bytes, corr: bytes | None) -> None:
-        props = None
-        if self.options.broker.protocol == "5":
-            from paho.mqtt.packettypes import PacketTypes
-            from paho.mqtt.properties import Properties
-
-            props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-            if corr is not None:
-                props.CorrelationData = corr
-        self.client.publish(topic, payload, qos=1, properties=props)
-
-    def _respond(self, req: Request, *, ok: bool, **fields: Any) -> None:
-        if ok:
-            self.counters[req.name] += 1
-        else:
-            self.refusals[str(fields.get("reason"))] += 1
-        if req.response_topic:
-            self._send(req.response_topic, response(req.name, req.correlation, ok=ok, **fields),
-                       req.correlation)
-
-    def _cmd_forecast_now(self, req: Request) -> None:
-        if self.options.forecaster is None:
-            self._respond(req, ok=False, reason="no_forecaster",
-                          detail="this service runs without a forecaster")
-            return
-        with self.lock:
-            self.request_forecast("command", req)
-
-    def _cmd_set_duty_plan(self, req: Request) -> None:
-        version = int(req.body["version"])
-        with self.lock:
-            current = self.plan.version if self.plan else 0
-            if version <= current:
-                self._respond(req, ok=False, reason="stale_version", current_version=current,
-                              detail=f"version {version} is not newer than the current "
-                                     f"version {current}; send version {current + 1} or more")
-                return
-            doc = {"version": version, "plan": req.body["plan"]}
-            if self.statedir is not None:
-                self.statedir.write_plan(doc)
-            self.plan = DutyPlan(version, dict(req.body["plan"]))
-            self.dirty = True
-        self._respond(req, ok=True, version=version)
-
-    def _cmd_checkpoint_now(self, req: Request) -> None:
-        if self.statedir is None:
-            self._respond(req, ok=False, reason="failed", detail="a replay writes no checkpoints")
-            return
-        path = self.checkpoint()
-        assert self.core is not None
-        if path is None:
-            self._respond(req, ok=False, reason="busy",
-                          detail="alerts are not yet acknowledged by the broker; retry")
-            return
-        self._respond(req, ok=True, archive_offset=self.core.offset, checkpoint=path.name)
-
-    def _cmd_republish_state(self, req: Request) -> None:
-        assert self.core is not None
-        with self.lock:
-            self.client.publish(self.topics.status, self._status("online", "started"), qos=1,
-                                retain=True)
-            self._publish_alerts(self.core.book.messages())
-            self.publish_state()
-            seq = int(self.core.twin.blocks)
-        self._respond(req, ok=True, sequence=seq)
-
-    def _cmd_ack_alert(self, req: Request) -> None:
-        assert self.core is not None
-        alert_id = str(req.body["id"])
-        with self.lock:
-            if self.core.book.find(alert_id) is None:
-                self._respond(req, ok=False, reason="unknown_alert",
-                              detail=f"no open alert has id {alert_id!r:.200}")
-                return
-            entry = {"n": self.journal_n + 1, "offset": self.core.offset, "kind": "ack",
-                     "id": alert_id, "by": str(req.body.get("by", ""))}
-            self._journal(entry)
-            key = self.core.book.find(alert_id)
-            state = self.core.book.open[key]["state"] if key else "closed"
-        self._respond(req, ok=True, id=alert_id, state=state)
 
     # ------------------------------------------------------------ stop
     def shutdown(self, *, reason: str = "shutdown") -> None:

@@ -68,7 +68,7 @@ def assimilate(
     from models.config import load_config
     from models.errors import ConfigError
     from sensors.archive import open_archive, read_commit
-    from sensors.errors import SensorError
+    from sensors.errors import SensorsError
     from surrogates.errors import SurrogateError
     from twin.errors import TwinError
     from twin.history import history_dataset, plot_history
@@ -83,7 +83,7 @@ def assimilate(
         twin = Twin.from_config(cfg, seed=seed, surrogate=surrogate, config_path=config)
         counts = read_commit(archive_path)
         ds = open_archive(archive_path)
-    except (ConfigError, TwinError, SurrogateError, SensorError, OSError) as err:
+    except (ConfigError, TwinError, SurrogateError, SensorsError, OSError) as err:
         raise click.ClickException(str(err)) from err
     if out.exists() and any(out.iterdir()):
         if not force:
