@@ -59,7 +59,8 @@ def pct(x, q):
 
 
 # ------------------------------------------------------------------ 1. latency
-def latency(n_comp: int, particles: int, seconds: int, work: pathlib.Path) -> dict:
+def latency(n_comp: int, particles: int, seconds: int, work: pathlib.Path,
+            flush: float = 0.1) -> dict:
     import paho.mqtt.client as mqtt
 
     from sensors.broker import MosquittoBroker
@@ -84,7 +85,8 @@ def latency(n_comp: int, particles: int, seconds: int, work: pathlib.Path) -> di
     proc = subprocess.Popen(
         [sys.executable, "-m", "twin", "serve", *map(str, cfgs), "--broker", broker.url,
          "--archive", str(work / "a"), "--state", str(work / "s"), "--publish-interval", "0",
-         "--checkpoint-interval", "600", "-q"], stdout=log, stderr=log, env=env)
+         "--checkpoint-interval", "600", "--flush-interval", str(flush), "-q"],
+        stdout=log, stderr=log, env=env)
     online, t_start = set(), time.time()
     while len(online) < n_comp:
         ts, topic, payload = arrivals.get(timeout=600)
@@ -284,6 +286,9 @@ def main() -> None:
     ap.add_argument("--particles", type=int, default=500)
     ap.add_argument("--seconds", type=int, default=40)
     ap.add_argument("--skip-latency", action="store_true")
+    ap.add_argument("--latency-only", action="store_true")
+    ap.add_argument("--flush-interval", type=float, default=0.1,
+                    help="the ingesters' flush interval, s")
     args = ap.parse_args()
     work = pathlib.Path(tempfile.mkdtemp(prefix="bench-service-"))
     print(f"work folder {work}; load average {os.getloadavg()[0]:.1f}")
@@ -294,11 +299,15 @@ def main() -> None:
               f"{'assimilated p50/p99':>20} | {'twin share p50/p99':>19} | "
               f"{'ingester alone p50/p99':>22} | reflected")
         for nc in args.components:
-            res = latency(nc, args.particles, args.seconds, work / f"lat{nc}")
+            res = latency(nc, args.particles, args.seconds, work / f"lat{nc}",
+                          args.flush_interval)
             c, a, s, i = res["counted"], res["assimilated"], res["twin_share"], res["ingester"]
             print(f"{nc:>5} {args.particles:>4} {4 * nc:>5} | {c[0]:>7.0f} / {c[1]:>7.0f} | "
                   f"{a[0]:>8.0f} / {a[1]:>9.0f} | {s[0]:>8.0f} / {s[1]:>8.0f} | "
-                  f"{i[0]:>10.0f} / {i[1]:>9.0f} | {a[2]:.0%}", flush=True)
+                  f"{i[0]:>10.0f} / {i[1]:>9.0f} | {a[2]:.0%}  (flush {args.flush_interval:g} s)",
+                  flush=True)
+    if args.latency_only:
+        return
     print(f"\n== sustained readings/s into one live twin, {args.particles} particles (in process)")
     for row in sustained(args.particles, work / "sus"):
         print(f"   block {row['block_s']:>4.0f} s, batches of {row['batch']:>3}: "
