@@ -45,7 +45,7 @@ __all__ = [
 
 _CRITICAL_LOCATIONS = ("bore", "mid_wall", "outer")
 # Top-level sections owned by other packages; models/ keeps them as plain dicts.
-_FOREIGN_SECTIONS = ("surrogate", "twin", "scenario")
+_FOREIGN_SECTIONS = ("surrogate", "twin", "scenario", "service")
 
 
 # --------------------------------------------------------------------------- SI objects

@@ -150,6 +150,7 @@ class _Config(_Section):
     surrogate: dict[str, Any] | None = None
     twin: dict[str, Any] | None = None
     scenario: dict[str, Any] | None = None
+    service: dict[str, Any] | None = None
 
     @field_validator("schema_version")
     @classmethod

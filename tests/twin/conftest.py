@@ -62,3 +62,18 @@ def make_readings(truth, *, cycles, seed, bias=None, every=1):
         rng=np.random.default_rng(seed),
         every=every,
     )
+
+
+@pytest.fixture
+def mosquitto(tmp_path):
+    """A real Mosquitto on a free loopback port (persistence on), stopped after the test."""
+    import shutil
+
+    from sensors.broker import MosquittoBroker
+
+    if shutil.which("mosquitto") is None:
+        pytest.fail("mosquitto is not installed (apt-get install mosquitto)")
+    broker = MosquittoBroker(tmp_path / "mosquitto", persistence=True)
+    broker.start()
+    yield broker
+    broker.stop()

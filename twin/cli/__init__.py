@@ -41,6 +41,7 @@ _SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
         "forecast",
         "Remaining life from a twin checkpoint: plans compared, operating advice, fleets.",
     ),
+    "serve": ("twin.cli.serve", "serve", "Serve live twins over MQTT: state, alerts, commands."),
 }
 
 
