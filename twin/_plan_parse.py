@@ -10,6 +10,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from models.units import ZERO_CELSIUS
 from twin.errors import TwinConfigError
 from twin.plan import (
     _DAY,
@@ -24,7 +25,6 @@ from twin.plan import (
     StartupKind,
     Trips,
 )
-from twin.settings import ZERO_CELSIUS
 
 __all__ = ["check_shapes", "parse_plan"]
 
@@ -259,7 +259,7 @@ def check_shapes(plan: DutyPlan, *, where: str) -> None:
     """Refuse cycle shapes that cannot be simulated (trip colder than the start, ...)."""
     if plan.trips is not None:
         k = plan.kind(plan.trips.kind)
-        if plan.trips.temperature_drop >= k.hold_temperature - 273.15:
+        if plan.trips.temperature_drop >= k.hold_temperature - ZERO_CELSIUS:
             raise TwinConfigError(
                 f"{where}.trips.temperature_drop_degC: {plan.trips.temperature_drop!r} K would "
                 "cool the fluid below 0 degC"

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from twin.contract import SCHEMA_VERSION
-from twin.errors import TwinConfigError
+from twin.errors import TwinConfigError, TwinInputError
 
 __all__ = ["AlertBook", "AlertSettings", "Condition", "parse_alert_settings"]
 
@@ -88,9 +88,7 @@ def parse_alert_settings(section: Mapping[str, Any] | None) -> AlertSettings:
     values: dict[str, float] = {}
     for key, raw in section.items():
         if isinstance(raw, bool) or not isinstance(raw, int | float) or not raw >= 0:
-            raise TwinConfigError(
-                f"service.alerts.{key}: must be a number >= 0, got {raw!r}"
-            )
+            raise TwinConfigError(f"service.alerts.{key}: must be a number >= 0, got {raw!r}")
         values[key] = float(raw)
     return AlertSettings(**values)
 
@@ -161,8 +159,9 @@ class AlertBook:
             "message": cond.message,
         }
 
-    def _step(self, key: str, state: str, time: float | None, offset: int,
-              **changes: Any) -> dict[str, Any]:
+    def _step(
+        self, key: str, state: str, time: float | None, offset: int, **changes: Any
+    ) -> dict[str, Any]:
         msg = dict(self.open[key])
         msg.update(changes, state=state, time=time, archive_offset=offset)
         msg["revision"] += 1
@@ -233,7 +232,7 @@ class AlertBook:
         """
         key = self.find(alert_id)
         if key is None:
-            raise KeyError(alert_id)
+            raise TwinInputError(f"alert_id: no open alert has the id {alert_id!r}")
         state = self.open[key]["state"]
         if state == "active":
             return [self._step(key, "acknowledged", time, offset, acknowledged_by=by)]

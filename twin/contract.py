@@ -23,6 +23,8 @@ import dataclasses
 import re
 from typing import Any
 
+from twin.errors import TwinConfigError
+
 __all__ = [
     "ALERT_SCHEMA",
     "ALERT_STATES",
@@ -92,7 +94,7 @@ class Topics:
         for field in ("site", "component"):
             value = getattr(self, field)
             if not _NAME.match(value):
-                raise ValueError(f"{field}: must match {_NAME.pattern}, got {value!r}")
+                raise TwinConfigError(f"{field}: must match {_NAME.pattern}, got {value!r}")
 
     @property
     def base(self) -> str:

@@ -185,35 +185,78 @@ class ComponentCore:
         for loc, d in st["damage"].items():
             for mech in ("fatigue", "creep"):
                 val = float(d[mech]["p95"])
-                out.append(Condition("damage", f"{loc}.{mech}", val >= a.damage, val, a.damage,
-                                     f"{mech} damage P95 at {loc} is {val:.3g} "
-                                     f"(limit {a.damage:g})"))
+                out.append(
+                    Condition(
+                        "damage",
+                        f"{loc}.{mech}",
+                        val >= a.damage,
+                        val,
+                        a.damage,
+                        f"{mech} damage P95 at {loc} is {val:.3g} (limit {a.damage:g})",
+                    )
+                )
             m = float(d["envelope_margin"]["p05"])
-            out.append(Condition("envelope_margin", loc, m <= a.envelope_margin, m,
-                                 a.envelope_margin,
-                                 f"creep-fatigue envelope margin P05 at {loc} is {m:.3g} "
-                                 f"(limit {a.envelope_margin:g})"))
+            out.append(
+                Condition(
+                    "envelope_margin",
+                    loc,
+                    m <= a.envelope_margin,
+                    m,
+                    a.envelope_margin,
+                    f"creep-fatigue envelope margin P05 at {loc} is {m:.3g} "
+                    f"(limit {a.envelope_margin:g})",
+                )
+            )
         f = st["filter"]
         nis = [x for x in f["normalised_innovation_sq"].values() if x is not None]
         worst = max(nis) if nis else None
-        out.append(Condition("filter_divergence", "filter", bool(f["divergence"]), worst, 9.0,
-                             "mean squared normalised innovation above 9: the model and the "
-                             "readings disagree"))
+        out.append(
+            Condition(
+                "filter_divergence",
+                "filter",
+                bool(f["divergence"]),
+                worst,
+                9.0,
+                "mean squared normalised innovation above 9: the model and the readings disagree",
+            )
+        )
         oor = float(f["surrogate_out_of_range"])
-        out.append(Condition("surrogate_range", "modes", oor > a.surrogate_out_of_range, oor,
-                             a.surrogate_out_of_range,
-                             f"{oor:.0%} of the posterior lies outside the surrogate's "
-                             "trained range"))
+        out.append(
+            Condition(
+                "surrogate_range",
+                "modes",
+                oor > a.surrogate_out_of_range,
+                oor,
+                a.surrogate_out_of_range,
+                f"{oor:.0%} of the posterior lies outside the surrogate's trained range",
+            )
+        )
         for sid, h in st["sensors"].items():
-            out.append(Condition("sensor_fault", sid, h["status"] == "faulty", None, None,
-                                 f"sensor {sid} is faulty (stuck {h['stuck']}, flat-line "
-                                 f"{h['flatline']}, bias step {h['bias_step']})"))
+            out.append(
+                Condition(
+                    "sensor_fault",
+                    sid,
+                    h["status"] == "faulty",
+                    None,
+                    None,
+                    f"sensor {sid} is faulty (stuck {h['stuck']}, flat-line "
+                    f"{h['flatline']}, bias step {h['bias_step']})",
+                )
+            )
         newest = max(self.last_time.values())
         for sid, last in self.last_time.items():
             age = newest - last if math.isfinite(last) else None
             stale = age is not None and age > a.stale_after_s
-            out.append(Condition("stale_input", sid, stale, age, a.stale_after_s,
-                                 f"no reading of {sid} for {age or 0:.0f} s of plant time"))
+            out.append(
+                Condition(
+                    "stale_input",
+                    sid,
+                    stale,
+                    age,
+                    a.stale_after_s,
+                    f"no reading of {sid} for {age or 0:.0f} s of plant time",
+                )
+            )
         return out
 
     def apply(self, entry: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -232,21 +275,33 @@ class ComponentCore:
         self.journal_applied = n
         if entry["kind"] == "ack":
             try:
-                return self.book.acknowledge(str(entry["id"]), by=str(entry.get("by", "")),
-                                             time=self._time(), offset=self.offset)
-            except KeyError:
+                return self.book.acknowledge(
+                    str(entry["id"]),
+                    by=str(entry.get("by", "")),
+                    time=self._time(),
+                    offset=self.offset,
+                )
+            except TwinInputError:
                 return []  # closed meanwhile: nothing to acknowledge
         if entry["kind"] == "condition":
             c = entry["condition"]
-            cond = Condition(str(c["kind"]), str(c["subject"]), bool(c["active"]),
-                             c.get("value"), c.get("threshold"), str(c.get("message", "")))
+            cond = Condition(
+                str(c["kind"]),
+                str(c["subject"]),
+                bool(c["active"]),
+                c.get("value"),
+                c.get("threshold"),
+                str(c.get("message", "")),
+            )
             return self.book.update([cond], time=self._time(), offset=self.offset)
         raise TwinInputError(f"journal: unknown entry kind {entry['kind']!r} (entry {n})")
 
     def set_pending(self, entries: Sequence[Mapping[str, Any]]) -> None:
         """Journal entries after :attr:`journal_applied`, to apply when their offset is reached."""
-        self.pending = sorted((dict(e) for e in entries if int(e["n"]) > self.journal_applied),
-                              key=lambda e: int(e["n"]))
+        self.pending = sorted(
+            (dict(e) for e in entries if int(e["n"]) > self.journal_applied),
+            key=lambda e: int(e["n"]),
+        )
         while self.pending and self.pending[0]["offset"] <= self.offset:
             self.apply(self.pending.pop(0))
 

@@ -59,8 +59,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from models.units import ZERO_CELSIUS
 from twin.errors import TwinConfigError
-from twin.settings import ZERO_CELSIUS
 
 __all__ = [
     "PLAN_SCHEMA_VERSION",

@@ -12,6 +12,7 @@ import pytest
 from twin.alerts import AlertBook, Condition, parse_alert_settings
 from twin.commands import Refusal, Request, check, parse_request
 from twin.contract import ALERT_SCHEMA, COMMAND_SCHEMAS, COMMANDS, SCHEMAS, Topics
+from twin.errors import TwinInputError
 from twin.errors import TwinConfigError
 
 DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "mqtt.md"
@@ -110,7 +111,7 @@ def test_alert_states_follow_the_isa_18_2_transition_diagram():
     assert book.acknowledge(new["id"], by="op", time=4.0, offset=4) == []  # idempotent
     (end,) = book.update([cond(False)], time=5.0, offset=5)
     assert end["state"] == "closed" and end["revision"] == 3
-    with pytest.raises(KeyError):
+    with pytest.raises(TwinInputError, match="no open alert"):
         book.acknowledge(new["id"], by="op", time=6.0, offset=6)
     for m in (closed, new, ack, end):
         jsonschema.validate(m, ALERT_SCHEMA)

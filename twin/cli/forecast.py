@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from models.units import ZERO_CELSIUS
 from twin.cli._common import out_option, quiet, verbosity_options
 
 __all__ = ["forecast"]
@@ -25,11 +26,11 @@ def _to_per_min(v: float) -> float:
 
 
 def _kelvin(v: float) -> float:
-    return v + 273.15
+    return v + ZERO_CELSIUS
 
 
 def _celsius(v: float) -> float:
-    return v - 273.15
+    return v - ZERO_CELSIUS
 
 
 #: --advise parameter: (edge unit, edge -> SI, SI -> edge)
