@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from models.errors import ConfigError
+from models.units import HOUR, ZERO_CELSIUS
 
 __all__ = [
     "DEFAULT_MODAL_ERROR",
@@ -51,7 +52,6 @@ __all__ = [
 TRANSIENTS: tuple[str, ...] = ("startup", "shutdown", "trip")
 #: The stored model error of the example header (examples/grade91_header.toml).
 DEFAULT_MODAL_ERROR = Path(__file__).parent / "data" / "modal_error.toml"
-_HOUR = 3600.0
 _TRIP_DROP = 200.0  # K
 _TRIP_TIME = 120.0  # s
 _TRIP_PRESSURE = 0.3  # fraction of the hold pressure after a trip
@@ -77,19 +77,19 @@ def transient_config(config: Any, name: str, *, time_step: float) -> Any:
     t_hold = float(np.max(loads.fluid_temperature))
     p_low, p_hold = float(loads.pressure[0]), float(np.max(loads.pressure))
     if name == "startup":
-        start, t = t_low, [0.0, 2 * _HOUR, 3 * _HOUR]
+        start, t = t_low, [0.0, 2 * HOUR, 3 * HOUR]
         tf, p = [t_low, t_hold, t_hold], [p_low, p_hold, p_hold]
     elif name == "shutdown":
-        start, t = t_hold, [0.0, 2 * _HOUR, 3 * _HOUR]
+        start, t = t_hold, [0.0, 2 * HOUR, 3 * HOUR]
         tf, p = [t_hold, t_low, t_low], [p_hold, p_low, p_low]
     elif name == "trip":
-        start, t = t_hold, [0.0, _TRIP_TIME, _HOUR]
+        start, t = t_hold, [0.0, _TRIP_TIME, HOUR]
         low = t_hold - _TRIP_DROP
         tf, p = [t_hold, low, low], [p_hold, _TRIP_PRESSURE * p_hold, _TRIP_PRESSURE * p_hold]
     else:
         raise ConfigError(f"transient: {name!r} is not one of {list(TRANSIENTS)}")
     run = config.with_overrides(
-        {"thermal.initial_temperature_degC": start - 273.15, "solver.time_step_s": time_step}
+        {"thermal.initial_temperature_degC": start - ZERO_CELSIUS, "solver.time_step_s": time_step}
     )
     return run.with_loads(time=t, fluid_temperature=tf, pressure=p)
 

@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from models.errors import ModelInputError
+
 __all__ = ["SharedModes", "fit_shared_modes"]
 
 _FLOOR = 0.05  # weight floor: fraction of the largest peak of the same unit
@@ -83,7 +85,7 @@ def fit_shared_modes(
     from models.responses import RESPONSE_OUTPUTS
 
     if n_modes < 1:
-        raise ValueError(f"n_modes: must be >= 1, got {n_modes}")
+        raise ModelInputError(f"n_modes: must be >= 1, got {n_modes}; fit at least one mode")
     t = np.asarray(responses["time"].values, dtype=np.float64)
     G = np.stack(
         [

@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from models.modal import ModalBank
 from surrogates.component import ComponentSurrogate
-from surrogates.errors import SurrogateError
+from surrogates.errors import InvalidParameterError, SurrogateError
 from surrogates.space import ParameterSpace
 from surrogates.targets import mode_output_names
 
@@ -195,7 +195,9 @@ class ModeSurrogate:
             Rows outside the trained range.
         """
         if extrapolation not in ("flag", "raise"):
-            raise ValueError(f"extrapolation: must be 'flag' or 'raise', got {extrapolation!r}")
+            raise InvalidParameterError(
+                f"extrapolation: must be 'flag' or 'raise', got {extrapolation!r}"
+            )
         Xa = self.space.as_array(X)
         if extrapolation == "raise":
             self.space.check(Xa)

@@ -26,7 +26,7 @@ from models.life import (
     strain_life,
 )
 from models.life.creep import GAS_CONSTANT
-from twin.errors import TwinInputError
+from twin.errors import TwinConfigError, TwinInputError
 
 __all__ = ["FatigueLaw", "Modulus", "OxidationRate", "RuptureRate", "first_bad", "where"]
 
@@ -140,7 +140,7 @@ class RuptureRate:
             self._ln_sv = (6.0 - self._K0 / self._K1) * _LN10
             self._k_sqrt = _LN10 * self._inv * math.sqrt(abs(self._K1) / _LN10)
             if not self.s_cap < math.exp(self._ln_sv):  # pragma: no cover - bracket checked
-                raise ValueError("parameter_bracket reaches the vertex of the rupture curve")
+                raise TwinConfigError("parameter_bracket reaches the vertex of the rupture curve")
 
     def parameter(self, s: F64) -> F64:
         """Return the Larson-Miller parameter at stresses ``s`` (Pa, inside the curve)."""

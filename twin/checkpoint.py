@@ -29,7 +29,14 @@ from twin.errors import CheckpointError
 if TYPE_CHECKING:
     from twin.state import Twin
 
-__all__ = ["CHECKPOINT_SCHEMA_VERSION", "read_checkpoint", "read_state", "write_checkpoint"]
+__all__ = [
+    "CHECKPOINT_SCHEMA_VERSION",
+    "load_twin_state",
+    "read_checkpoint",
+    "read_state",
+    "twin_state_dict",
+    "write_checkpoint",
+]
 
 CHECKPOINT_SCHEMA_VERSION = 1
 _NPZ = "checkpoint.npz"
@@ -167,3 +174,88 @@ def read_checkpoint(path: str | pathlib.Path, *, config: Any = None, surrogate: 
     twin = Twin.from_config(cfg, rng=np.random.default_rng(0), surrogate=sur)
     twin.load_state_dict(meta["state"])
     return twin
+
+
+def twin_state_dict(self: Twin) -> dict[str, Any]:
+    """Everything that determines a twin's future: arrays and JSON-able values."""
+    from twin.state import STATE_SCHEMA_VERSION
+
+    pt, ps, pv, pq = self._pending.arrays()
+    return {
+        "schema_version": STATE_SCHEMA_VERSION,
+        "filter": self.pf.state_dict(),
+        "model": self.model.state_dict(),
+        "health": self.health.state_dict(),
+        "innovations": self.innovations.state_dict(),
+        "pending": {"time": pt, "sensor": ps, "value": pv, "quality": pq},
+        "started": self.started,
+        "closed_until": self.closed_until,
+        "max_seen": self.max_seen,
+        "counters": {
+            "readings_seen": self.readings_seen,
+            "late_readings": self.late_readings,
+            "before_start": self.before_start,
+            "assimilated": self.assimilated,
+            "bad_readings": self.bad_readings,
+            "blocks": self.blocks,
+            "archive_offset": self.archive_offset,
+        },
+        "time": self.time,
+        "last_input": {k: list(v) for k, v in self._last_input.items()},
+        "last_obs_time": self._last_obs_time.copy(),
+        "ess_min": self.ess_min,
+        "block_ess_min": self._block_ess_min,
+        "nis_sum": self.nis_sum.copy(),
+        "nis_count": self.nis_count.copy(),
+        "history_bookkeeping": [self._next_record, self._resampled_since, self._obs_since],
+    }
+
+
+def load_twin_state(self: Twin, state: Mapping[str, Any]) -> None:
+    """Restore :func:`twin_state_dict` into a twin (same config and surrogate)."""
+    from twin._setup import sensor_specs as _sensor_specs
+    from twin.errors import TwinInputError
+    from twin.filter import ParticleFilter
+    from twin.health import InnovationMonitor, PlausibilityChecker
+    from twin.state import STATE_SCHEMA_VERSION
+
+    if int(state["schema_version"]) != STATE_SCHEMA_VERSION:
+        raise TwinInputError(
+            f"schema_version: the state has version {state['schema_version']}, this twin "
+            f"reads {STATE_SCHEMA_VERSION}"
+        )
+    self.pf = ParticleFilter.from_state_dict(state["filter"])
+    self.model.load_state_dict(state["model"])
+    self.health = PlausibilityChecker.from_state_dict(
+        state["health"], _sensor_specs(self.settings), self.health_settings
+    )
+    self.innovations = InnovationMonitor.from_state_dict(
+        state["innovations"], list(self._observed), self.health_settings
+    )
+    p = state["pending"]
+    self._pending.set(
+        np.asarray(p["time"], np.float64),
+        np.asarray(p["sensor"], np.intp),
+        np.asarray(p["value"], np.float64),
+        np.asarray(p["quality"], np.int8),
+    )
+    self.started = bool(state["started"])
+    self.closed_until = float(state["closed_until"])
+    self.max_seen = float(state["max_seen"])
+    c = state["counters"]
+    self.readings_seen = int(c["readings_seen"])
+    self.late_readings = int(c["late_readings"])
+    self.before_start = int(c["before_start"])
+    self.assimilated = int(c["assimilated"])
+    self.bad_readings = int(c["bad_readings"])
+    self.blocks = int(c["blocks"])
+    self.archive_offset = int(c["archive_offset"])
+    self.time = float(state["time"])
+    self._last_input = {k: (float(v[0]), float(v[1])) for k, v in state["last_input"].items()}
+    self._last_obs_time = np.asarray(state["last_obs_time"], np.float64).copy()
+    self.ess_min = float(state["ess_min"])
+    self._block_ess_min = float(state["block_ess_min"])
+    self.nis_sum = np.asarray(state["nis_sum"], np.float64).copy()
+    self.nis_count = np.asarray(state["nis_count"], np.int64).copy()
+    nxt, rs, ob = state["history_bookkeeping"]
+    self._next_record, self._resampled_since, self._obs_since = float(nxt), int(rs), int(ob)

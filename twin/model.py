@@ -43,10 +43,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from models.units import ZERO_CELSIUS
 from twin.errors import TwinConfigError
 from twin.filter import Observations
 from twin.linear import YEAR
-from twin.settings import ZERO_CELSIUS, TwinSettings
+from twin.settings import TwinSettings
 
 __all__ = ["BlockOutputs", "ComponentModel"]
 

@@ -32,14 +32,16 @@ from __future__ import annotations
 
 import math
 import pathlib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from twin.errors import TwinConfigError, TwinInputError
+from twin._setup import Pending as _Pending
+from twin._setup import sensor_specs as _sensor_specs
+from twin.errors import TwinInputError
 from twin.filter import Observations, ParticleFilter, weighted_quantiles
 from twin.settings import TwinSettings, parse_twin_settings
 
@@ -71,47 +73,6 @@ class UpdateSummary:
     late: int = 0
     blocks: int = 0
     assimilated: int = 0
-
-
-@dataclass
-class _Pending:
-    time: list[NDArray[np.float64]] = field(default_factory=list)
-    sensor: list[NDArray[np.intp]] = field(default_factory=list)
-    value: list[NDArray[np.float64]] = field(default_factory=list)
-    quality: list[NDArray[np.int8]] = field(default_factory=list)
-
-    def arrays(
-        self,
-    ) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.float64], NDArray[np.int8]]:
-        if not self.time:
-            return np.zeros(0), np.zeros(0, np.intp), np.zeros(0), np.zeros(0, np.int8)
-        out = (
-            np.concatenate(self.time),
-            np.concatenate(self.sensor),
-            np.concatenate(self.value),
-            np.concatenate(self.quality),
-        )
-        self.time, self.sensor, self.value, self.quality = [out[0]], [out[1]], [out[2]], [out[3]]
-        return out
-
-    def set(self, t: Any, s: Any, v: Any, q: Any) -> None:
-        self.time, self.sensor, self.value, self.quality = [t], [s], [v], [q]
-
-
-def _sensor_specs(settings: TwinSettings) -> list[Any]:
-    from twin.health import SensorSpec
-
-    return [
-        SensorSpec(
-            id=s.id,
-            quantity=s.quantity,
-            valid_min=s.valid_min,
-            valid_max=s.valid_max,
-            rate_Hz=s.rate,
-            noise_std=s.noise_std,
-        )
-        for s in settings.sensors
-    ]
 
 
 class Twin:
@@ -232,8 +193,10 @@ class Twin:
             catalogue=catalogue.sensors,
             locations=[loc.name for loc in config.locations],
         )
-        sur, path = _load_surrogate(config, settings, surrogate, config_path)
-        _check_priors(settings, sur)
+        from twin._setup import check_priors, load_surrogate
+
+        sur, path = load_surrogate(config, settings, surrogate, config_path)
+        check_priors(settings, sur)
         return cls(
             config=config,
             settings=settings,
@@ -614,80 +577,15 @@ class Twin:
     # ------------------------------------------------------------ persistence
     def state_dict(self) -> dict[str, Any]:
         """Everything that determines the twin's future: arrays and JSON-able values."""
-        pt, ps, pv, pq = self._pending.arrays()
-        return {
-            "schema_version": STATE_SCHEMA_VERSION,
-            "filter": self.pf.state_dict(),
-            "model": self.model.state_dict(),
-            "health": self.health.state_dict(),
-            "innovations": self.innovations.state_dict(),
-            "pending": {"time": pt, "sensor": ps, "value": pv, "quality": pq},
-            "started": self.started,
-            "closed_until": self.closed_until,
-            "max_seen": self.max_seen,
-            "counters": {
-                "readings_seen": self.readings_seen,
-                "late_readings": self.late_readings,
-                "before_start": self.before_start,
-                "assimilated": self.assimilated,
-                "bad_readings": self.bad_readings,
-                "blocks": self.blocks,
-                "archive_offset": self.archive_offset,
-            },
-            "time": self.time,
-            "last_input": {k: list(v) for k, v in self._last_input.items()},
-            "last_obs_time": self._last_obs_time.copy(),
-            "ess_min": self.ess_min,
-            "block_ess_min": self._block_ess_min,
-            "nis_sum": self.nis_sum.copy(),
-            "nis_count": self.nis_count.copy(),
-            "history_bookkeeping": [self._next_record, self._resampled_since, self._obs_since],
-        }
+        from twin.checkpoint import twin_state_dict
+
+        return twin_state_dict(self)
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore :meth:`state_dict` into this twin (same config and surrogate)."""
-        from twin.health import InnovationMonitor, PlausibilityChecker
+        from twin.checkpoint import load_twin_state
 
-        if int(state["schema_version"]) != STATE_SCHEMA_VERSION:
-            raise TwinInputError(
-                f"schema_version: the state has version {state['schema_version']}, this twin "
-                f"reads {STATE_SCHEMA_VERSION}"
-            )
-        self.pf = ParticleFilter.from_state_dict(state["filter"])
-        self.model.load_state_dict(state["model"])
-        self.health = PlausibilityChecker.from_state_dict(
-            state["health"], _sensor_specs(self.settings), self.health_settings
-        )
-        self.innovations = InnovationMonitor.from_state_dict(
-            state["innovations"], list(self._observed), self.health_settings
-        )
-        p = state["pending"]
-        self._pending.set(
-            np.asarray(p["time"], np.float64),
-            np.asarray(p["sensor"], np.intp),
-            np.asarray(p["value"], np.float64),
-            np.asarray(p["quality"], np.int8),
-        )
-        self.started = bool(state["started"])
-        self.closed_until = float(state["closed_until"])
-        self.max_seen = float(state["max_seen"])
-        c = state["counters"]
-        self.readings_seen = int(c["readings_seen"])
-        self.late_readings = int(c["late_readings"])
-        self.before_start = int(c["before_start"])
-        self.assimilated = int(c["assimilated"])
-        self.bad_readings = int(c["bad_readings"])
-        self.blocks = int(c["blocks"])
-        self.archive_offset = int(c["archive_offset"])
-        self.time = float(state["time"])
-        self._last_input = {k: (float(v[0]), float(v[1])) for k, v in state["last_input"].items()}
-        self._last_obs_time = np.asarray(state["last_obs_time"], np.float64).copy()
-        self.ess_min = float(state["ess_min"])
-        self._block_ess_min = float(state["block_ess_min"])
-        self.nis_sum = np.asarray(state["nis_sum"], np.float64).copy()
-        self.nis_count = np.asarray(state["nis_count"], np.int64).copy()
-        nxt, rs, ob = state["history_bookkeeping"]
-        self._next_record, self._resampled_since, self._obs_since = float(nxt), int(rs), int(ob)
+        load_twin_state(self, state)
 
     def checkpoint(self, path: str | pathlib.Path) -> pathlib.Path:
         """Write a versioned checkpoint (NumPy arrays + JSON, atomically; never pickle)."""
@@ -717,68 +615,3 @@ def held_parameters(settings: TwinSettings) -> tuple[str, ...]:
 
 def _none_nan(x: float) -> float | None:
     return None if not math.isfinite(float(x)) else float(x)
-
-
-def _load_surrogate(
-    config: Any, settings: TwinSettings, surrogate: Any, config_path: Any
-) -> tuple[Any, str | None]:
-    from surrogates.modes import ModeSurrogate
-
-    if surrogate is not None and not isinstance(surrogate, str | pathlib.Path):
-        return surrogate, None
-    if surrogate is None:
-        if settings.surrogate is not None:
-            base = pathlib.Path(config_path).parent if config_path else pathlib.Path(".")
-            surrogate = base / settings.surrogate
-        elif config_path is not None:
-            cp = pathlib.Path(config_path)
-            surrogate = cp.with_name(f"{cp.stem}.surrogate")
-        else:
-            raise TwinConfigError(
-                "surrogate: no mode surrogate given; pass surrogate=PATH or config_path, or "
-                "set twin.surrogate in the config"
-            )
-    path = pathlib.Path(surrogate)
-    model_dir = path / "modes" if (path / "modes").is_dir() else path
-    if not model_dir.exists():
-        raise TwinConfigError(
-            f"surrogate: no mode surrogate at {str(path)!r}; train one with "
-            "`twin surrogate train CONFIG` (it writes <config stem>.surrogate/modes)"
-        )
-    return ModeSurrogate.load(model_dir, config=config), str(path.resolve())
-
-
-def _check_priors(settings: TwinSettings, surrogate: Any) -> None:
-    """Refuse priors whose central 95 % interval leaves the surrogate's trained range."""
-    ranges = {p.name: (p.low, p.high) for p in surrogate.space.parameters}
-    pairs = (
-        ("bore_htc", "thermal.bore_htc_W_m2K", "bore_htc_W_m2K"),
-        ("wall_thickness", "geometry.wall_thickness_m", "wall_thickness_m"),
-    )
-    for name, sname, key in pairs:
-        if sname not in ranges:
-            continue
-        lo, hi = ranges[sname]
-        prior = next(p.prior for p in settings.parameters if p.name == name)
-        a, b = prior.interval(0.95)
-        if a < lo or b > hi:
-            raise TwinConfigError(
-                f"twin.priors.{key}: the prior's central 95 % interval [{a:.6g}, {b:.6g}] "
-                f"leaves the mode surrogate's trained range [{lo:.6g}, {hi:.6g}]; narrow the "
-                "prior or retrain the surrogate over a wider range"
-            )
-    if settings.property_temperature is None:
-        return
-    tp = settings.property_temperature - 273.15
-    if "loads.hold_temperature_degC" in ranges:
-        lo, hi = ranges["loads.hold_temperature_degC"]
-        if not lo <= tp <= hi:
-            raise TwinConfigError(
-                f"twin.property_temperature_degC: {tp:.6g} lies outside the mode surrogate's "
-                f"trained hold-temperature range [{lo:.6g}, {hi:.6g}]"
-            )
-
-
-def quantile_names() -> Sequence[str]:
-    """Labels of :data:`QUANTILES`."""
-    return ("p05", "p50", "p95")

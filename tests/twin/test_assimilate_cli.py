@@ -127,9 +127,9 @@ def test_an_archive_ingested_over_mqtt_gives_the_same_twin_as_the_recording(
     mosquitto,  # noqa: F811
 ):
     # The README's path: twin publish --from-archive -> Mosquitto -> twin ingest -> twin
-    # assimilate. The readings arrive in publish batches, not in the recording's order;
-    # the twin's state depends only on the readings (blocks of plant time), so both
-    # archives give the same answer.
+    # assimilate. Single-reading payloads arrive in time order (a batch holds one
+    # sensor's consecutive readings, hours of them here, beyond the twin's lateness);
+    # the twin's state depends only on the readings, so both archives give one answer.
     rec, truth = recording
     cfg = _config(tmp_path)
     live = tmp_path / "live.zarr"
@@ -149,7 +149,7 @@ def test_an_archive_ingested_over_mqtt_gives_the_same_twin_as_the_recording(
                 "--speed",
                 "max",
                 "--batch-size",
-                "500",
+                "1",
                 "--linger",
                 "0",
             ],

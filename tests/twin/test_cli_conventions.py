@@ -88,8 +88,16 @@ def test_quiet_model_solve_prints_nothing_and_the_old_output_spelling_still_work
         out = tmp_path / spelling.strip("-")
         result = CliRunner().invoke(
             main,
-            ["-q", "model", "solve", str(config_file), spelling, str(out), "--no-images",
-             "--no-xdmf"],
+            [
+                "-q",
+                "model",
+                "solve",
+                str(config_file),
+                spelling,
+                str(out),
+                "--no-images",
+                "--no-xdmf",
+            ],
         )
         assert result.exit_code == 0, result.output
         assert result.output == ""

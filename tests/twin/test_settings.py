@@ -11,9 +11,9 @@ import pytest
 
 from models.config import load_config
 from sensors.catalogue import parse_catalogue
+from twin._setup import check_priors as _check_priors
 from twin.errors import TwinConfigError
 from twin.settings import Prior, parse_twin_settings
-from twin.state import _check_priors
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CFG = load_config(ROOT / "examples" / "grade91_header.toml")
