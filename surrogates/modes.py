@@ -149,7 +149,9 @@ class ModeSurrogate:
             Rows outside the trained range.
         """
         if extrapolation not in ("flag", "raise"):
-            raise ValueError(f"extrapolation: must be 'flag' or 'raise', got {extrapolation!r}")
+            raise InvalidParameterError(
+                f"extrapolation: must be 'flag' or 'raise', got {extrapolation!r}"
+            )
         Xa = self.space.as_array(X)
         if extrapolation == "raise":
             self.space.check(Xa)

@@ -152,9 +152,7 @@ def _posterior(
     """
     sampled = settings.sampled  # the particle columns (sensor offsets are analytic)
     names = tuple(p.name for p in sampled)
-    phys = np.column_stack(
-        [p.prior.from_unconstrained(theta[:, j]) for j, p in enumerate(sampled)]
-    )
+    phys = np.column_stack([p.prior.from_unconstrained(theta[:, j]) for j, p in enumerate(sampled)])
     h0 = phys[:, names.index("bore_htc")]
     w0 = phys[:, names.index("wall_thickness")]
     if started and math.isfinite(time):
@@ -195,12 +193,13 @@ def read_posterior(
     from models.config import parse_config
     from models.materials import get_material
     from sensors.catalogue import parse_catalogue
+    from twin._setup import load_surrogate
     from twin.checkpoint import read_state
     from twin.damage import DamageAccount
     from twin.errors import CheckpointError
     from twin.filter import ParticleFilter
     from twin.settings import parse_twin_settings
-    from twin.state import _load_surrogate, held_parameters
+    from twin.state import held_parameters
 
     meta = read_state(path)
     cfg = parse_config(meta["config"])
@@ -214,7 +213,7 @@ def read_posterior(
         catalogue=parse_catalogue(cfg.to_dict()).sensors,
         locations=[loc.name for loc in cfg.locations],
     )
-    sur, _ = _load_surrogate(cfg, settings, surrogate or meta.get("surrogate_path"), None)
+    sur, _ = load_surrogate(cfg, settings, surrogate or meta.get("surrogate_path"), None)
     state = meta["state"]
     pf = ParticleFilter.from_state_dict(state["filter"])
     damage = DamageAccount.from_state_dict(state["model"]["damage"])

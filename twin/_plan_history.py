@@ -31,9 +31,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from models.units import ZERO_CELSIUS
 from twin.errors import TwinConfigError
 from twin.plan import Distribution, DutyPlan, StartupKind, Trips
-from twin.settings import ZERO_CELSIUS
 
 __all__ = ["plan_from_archive", "plan_from_history"]
 

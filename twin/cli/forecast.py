@@ -25,11 +25,15 @@ def _to_per_min(v: float) -> float:
 
 
 def _kelvin(v: float) -> float:
-    return v + 273.15
+    from models.units import celsius_to_kelvin
+
+    return float(celsius_to_kelvin(v))
 
 
 def _celsius(v: float) -> float:
-    return v - 273.15
+    from models.units import kelvin_to_celsius
+
+    return float(kelvin_to_celsius(v))
 
 
 #: --advise parameter: (edge unit, edge -> SI, SI -> edge)
