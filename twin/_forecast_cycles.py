@@ -2,8 +2,9 @@ r"""Damage per cycle kind and per particle, computed once with the modal filter.
 
 Every cycle kind of a plan (each start-up kind, and the trip) is simulated once per
 forecast particle and per wall thickness node through the twin's own forward model
-(:meth:`twin.model.ComponentModel.simulate`: the per-particle modes at the property
-temperature of the metal, refreshed every block of plant time, as in assimilation)
+(:func:`simulate` on a :class:`twin.model.ComponentModel`: the per-particle modes at
+the property temperature of the metal, refreshed every block of plant time, as in
+assimilation)
 and accounted with a fresh :class:`twin.damage.DamageAccount`:
 
 - **fatigue per cycle**: the cycle fed twice; the damage of the cycles that close in
@@ -37,7 +38,7 @@ from numpy.typing import NDArray
 from twin.errors import TwinConfigError
 from twin.plan import DutyPlan, StartupKind, Trips
 
-__all__ = ["CycleShape", "CycleTables", "build_cycle_tables", "cycle_shapes"]
+__all__ = ["CycleShape", "CycleTables", "build_cycle_tables", "cycle_shapes", "restart", "simulate"]
 
 F64 = NDArray[np.float64]
 SETTLE_TAUS = 6.0
@@ -186,6 +187,62 @@ def _von_mises(s: F64) -> F64:
     return np.asarray(np.sqrt(0.5 * ((a - b) ** 2 + (b - c) ** 2 + (c - a) ** 2)))
 
 
+def restart(cm: Any, t0: float, fluid_temperature: float, pressure: float) -> None:
+    """Begin a :class:`~twin.model.ComponentModel` again at rest in equilibrium with the fluid.
+
+    As :meth:`~twin.model.ComponentModel.start` with the current parameters, but the
+    mode table is not rebuilt (the heat-transfer coefficient and wall have not moved):
+    only the property temperature follows the new fluid temperature.
+    """
+    cm.T_f0 = float(fluid_temperature)
+    cm.eps_th0 = float(cm.material.thermal_strain(cm.T_f0, cm.reference_temperature))
+    cm.damage = type(cm.damage)(cm.damage.settings, n_particles=cm.n_particles, t0=t0)
+    cm.last_y = np.zeros_like(cm.last_y)
+    cm.creep_strain = np.zeros(cm.n_particles)
+    cm.refresh(t0)
+    cm.filter.start(t0, fluid_temperature, pressure)
+
+
+def simulate(cm: Any, t: F64, fluid_temperature: F64, pressure: F64, *, block: float) -> Any:
+    """Advance every particle of a model through a whole history, without damage accounting.
+
+    The history is advanced in blocks of plant time ``block`` (s, aligned to the start),
+    the modes refreshed before each block from the property temperature at its start,
+    as :class:`twin.state.Twin` does between its blocks (the quasi-linear model).
+
+    Parameters
+    ----------
+    cm : twin.model.ComponentModel
+        Started (or restarted) model.
+    t : numpy.ndarray, shape (n,)
+        Times (s), increasing, after the start.
+    fluid_temperature, pressure : numpy.ndarray, shape (n,)
+        Inputs at ``t`` (K, Pa), linear in between.
+    block : float
+        Plant time between two refreshes of the modes (s, > 0).
+
+    Returns
+    -------
+    twin.model.BlockOutputs
+    """
+    from twin.model import BlockOutputs
+
+    if not block > 0.0:
+        raise TwinConfigError(f"block: must be > 0 s (got {block!r})")
+    t_start = float(cm.filter.state.t_last)
+    k = np.floor((t - t_start) / block)
+    cuts = (np.flatnonzero(np.diff(k)) + 1).tolist()
+    parts = []
+    for lo, hi in zip([0, *cuts], [*cuts, t.size], strict=True):
+        cm.refresh(float(t[lo]))
+        y = cm.filter.advance(t[lo:hi], fluid_temperature[lo:hi], pressure[lo:hi])
+        cm.last_y = y[:, :, -1].copy()
+        parts.append(y)
+    return BlockOutputs(
+        t=t, y=np.concatenate(parts, axis=2), u=fluid_temperature - cm.T_f0, p=pressure
+    )
+
+
 def build_cycle_tables(
     *,
     model_parts: Any,
@@ -264,8 +321,8 @@ def build_cycle_tables(
     histories: dict[tuple[int, int], Any] | None = {} if keep_histories else None
     x0_sq = ds.initial_oxide_thickness**2
     for k, shape in enumerate(shapes):
-        cm.restart(-dt, float(shape.fluid_temperature[0]), float(shape.pressure[0]))
-        out = cm.simulate(shape.t, shape.fluid_temperature, shape.pressure, block=settings.block)
+        restart(cm, -dt, float(shape.fluid_temperature[0]), float(shape.pressure[0]))
+        out = simulate(cm, shape.t, shape.fluid_temperature, shape.pressure, block=settings.block)
         stress = {loc: cm.stress(out, loc) for loc in locs}
         temp = {loc: cm.metal_temperature(out, loc) for loc in locs}
         # creep and oxide: one pass, rows repeated per creep-factor node

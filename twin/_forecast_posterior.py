@@ -193,7 +193,7 @@ def read_posterior(
     from models.config import parse_config
     from models.materials import get_material
     from sensors.catalogue import parse_catalogue
-    from twin._setup import load_surrogate as _load_surrogate
+    from twin._setup import load_surrogate
     from twin.checkpoint import read_state
     from twin.damage import DamageAccount
     from twin.errors import CheckpointError
@@ -213,7 +213,7 @@ def read_posterior(
         catalogue=parse_catalogue(cfg.to_dict()).sensors,
         locations=[loc.name for loc in cfg.locations],
     )
-    sur, _ = _load_surrogate(cfg, settings, surrogate or meta.get("surrogate_path"), None)
+    sur, _ = load_surrogate(cfg, settings, surrogate or meta.get("surrogate_path"), None)
     state = meta["state"]
     pf = ParticleFilter.from_state_dict(state["filter"])
     damage = DamageAccount.from_state_dict(state["model"]["damage"])

@@ -10,11 +10,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from models.units import ZERO_CELSIUS
+from models.units import HOUR, MPA, ZERO_CELSIUS
 from twin.errors import TwinConfigError
 from twin.plan import (
     _DAY,
-    _H,
     _MIN,
     _PARAMS,
     PLAN_SCHEMA_VERSION,
@@ -180,13 +179,13 @@ def parse_plan(doc: Mapping[str, Any], *, source: str = "plan") -> DutyPlan:
                 starts_per_year=_dist(
                     t["starts_per_year"], f"{w}.starts_per_year", 1.0, count=True
                 ),
-                hold=_dist(t["hold_h"], f"{w}.hold_h", _H),
+                hold=_dist(t["hold_h"], f"{w}.hold_h", HOUR),
                 start_temperature=t_start,
                 hold_temperature=t_hold,
                 start_pressure=_num(t["start_pressure_MPa"], f"{w}.start_pressure_MPa", minimum=0.0)
-                * 1e6,
+                * MPA,
                 hold_pressure=_num(t["hold_pressure_MPa"], f"{w}.hold_pressure_MPa", minimum=0.0)
-                * 1e6,
+                * MPA,
                 ramp_rate=_num(
                     t["ramp_rate_degC_per_min"], f"{w}.ramp_rate_degC_per_min", positive=True
                 )
@@ -223,8 +222,8 @@ def parse_plan(doc: Mapping[str, Any], *, source: str = "plan") -> DutyPlan:
                 t["cooling_rate_degC_per_min"], f"{w}.cooling_rate_degC_per_min", positive=True
             )
             / _MIN,
-            pressure=_num(t["pressure_MPa"], f"{w}.pressure_MPa", minimum=0.0) * 1e6,
-            off=_num(t.get("off_h", 0.0), f"{w}.off_h", minimum=0.0) * _H,
+            pressure=_num(t["pressure_MPa"], f"{w}.pressure_MPa", minimum=0.0) * MPA,
+            off=_num(t.get("off_h", 0.0), f"{w}.off_h", minimum=0.0) * HOUR,
         )
     outages = None
     if "outages" in doc:
@@ -271,6 +270,6 @@ def check_shapes(plan: DutyPlan, *, where: str) -> None:
     )
     if need > year:
         raise TwinConfigError(
-            f"{where}.startups: the mean start-ups need {need / _H:.0f} h a year (ramps and "
-            f"holds), more than the {year / _H:.0f} h of a year; fewer starts or shorter holds"
+            f"{where}.startups: the mean start-ups need {need / HOUR:.0f} h a year (ramps and "
+            f"holds), more than the {year / HOUR:.0f} h of a year; fewer starts or shorter holds"
         )

@@ -59,7 +59,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from models.units import ZERO_CELSIUS
+from models.units import HOUR, MPA, ZERO_CELSIUS
 from twin.errors import TwinConfigError
 
 __all__ = [
@@ -77,7 +77,6 @@ __all__ = [
 
 PLAN_SCHEMA_VERSION = 1
 _MIN = 60.0
-_H = 3600.0
 _DAY = 86400.0
 _PARAMS = {
     "fixed": ("value",),
@@ -312,11 +311,11 @@ class DutyPlan:
             k.name: {
                 "starts_per_year": _dist_doc(k.starts_per_year, 1.0),
                 "start_temperature_degC": k.start_temperature - ZERO_CELSIUS,
-                "start_pressure_MPa": k.start_pressure / 1e6,
+                "start_pressure_MPa": k.start_pressure / MPA,
                 "ramp_rate_degC_per_min": k.ramp_rate * _MIN,
                 "hold_temperature_degC": k.hold_temperature - ZERO_CELSIUS,
-                "hold_pressure_MPa": k.hold_pressure / 1e6,
-                "hold_h": _dist_doc(k.hold, _H),
+                "hold_pressure_MPa": k.hold_pressure / MPA,
+                "hold_h": _dist_doc(k.hold, HOUR),
                 "shutdown_rate_degC_per_min": k.shutdown_rate * _MIN,
             }
             for k in self.startups
@@ -328,8 +327,8 @@ class DutyPlan:
                 "kind": tr.kind,
                 "temperature_drop_degC": tr.temperature_drop,
                 "cooling_rate_degC_per_min": tr.cooling_rate * _MIN,
-                "pressure_MPa": tr.pressure / 1e6,
-                "off_h": tr.off / _H,
+                "pressure_MPa": tr.pressure / MPA,
+                "off_h": tr.off / HOUR,
             }
         if self.outages is not None:
             doc["outages"] = {

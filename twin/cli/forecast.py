@@ -11,7 +11,6 @@ from typing import Any
 
 import click
 
-from models.units import ZERO_CELSIUS
 from twin.cli._common import out_option, quiet, verbosity_options
 
 __all__ = ["forecast"]
@@ -26,11 +25,15 @@ def _to_per_min(v: float) -> float:
 
 
 def _kelvin(v: float) -> float:
-    return v + ZERO_CELSIUS
+    from models.units import celsius_to_kelvin
+
+    return float(celsius_to_kelvin(v))
 
 
 def _celsius(v: float) -> float:
-    return v - ZERO_CELSIUS
+    from models.units import kelvin_to_celsius
+
+    return float(kelvin_to_celsius(v))
 
 
 #: --advise parameter: (edge unit, edge -> SI, SI -> edge)
