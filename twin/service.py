@@ -211,7 +211,8 @@ class ComponentService(CommandHandlers):
         self.next_forecast = math.inf
         self.forecast_pending = False
         self.archive: pathlib.Path | None = None
-        self._unacked: list[Any] = []
+        self._unacked: list[tuple[int, float]] = []  # alert message ids and send times
+        self._acked: dict[int, float] = {}
         self.error: BaseException | None = None
 
     # ------------------------------------------------------------ start
@@ -225,6 +226,7 @@ class ComponentService(CommandHandlers):
                              qos=1, retain=True)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
+        self.client.on_publish = self._on_publish
         connect_client(self.client, b, props, timeout=self.options.connect_timeout,
                        clean_start=True if b.protocol == "5" else None)
 
@@ -462,28 +464,33 @@ class ComponentService(CommandHandlers):
 
     def _publish_alerts(self, events: list[dict[str, Any]]) -> None:
         for msg in events:
-            self._unacked.append(self.client.publish(self.topics.alert, _json(msg), qos=1))
+            info = self.client.publish(self.topics.alert, _json(msg), qos=1)
+            self._unacked.append((info.mid, time.monotonic()))
+
+    def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any, props: Any) -> None:
+        self._acked[mid] = time.monotonic()  # the broker's PUBACK (network thread)
 
     def _alerts_delivered(self, timeout: float) -> bool:
         """Wait until the broker acknowledged every alert published so far.
 
         A checkpoint is written only then: a transition the checkpoint covers is never
-        generated again by a replay, so it must have reached the broker.
+        generated again by a replay, so it must have reached the broker. (A message
+        published while the connection was down is sent on reconnection; its PUBACK is
+        recognised by message id and time.)
         """
         deadline = time.monotonic() + timeout
         while self._unacked:
-            info = self._unacked[0]
-            if not info.is_published():
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                try:
-                    info.wait_for_publish(timeout=min(left, 0.5))
-                except (RuntimeError, ValueError):  # not connected: retried on reconnect
-                    time.sleep(min(left, 0.05))
-                if not info.is_published():
-                    continue
-            self._unacked.pop(0)
+            mid, sent = self._unacked[0]
+            if self._acked.get(mid, -math.inf) >= sent:
+                self._unacked.pop(0)
+                continue
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        old = time.monotonic() - 600.0
+        for mid, t in list(self._acked.items()):
+            if t < old:
+                self._acked.pop(mid, None)
         return True
 
     def state_payload(self) -> bytes:
