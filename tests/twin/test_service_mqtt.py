@@ -41,15 +41,15 @@ def surrogates(tmp_path_factory):
 class Running:
     """A TwinService serving in a thread of the test process."""
 
-    def __init__(self, cfg, broker, tmp_path, surrogates, **options):
+    def __init__(self, cfg, broker, tmp_path, surrogates, url=None, **options):
         from sensors.mqtt import parse_broker_url
         from twin.partition import load_specs
         from twin.server import TwinService
         from twin.service import ServiceOptions
 
-        opts = ServiceOptions(broker=parse_broker_url(broker.url), archive_dir=tmp_path / "a",
-                              state_dir=tmp_path / "s", flush_interval=0.05,
-                              surrogates=surrogates, **options)
+        opts = ServiceOptions(broker=parse_broker_url(url or broker.url),
+                              archive_dir=tmp_path / "a", state_dir=tmp_path / "s",
+                              flush_interval=0.05, surrogates=surrogates, **options)
         self.service = TwinService(load_specs([cfg]), opts)
         self.stop = threading.Event()
         self.summary = None
@@ -308,3 +308,45 @@ def test_bad_brokers_stop_the_service_at_start_with_one_line(mosquitto, tmp_path
                                   tmp_path, "t")
         assert code == 77 and len(lines) == 1
         assert tls.url in lines[0] and "certificate not trusted" in lines[0]
+
+
+def test_the_acl_of_the_docs_lets_each_role_do_its_part(tmp_path, surrogates):
+    import re
+    import subprocess
+
+    from sensors.broker import MosquittoBroker
+    from tests.twin.service_support import ROOT
+
+    text = (ROOT / "docs" / "mqtt.md").read_text()
+    acl = re.search(r"```\n(# user the service connects as.*?)```", text, re.S).group(1)
+    (tmp_path / "acl").write_text(acl)
+    pw = tmp_path / "passwd"
+    for i, user in enumerate(("twin-service", "plant-gateway", "operator")):
+        subprocess.run(["mosquitto_passwd", *(["-c"] if i == 0 else []), "-b", str(pw), user,
+                        f"pw-{user}"], check=True)
+    with MosquittoBroker(tmp_path / "mq", password_file=pw, acl_file=tmp_path / "acl") as mq:
+        def url(user):
+            return f"mqtt://{user}:pw-{user}@127.0.0.1:{mq.port}"
+
+        cfg = write_config(tmp_path)
+        ops = Client(url("operator"), f"{TOPIC}/state", "twin/_reply/operator/#")
+        run = Running(cfg, mq, tmp_path, surrogates, url=url("twin-service"),
+                      publish_interval=0.0)
+        try:
+            readings = plant_readings(300, t0=time.time() - 7200)
+            publish_all(url("plant-gateway"), payloads(readings))
+            _, payload, _ = ops.wait_for(
+                lambda m: m[0] == f"{TOPIC}/state" and json.loads(m[1])["readings"] == 1200,
+                timeout=30)
+            ops.publish(f"{TOPIC}/cmd/checkpoint_now", b"{}",
+                        response_topic="twin/_reply/operator/1", correlation=b"acl")
+            _, payload, _ = ops.wait_for(lambda m: m[0] == "twin/_reply/operator/1", timeout=20)
+            assert json.loads(payload)["ok"]
+            # the operator may not pose as a sensor: the broker refuses the reading
+            info = ops.client.publish("plant/plant-1/header-a/PT-01", b"{}", qos=1)
+            info.wait_for_publish(timeout=10)
+            time.sleep(0.5)
+            assert run.service.components[0].core.offset == 1200
+        finally:
+            run.close()
+            ops.close()
