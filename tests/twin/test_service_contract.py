@@ -12,8 +12,7 @@ import pytest
 from twin.alerts import AlertBook, Condition, parse_alert_settings
 from twin.commands import Refusal, Request, check, parse_request
 from twin.contract import ALERT_SCHEMA, COMMAND_SCHEMAS, COMMANDS, SCHEMAS, Topics
-from twin.errors import TwinInputError
-from twin.errors import TwinConfigError
+from twin.errors import TwinConfigError, TwinInputError
 
 DOCS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "mqtt.md"
 
