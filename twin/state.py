@@ -422,7 +422,9 @@ class Twin:
         self._resampled_since += result.resampled
         self._obs_since += len(obs)
         H = self.settings.history_interval
-        if not self.history or block_end >= self._next_record:
+        # the checkpointed bookkeeping decides, not the history list (a restore starts it
+        # empty, and a restored twin must continue bit for bit)
+        if block_end >= self._next_record:
             self.history.append(self._record(block_end, self._obs_since, self._resampled_since))
             self._next_record = (math.floor(block_end / H) + 1) * H
             self._resampled_since = self._obs_since = 0
