@@ -38,14 +38,14 @@ FAULT_KINDS = ("bias_step", "drift", "stuck_at", "dropout", "spikes")
 
 @dataclass(frozen=True)
 class TruthSpec:
-    """The hidden truth, SI.
+    r"""The hidden truth, SI.
 
     Attributes
     ----------
     bore_htc : float
         Bore heat-transfer coefficient at the start, W m-2 K-1.
     bore_htc_drift : float
-        Fouling drift, 1/s: :math:`h(t) = h_0 \\exp(\\text{drift}\\,(t - t_0))`.
+        Fouling drift, 1/s: :math:`h(t) = h_0 \exp(\text{drift}\,(t - t_0))`.
     wall_thickness : float
         Initial wall thickness, m.
     oxidation_factor : float
