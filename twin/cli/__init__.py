@@ -30,7 +30,11 @@ _SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "surrogate": ("twin.cli.surrogate", "surrogate", "Train and validate FEM surrogates."),
     # scenarios drives the twin from outside (DESIGN.md): its commands are registered by
     # module name, so twin/ does not import scenarios.
-    "scenario": ("scenarios.cli", "scenario", "Virtual plant: record archives from the FEM truth."),
+    "scenario": (
+        "scenarios.cli",
+        "scenario",
+        "Virtual plant: run scenarios, replay them through the twin, report.",
+    ),
     "assimilate": (
         "twin.cli.assimilate",
         "assimilate",
