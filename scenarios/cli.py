@@ -200,6 +200,16 @@ def replay_cmd(
         f"replayed {doc['readings']} readings ({doc['readings_per_second']:.0f}/s), "
         f"{doc['forecasts']} forecasts in {doc['wall_seconds']:.1f} s; wrote {run_dir / 'replay'}"
     )
+    last = doc["last_forecast"]
+    q = last["rul_years"]
+
+    def years(x: float | None) -> str:
+        return "beyond the horizon" if x is None else f"{x:.3g}"
+
+    click.echo(
+        f"remaining life at the last forecast: median {years(q['p50'])} years, 90 % interval "
+        f"[{years(q['p05'])}, {years(q['p95'])}]; baseline {years(last['baseline_rul_years'])}"
+    )
 
 
 @scenario.command("report")

@@ -347,6 +347,15 @@ def replay(
         "forecast_seconds": f_seconds,
         "baseline": base is not None,
     }
+    last = _quantiles(rul[-1], _Q3)
+    doc["last_forecast"] = {
+        "time": float(t_arr[-1]),
+        "rul_years": {
+            k: (None if not math.isfinite(v) else float(v))
+            for k, v in zip(("p05", "p50", "p95"), last, strict=True)
+        },
+        "baseline_rul_years": (base_rul[-1] if base_rul and math.isfinite(base_rul[-1]) else None),
+    }
     doc["readings_per_second"] = n_rows / max(doc["wall_seconds"] - f_seconds, 1e-9)
     (out / "replay.json").write_text(json.dumps(doc, indent=1) + "\n")
     return doc
