@@ -13,7 +13,10 @@ from typing import Any
 _EXPORTS = {
     "Cycle": "scenarios.truth",
     "TruthLibrary": "scenarios.truth",
+    "Scenario": "scenarios.spec",
     "cycle_loads": "scenarios.truth",
+    "load_scenario": "scenarios.spec",
+    "parse_scenario": "scenarios.spec",
     "record_startups": "scenarios.record",
     "synthesize_readings": "scenarios.truth",
 }
@@ -31,8 +34,11 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Cycle",
+    "Scenario",
     "TruthLibrary",
     "cycle_loads",
+    "load_scenario",
+    "parse_scenario",
     "record_startups",
     "synthesize_readings",
 ]
