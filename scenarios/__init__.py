@@ -13,6 +13,8 @@ from typing import Any
 _EXPORTS = {
     "Cycle": "scenarios.truth",
     "TruthLibrary": "scenarios.truth",
+    "aggregate_reports": "scenarios.report",
+    "build_report": "scenarios.report",
     "cycle_loads": "scenarios.truth",
     "record_startups": "scenarios.record",
     "synthesize_readings": "scenarios.truth",
@@ -32,6 +34,8 @@ def __dir__() -> list[str]:
 __all__ = [
     "Cycle",
     "TruthLibrary",
+    "aggregate_reports",
+    "build_report",
     "cycle_loads",
     "record_startups",
     "synthesize_readings",

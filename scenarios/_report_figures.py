@@ -68,9 +68,7 @@ def _grid(n: int, *, width: float = 4.2, height: float = 2.8) -> tuple[Any, Any]
     return fig, axes
 
 
-def plot_parameters(
-    data: RunData, matched: dict[str, tuple[str, float]], out: pathlib.Path
-) -> str:
+def plot_parameters(data: RunData, matched: dict[str, tuple[str, float]], out: pathlib.Path) -> str:
     """Each hidden parameter's truth against the twin's 90 % posterior band over time."""
     fig, axes = _grid(len(matched))
     t = _years(data, data.forecast_time)
@@ -135,8 +133,13 @@ def plot_rul(data: RunData, s: Scored, out: pathlib.Path) -> str:
     for ax, who in zip(axes, ("twin", "baseline"), strict=True):
         if s.eol_years is not None:
             ax.plot(tl, np.minimum(r, h), "k-", lw=1.2, label="true RUL")
-            ax.fill_between(tl, np.minimum(r * (1 - ALPHA), h), np.minimum(r * (1 + ALPHA), h),
-                            color="0.8", label=f"alpha = {ALPHA:g} cone")
+            ax.fill_between(
+                tl,
+                np.minimum(r * (1 - ALPHA), h),
+                np.minimum(r * (1 + ALPHA), h),
+                color="0.8",
+                label=f"alpha = {ALPHA:g} cone",
+            )
             ax.axvline(t_lam, color="0.4", ls=":", lw=1, label=f"lambda = {LAMBDA:g}")
         else:
             ax.set_title("truth survives its run: no cone", fontsize=8)
@@ -151,6 +154,10 @@ def plot_rul(data: RunData, s: Scored, out: pathlib.Path) -> str:
         ax.set_xlabel("years since start")
         ax.set_title(who, fontsize=10, loc="left")
         ax.legend(fontsize=7)
+    lo, _, hi = rul_band(s.twin_all)
+    seen = [hi, lo, s.base_all] + ([np.minimum(r * (1 + ALPHA), h)] if s.eol_years else [])
+    top = max(float(np.max(v)) for v in seen)
+    axes[0].set_ylim(min(0.0, float(np.min(lo))), 1.05 * top if top > 0 else 1.0)
     axes[0].set_ylabel("remaining life [years] (censored at the horizon)")
     return _save(fig, out, "rul.png")
 

@@ -97,28 +97,32 @@ def _missed(r: dict[str, Any]) -> list[str]:
     m = r["metrics"]
     out = []
     if m.get("alpha_lambda_pass") is False:
-        out.append("alpha-lambda (alpha 0.2) fails at lambda 0.5: the forecast at half life "
-                   f"has less than half its mass within +-20 % of the true RUL "
-                   f"(RA there {fmt(m.get('ra_half_life'))})")
+        out.append(
+            "alpha-lambda (alpha 0.2) fails at lambda 0.5: the forecast at half life "
+            f"has less than half its mass within +-20 % of the true RUL "
+            f"(RA there {fmt(m.get('ra_half_life'))})"
+        )
     ph = m.get("prognostic_horizon_fraction")
     if ph is not None and ph < 0.5:
         out.append(f"prognostic horizon {fmt(ph)} of the life, below half")
     c90 = m.get("coverage_90")
     if c90 is not None and not 0.85 <= c90 <= 0.95:
         side = "over-confident" if c90 < 0.85 else "under-confident (too wide)"
-        out.append(f"90 % coverage {fmt(c90)} outside 0.85-0.95: {side} "
-                   f"over {m.get('scored')} forecasts")
+        out.append(
+            f"90 % coverage {fmt(c90)} outside 0.85-0.95: {side} over {m.get('scored')} forecasts"
+        )
     ratio = m.get("crps_ratio")
     if ratio is not None and ratio >= 1.0:
         out.append(f"the twin does not beat the baseline on CRPS (ratio {fmt(ratio)})")
     for name, p in r["parameters"].items():
         if not p["inside"]:
-            out.append(f"{html.escape(name)}: truth {fmt(p['truth'])} outside the final 90 % "
-                       f"band [{fmt(p['p05'])}, {fmt(p['p95'])}]")
+            out.append(
+                f"{html.escape(name)}: truth {fmt(p['truth'])} outside the final 90 % "
+                f"band [{fmt(p['p05'])}, {fmt(p['p95'])}]"
+            )
     for f in r["faults"]:
         if f["detected_at"] is None:
-            out.append(f"{html.escape(f['kind'])} fault on {html.escape(f['sensor'])} "
-                       "not detected")
+            out.append(f"{html.escape(f['kind'])} fault on {html.escape(f['sensor'])} not detected")
     return out
 
 
@@ -143,36 +147,61 @@ def render_report(report: dict[str, Any], figures: dict[str, str]) -> str:
     head = (
         f"<p>scenario <b>{fmt(sc.get('name'))}</b>, seed {fmt(sc.get('seed'))}; true end of "
         f"life {_epoch(report['end_of_life'])}"
-        + (f" ({fmt(life)} years, {fmt(report.get('mechanism'))})" if life is not None
-           else " (the truth survived its run)")
+        + (
+            f" ({fmt(life)} years, {fmt(report.get('mechanism'))})"
+            if life is not None
+            else " (the truth survived its run)"
+        )
         + f"; {report['forecasts']} forecasts.</p>"
     )
     rows = [(html.escape(label), fmt(m.get(k)), fmt(b.get(k))) for label, k in _ROWS]
-    body = [head, "<h2>Headline: twin against the deterministic baseline</h2>",
-            table(("metric", "twin", "baseline"), rows),
-            "<h2>What assimilation buys</h2>", _buys(m)]
+    body = [
+        head,
+        "<h2>Headline: twin against the deterministic baseline</h2>",
+        table(("metric", "twin", "baseline"), rows),
+        "<h2>What assimilation buys</h2>",
+        _buys(m),
+    ]
     missed = _missed(report)
     body.append("<h2>Targets missed</h2>")
-    body.append("<ul>" + "".join(f"<li class='miss'>{x}</li>" for x in missed) + "</ul>"
-                if missed else "<p class='ok'>none on this run</p>")
-    body.append("<h2>Remaining life against the truth (alpha-lambda cone)</h2>"
-                f"<img src='{figures['rul']}' alt='remaining life'>")
-    prow = [(html.escape(k), fmt(p["truth"]), fmt(p["p05"]), fmt(p["p95"]), fmt(p["inside"]))
-            for k, p in report["parameters"].items()]
-    body += ["<h2>Hidden parameters: truth against the posterior</h2>",
-             table(("parameter (SI)", "truth", "final p05", "final p95", "inside"), prow),
-             f"<img src='{figures['parameters']}' alt='parameters'>",
-             "<h2>Damage and wall: truth, twin and baseline</h2>",
-             f"<img src='{figures['damage']}' alt='damage'>",
-             "<h2>Calibration: PIT histogram</h2>",
-             f"<img src='{figures['pit']}' alt='PIT histogram'>"]
-    frow = [(html.escape(f["kind"]), html.escape(f["sensor"]), _epoch(f["injected_at"]),
-             _epoch(f["detected_at"]),
-             fmt(None if f["delay_s"] is None else f["delay_s"] / 3600.0))
-            for f in report["faults"]]
-    body += ["<h2>Sensor faults: injected against detected</h2>",
-             table(("kind", "sensor", "injected", "detected", "delay [h]"), frow),
-             f"<img src='{figures['faults']}' alt='faults'>",
-             "<h2>Notes</h2><ul>"
-             + "".join(f"<li>{html.escape(n)}</li>" for n in report["notes"]) + "</ul>"]
+    body.append(
+        "<ul>" + "".join(f"<li class='miss'>{x}</li>" for x in missed) + "</ul>"
+        if missed
+        else "<p class='ok'>none on this run</p>"
+    )
+    body.append(
+        "<h2>Remaining life against the truth (alpha-lambda cone)</h2>"
+        f"<img src='{figures['rul']}' alt='remaining life'>"
+    )
+    prow = [
+        (html.escape(k), fmt(p["truth"]), fmt(p["p05"]), fmt(p["p95"]), fmt(p["inside"]))
+        for k, p in report["parameters"].items()
+    ]
+    body += [
+        "<h2>Hidden parameters: truth against the posterior</h2>",
+        table(("parameter (SI)", "truth", "final p05", "final p95", "inside"), prow),
+        f"<img src='{figures['parameters']}' alt='parameters'>",
+        "<h2>Damage and wall: truth, twin and baseline</h2>",
+        f"<img src='{figures['damage']}' alt='damage'>",
+        "<h2>Calibration: PIT histogram</h2>",
+        f"<img src='{figures['pit']}' alt='PIT histogram'>",
+    ]
+    frow = [
+        (
+            html.escape(f["kind"]),
+            html.escape(f["sensor"]),
+            _epoch(f["injected_at"]),
+            _epoch(f["detected_at"]),
+            fmt(None if f["delay_s"] is None else f["delay_s"] / 3600.0),
+        )
+        for f in report["faults"]
+    ]
+    body += [
+        "<h2>Sensor faults: injected against detected</h2>",
+        table(("kind", "sensor", "injected", "detected", "delay [h]"), frow),
+        f"<img src='{figures['faults']}' alt='faults'>",
+        "<h2>Notes</h2><ul>"
+        + "".join(f"<li>{html.escape(n)}</li>" for n in report["notes"])
+        + "</ul>",
+    ]
     return page(f"Scenario report: {sc.get('name')}", "".join(body))

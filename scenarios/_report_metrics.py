@@ -114,9 +114,7 @@ def _calibration(truth: Array, samples: Array, *, point: bool) -> dict[str, Any]
     }
 
 
-def _try(
-    fn: Callable[[], Any], name: str, who: str, notes: list[str]
-) -> Any:
+def _try(fn: Callable[[], Any], name: str, who: str, notes: list[str]) -> Any:
     try:
         return fn()
     except TwinInputError as err:
@@ -133,8 +131,14 @@ def half_life_row(t_years: Array, eol_years: float) -> int | None:
 
 
 def _prognostic(s: Scored, pred: Array, who: str, notes: list[str]) -> dict[str, Any]:
-    keys = ("alpha_lambda_pass", "prognostic_horizon_fraction", "cra", "convergence",
-            "ra_half_life", "rul_error_at_half_life")
+    keys = (
+        "alpha_lambda_pass",
+        "prognostic_horizon_fraction",
+        "cra",
+        "convergence",
+        "ra_half_life",
+        "rul_error_at_half_life",
+    )
     out: dict[str, Any] = dict.fromkeys(keys)
     if s.eol_years is None:
         return out
@@ -144,8 +148,9 @@ def _prognostic(s: Scored, pred: Array, who: str, notes: list[str]) -> dict[str,
     out["alpha_lambda_pass"] = _try(
         lambda: alpha_lambda(tp, toe, eol, alpha=ALPHA, lam=LAMBDA), "alpha_lambda", who, notes
     )
-    ph = _try(lambda: prognostic_horizon(tp, toe, eol, alpha=ALPHA), "prognostic_horizon",
-              who, notes)
+    ph = _try(
+        lambda: prognostic_horizon(tp, toe, eol, alpha=ALPHA), "prognostic_horizon", who, notes
+    )
     before = tp < eol
     if before.any():
         life = eol - float(tp[0])

@@ -33,7 +33,8 @@ def _target(
     out: dict[str, Any] = {"value": value, "target": want, "n": n, "met": bool(met)}
     if not met:
         out["reason"] = (
-            f"{what}: no {unit} could be evaluated" if value is None
+            f"{what}: no {unit} could be evaluated"
+            if value is None
             else f"{what} = {value:.3g} over {n} {unit}, target {want}"
         )
     return out
@@ -47,12 +48,18 @@ def _coverage(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
             held += m["coverage_90"] * m["scored"]
             scored += m["scored"]
     value = held / scored if scored else None
-    out = _target(value, low=0.85, high=0.95, n=int(scored),
-                  what="fraction of predictions whose 90 % interval holds the truth",
-                  unit="predictions")
+    out = _target(
+        value,
+        low=0.85,
+        high=0.95,
+        n=int(scored),
+        what="fraction of predictions whose 90 % interval holds the truth",
+        unit="predictions",
+    )
     if value is not None and not out["met"]:
         out["reason"] += (
-            ": intervals too narrow (over-confident)" if value < 0.85
+            ": intervals too narrow (over-confident)"
+            if value < 0.85
             else ": intervals too wide (under-confident)"
         )
     return out
@@ -65,22 +72,42 @@ def _fraction(flags: list[bool]) -> float | None:
 def _targets(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
     ms = [r["metrics"] for r in reports]
     al = [bool(m["alpha_lambda_pass"]) for m in ms if m.get("alpha_lambda_pass") is not None]
-    ph = [float(m["prognostic_horizon_fraction"]) for m in ms
-          if m.get("prognostic_horizon_fraction") is not None]
-    beats = [m["crps"] < m["baseline"]["crps"] for m in ms
-             if m.get("crps") is not None and m["baseline"].get("crps") is not None]
+    ph = [
+        float(m["prognostic_horizon_fraction"])
+        for m in ms
+        if m.get("prognostic_horizon_fraction") is not None
+    ]
+    beats = [
+        m["crps"] < m["baseline"]["crps"]
+        for m in ms
+        if m.get("crps") is not None and m["baseline"].get("crps") is not None
+    ]
     out: dict[str, Any] = {
         "coverage_90": _coverage(reports),
-        "alpha_lambda": _target(_fraction(al), low=0.8, high=None, n=len(al),
-                                what="fraction of scenarios passing alpha-lambda",
-                                unit="scenarios"),
+        "alpha_lambda": _target(
+            _fraction(al),
+            low=0.8,
+            high=None,
+            n=len(al),
+            what="fraction of scenarios passing alpha-lambda",
+            unit="scenarios",
+        ),
         "prognostic_horizon": _target(
-            float(np.median(ph)) if ph else None, low=0.5, high=None, n=len(ph),
-            what="median prognostic-horizon fraction", unit="scenarios"),
+            float(np.median(ph)) if ph else None,
+            low=0.5,
+            high=None,
+            n=len(ph),
+            what="median prognostic-horizon fraction",
+            unit="scenarios",
+        ),
         "crps_beats_baseline": _target(
-            _fraction(beats), low=0.9, high=None, n=len(beats),
+            _fraction(beats),
+            low=0.9,
+            high=None,
+            n=len(beats),
             what="fraction of scenarios where the twin's CRPS beats the baseline's",
-            unit="scenarios"),
+            unit="scenarios",
+        ),
     }
     skipped = len(ms) - len(al)
     if skipped:
@@ -88,12 +115,15 @@ def _targets(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
     names = sorted({k for r in reports for k in r["parameters"]})
     params = {}
     for name in names:
-        inside = [bool(r["parameters"][name]["inside"]) for r in reports
-                  if name in r["parameters"]]
+        inside = [bool(r["parameters"][name]["inside"]) for r in reports if name in r["parameters"]]
         params[name] = _target(
-            _fraction(inside), low=0.9, high=None, n=len(inside),
+            _fraction(inside),
+            low=0.9,
+            high=None,
+            n=len(inside),
             what=f"fraction of scenarios whose 90 % band of {name} holds the truth",
-            unit="scenarios")
+            unit="scenarios",
+        )
     out["parameters"] = params
     return out
 
@@ -113,14 +143,22 @@ def _figures(reports: Sequence[dict[str, Any]], out: pathlib.Path) -> dict[str, 
     axes[0].set_xticks(range(len(ms)), names, rotation=90, fontsize=6)
     axes[0].set_title("coverage of the 90 % interval", fontsize=9)
     axes[0].legend(fontsize=7)
-    ph = [m["prognostic_horizon_fraction"] for m in ms
-          if m.get("prognostic_horizon_fraction") is not None]
-    axes[1].hist(ph, bins=np.linspace(0.0, 1.0, 11), color="C1")
+    ph = [
+        m["prognostic_horizon_fraction"]
+        for m in ms
+        if m.get("prognostic_horizon_fraction") is not None
+    ]
+    axes[1].hist(ph, bins=np.linspace(0.0, 1.0, 11).tolist(), color="C1")
     axes[1].axvline(0.5, color="k", ls="--", lw=1, label="target median >= 0.5")
     axes[1].set_title("prognostic horizon / life", fontsize=9)
     axes[1].legend(fontsize=7)
-    pairs = np.array([(m["baseline"]["crps"], m["crps"]) for m in ms
-                      if m.get("crps") is not None and m["baseline"].get("crps") is not None])
+    pairs = np.array(
+        [
+            (m["baseline"]["crps"], m["crps"])
+            for m in ms
+            if m.get("crps") is not None and m["baseline"].get("crps") is not None
+        ]
+    )
     if pairs.size:
         axes[2].loglog(pairs[:, 0], pairs[:, 1], "C3o", ms=4)
         lo, hi = float(pairs.min()) * 0.8, float(pairs.max()) * 1.25
@@ -135,7 +173,7 @@ def _figures(reports: Sequence[dict[str, Any]], out: pathlib.Path) -> dict[str, 
     u = np.concatenate([np.asarray(m.get("pit", []), dtype=np.float64) for m in ms])
     fig, ax = plt.subplots(figsize=(5, 3.2))
     if u.size:
-        ax.hist(u, bins=np.linspace(0.0, 1.0, 11), density=True, alpha=0.6)
+        ax.hist(u, bins=np.linspace(0.0, 1.0, 11).tolist(), density=True, alpha=0.6)
     ax.axhline(1.0, color="k", ls="--", lw=1, label="uniform")
     ax.set_title(f"PIT of the true remaining life, pooled ({u.size} forecasts)", fontsize=9)
     ax.legend(fontsize=7)
@@ -149,24 +187,52 @@ def _html(suite: dict[str, Any], reports: Sequence[dict[str, Any]], figs: dict[s
     t = suite["targets"]
     flat = [(k, v) for k, v in t.items() if k != "parameters"]
     flat += [(f"parameter {k}", v) for k, v in t["parameters"].items()]
-    rows = [(html.escape(k), fmt(v["value"]), html.escape(v["target"]), str(v["n"]),
-             "<span class='ok'>met</span>" if v["met"]
-             else f"<span class='miss'>missed: {html.escape(v['reason'])}</span>")
-            for k, v in flat]
-    per = [(html.escape(str(r["scenario"].get("name"))), fmt(r["scenario"].get("seed")),
-            fmt(r["life_years"]), fmt(r["metrics"].get("alpha_lambda_pass")),
+    rows = [
+        (
+            html.escape(k),
+            fmt(v["value"]),
+            html.escape(v["target"]),
+            str(v["n"]),
+            "<span class='ok'>met</span>"
+            if v["met"]
+            else f"<span class='miss'>missed: {html.escape(v['reason'])}</span>",
+        )
+        for k, v in flat
+    ]
+    per = [
+        (
+            html.escape(str(r["scenario"].get("name"))),
+            fmt(r["scenario"].get("seed")),
+            fmt(r["life_years"]),
+            fmt(r["metrics"].get("alpha_lambda_pass")),
             fmt(r["metrics"].get("prognostic_horizon_fraction")),
-            fmt(r["metrics"].get("coverage_90")), fmt(r["metrics"].get("crps")),
-            fmt(r["metrics"]["baseline"].get("crps")), fmt(r["metrics"].get("crps_ratio")))
-           for r in reports]
+            fmt(r["metrics"].get("coverage_90")),
+            fmt(r["metrics"].get("crps")),
+            fmt(r["metrics"]["baseline"].get("crps")),
+            fmt(r["metrics"].get("crps_ratio")),
+        )
+        for r in reports
+    ]
     body = (
         f"<p>{suite['scenarios']} scenarios.</p><h2>Targets</h2>"
         + table(("target", "value", "wanted", "n", "verdict"), rows)
         + f"<img src='{figs['metrics']}' alt='suite metrics'>"
         + f"<img src='{figs['pit']}' alt='pooled PIT'>"
         + "<h2>Per scenario</h2>"
-        + table(("scenario", "seed", "life [y]", "alpha-lambda", "PH / life", "coverage 90",
-                 "CRPS twin", "CRPS baseline", "ratio"), per)
+        + table(
+            (
+                "scenario",
+                "seed",
+                "life [y]",
+                "alpha-lambda",
+                "PH / life",
+                "coverage 90",
+                "CRPS twin",
+                "CRPS baseline",
+                "ratio",
+            ),
+            per,
+        )
     )
     return page("Validation suite report", body)
 

@@ -47,7 +47,9 @@ def _candidates(key: str) -> list[str]:
     return out
 
 
-def match_parameters(data: RunData) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, float]]]:
+def match_parameters(
+    data: RunData,
+) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[str, float]]]:
     """Compare each hidden parameter in both truth.json and parameters.nc with its band.
 
     Parameters
@@ -133,7 +135,9 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def build_report(run_dir: str | pathlib.Path, *, out: str | pathlib.Path | None = None) -> dict[str, Any]:
+def build_report(
+    run_dir: str | pathlib.Path, *, out: str | pathlib.Path | None = None
+) -> dict[str, Any]:
     """Score a replayed run and write its HTML report, PNG figures and report.json.
 
     Parameters
