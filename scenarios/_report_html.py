@@ -22,7 +22,7 @@ _CSS = (
 )
 
 
-def fmt(value: Any, digits: int = 3) -> str:
+def fmt(value: Any, digits: int = 4) -> str:
     """Format a number, bool or null for a table cell."""
     if value is None:
         return "n/a"

@@ -4,7 +4,8 @@ Targets (issue 14, section 4): the 90 % remaining-life intervals hold the truth 
 85-95 % of the predictions (pooled over every scored forecast of every scenario);
 alpha-lambda (alpha 0.2) passes at lambda 0.5 in at least 80 % of the scenarios where
 it can be evaluated; the median prognostic-horizon fraction is at least 0.5; each
-identifiable parameter (one the twin estimates, i.e. in a report's ``parameters``) has
+identifiable parameter (in a report's ``parameters`` and not marked
+``"identifiable": false`` there, see :func:`scenarios.report.identifiability`) has
 its truth inside the final 90 % band in at least 90 % of the scenarios; the twin's CRPS
 beats the baseline's in at least 90 % of the scenarios where both are scored.
 """
@@ -112,10 +113,18 @@ def _targets(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
     skipped = len(ms) - len(al)
     if skipped:
         out["alpha_lambda"]["not_evaluated"] = skipped
-    names = sorted({k for r in reports for k in r["parameters"]})
+
+    def counted(p: dict[str, Any]) -> bool:
+        return p.get("identifiable") is not False  # unknown counts as identifiable
+
+    names = sorted({k for r in reports for k, p in r["parameters"].items() if counted(p)})
     params = {}
     for name in names:
-        inside = [bool(r["parameters"][name]["inside"]) for r in reports if name in r["parameters"]]
+        inside = [
+            bool(r["parameters"][name]["inside"])
+            for r in reports
+            if name in r["parameters"] and counted(r["parameters"][name])
+        ]
         params[name] = _target(
             _fraction(inside),
             low=0.9,

@@ -32,8 +32,15 @@ from scenarios._report_html import render_report
 from scenarios._report_inputs import YEAR, RunData, load_run
 from scenarios._report_metrics import score_run
 from scenarios._report_suite import aggregate_reports
+from scenarios.errors import ScenarioRunError
 
-__all__ = ["aggregate_reports", "build_report", "match_faults", "match_parameters"]
+__all__ = [
+    "aggregate_reports",
+    "build_report",
+    "identifiability",
+    "match_faults",
+    "match_parameters",
+]
 
 _EDGE_UNITS = ("W_m2K", "per_year", "m", "K", "MPa", "mm", "microstrain")
 
@@ -45,6 +52,52 @@ def _candidates(key: str) -> list[str]:
         if key.endswith("_" + unit):
             out.append(key[: -len(unit) - 1])
     return out
+
+
+def identifiability(data: RunData) -> dict[str, str] | None:
+    """Return the twin's ``name -> why (not) identifiable``, or None when unknown.
+
+    From ``replay.json`` (``"identifiable"``: the map of
+    :meth:`twin.settings.TwinSettings.identifiable`, or a list of identified names), else
+    from the run's ``component.toml`` copy and its ``[twin]`` section.
+
+    Parameters
+    ----------
+    data : RunData
+        A loaded run folder.
+
+    Returns
+    -------
+    dict or None
+        A reason per twin parameter name; identified ones start with ``"identified"``.
+    """
+    given = data.replay.get("identifiable", (data.replay.get("settings") or {}).get("identifiable"))
+    if isinstance(given, dict):
+        return {str(k): str(v) for k, v in given.items()}
+    if isinstance(given, list):
+        return {str(k): "identified (replay.json)" for k in given}
+    path = data.folder / "component.toml"
+    if not path.is_file():
+        return None
+    from models.config import load_config
+    from models.errors import ModelError
+    from sensors.catalogue import parse_catalogue
+    from twin.errors import TwinError
+    from twin.settings import parse_twin_settings
+
+    try:
+        cfg = load_config(path)
+        settings = parse_twin_settings(
+            cfg.sections.get("twin"),
+            catalogue=parse_catalogue(cfg.to_dict()).sensors,
+            locations=[loc.name for loc in cfg.locations],
+        )
+    except (ModelError, TwinError, ValueError, OSError) as err:
+        raise ScenarioRunError(
+            f"component.toml: cannot be read to tell which parameters are identifiable "
+            f"({err}); fix the copy or give 'identifiable' in replay.json"
+        ) from err
+    return settings.identifiable()
 
 
 def match_parameters(
@@ -60,14 +113,16 @@ def match_parameters(
     Returns
     -------
     parameters : dict
-        ``name -> {"truth", "p05", "p95", "inside"}`` (SI, the final forecast's band,
-        ``inside`` with the bounds included); ``name`` is truth.json's key.
+        ``name -> {"truth", "p05", "p95", "inside", "identifiable"}`` (SI, the final
+        forecast's band, ``inside`` with the bounds included; ``identifiable`` null when
+        unknown, see :func:`identifiability`); ``name`` is truth.json's key.
     matched : dict
         ``name -> (variable in parameters.nc, truth)`` for the figure.
     """
     out: dict[str, dict[str, Any]] = {}
     matched: dict[str, tuple[str, float]] = {}
     have = {str(v) for v in data.parameters_ds.data_vars}
+    why = identifiability(data)
     for key, value in data.truth["parameters"].items():
         if isinstance(value, bool) or not isinstance(value, int | float):
             continue
@@ -81,9 +136,15 @@ def match_parameters(
             "p05": float(q[0]),
             "p95": float(q[2]),
             "inside": bool(q[0] <= truth <= q[2]),
+            "identifiable": None if why is None else _identified(why, var),
         }
         matched[str(key)] = (var, truth)
     return out, matched
+
+
+def _identified(why: dict[str, str], var: str) -> bool | None:
+    reason = why.get(var, why.get(var.replace("__", ".")))
+    return None if reason is None else reason.startswith("identified")
 
 
 def match_faults(data: RunData) -> list[dict[str, Any]]:

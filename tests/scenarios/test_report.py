@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import pathlib
+import shutil
 
 import numpy as np
 import pytest
@@ -202,7 +203,13 @@ def test_parameters_are_compared_with_the_final_band_and_faults_with_detections(
     r = build_report(tmp_path / "run")
     p = r["parameters"]
     assert set(p) == {"bore_htc_W_m2K", "wall_thickness_m", "bias.TC-outer-01"}
-    assert p["bore_htc_W_m2K"] == {"truth": 2600.0, "p05": 2400.0, "p95": 2800.0, "inside": True}
+    assert p["bore_htc_W_m2K"] == {
+        "truth": 2600.0,
+        "p05": 2400.0,
+        "p95": 2800.0,
+        "inside": True,
+        "identifiable": None,
+    }  # no component, no replay verdict
     assert p["wall_thickness_m"]["inside"] is False  # 0.046 below [0.047, 0.049]
     assert p["bias.TC-outer-01"]["inside"] is True
     f_tc, f_sg = r["faults"]
@@ -297,6 +304,23 @@ def test_replay_files_that_disagree_are_refused(tmp_path):
         build_report(tmp_path / "run")
 
 
+def test_identifiability_comes_from_the_component_or_the_replay(tmp_path):
+    _write_run(tmp_path / "run", rng=np.random.default_rng(10), n=10, m=20)
+    root = pathlib.Path(__file__).resolve().parents[2]
+    shutil.copy(root / "examples" / "grade91_header.toml", tmp_path / "run" / "component.toml")
+    p = build_report(tmp_path / "run")["parameters"]
+    # the example header has a wall thermocouple (bore_htc identified) and no ultrasonic
+    # gauge (wall only weakly identified by the strain gauge): twin.settings' verdicts
+    assert p["bore_htc_W_m2K"]["identifiable"] is True
+    assert p["wall_thickness_m"]["identifiable"] is False
+    assert p["bias.TC-outer-01"]["identifiable"] is True
+    replay = tmp_path / "run" / "replay" / "replay.json"
+    replay.write_text(json.dumps({"identifiable": ["wall_thickness"]}))
+    p = build_report(tmp_path / "run")["parameters"]
+    assert p["wall_thickness_m"]["identifiable"] is True
+    assert p["bore_htc_W_m2K"]["identifiable"] is None  # not in the list: unknown
+
+
 def _report(name: str, *, cov: float, al: bool | None, ph: float, crps: float, inside: bool):
     return {
         "scenario": {"name": name, "seed": 0},
@@ -342,6 +366,18 @@ def test_the_suite_checks_each_target_and_gives_the_numbers_of_a_miss(tmp_path):
     assert t["crps_beats_baseline"]["value"] == pytest.approx(0.9)
     assert t["crps_beats_baseline"]["met"]
     assert t["parameters"]["bore_htc_W_m2K"]["met"] and not s["met"]
+    # a parameter the twin cannot identify is no target
+    reports[0]["parameters"]["oxidation_factor"] = {
+        "truth": 1.3,
+        "p05": 0.5,
+        "p95": 1.0,
+        "inside": False,
+        "identifiable": False,
+    }
+    assert (
+        "oxidation_factor"
+        not in aggregate_reports(reports, tmp_path / "s2")["targets"]["parameters"]
+    )
     for name in ("index.html", "suite.json", "suite_metrics.png", "suite_pit.png"):
         assert (tmp_path / "suite" / name).stat().st_size > 0
     assert (
