@@ -346,6 +346,9 @@ def replay(
         "wall_seconds": _time.perf_counter() - wall0,
         "forecast_seconds": f_seconds,
         "baseline": base is not None,
+        "horizon_years": float(horizon),
+        "identifiable": {k: v["identifiability"] for k, v in st["parameters"].items()},
+        "learned": [k for k, v in st["parameters"].items() if v["learned"]],
     }
     last = _quantiles(rul[-1], _Q3)
     doc["last_forecast"] = {
@@ -364,8 +367,8 @@ def replay(
 def _collect(params: dict[str, list[list[float]]], st: dict[str, Any]) -> None:
     for name, p in st["parameters"].items():
         params.setdefault(name, []).append([p["p05"], p["p50"], p["p95"]])
-    w = st["wall_thickness_m"]
-    params.setdefault("wall_thickness", []).append([w["p05"], w["p50"], w["p95"]])
+    w = st["wall_thickness_m"]  # the wall now (the parameter is the initial wall)
+    params.setdefault("wall_thickness_now", []).append([w["p05"], w["p50"], w["p95"]])
     for loc, dmg in st["damage"].items():
         for what in ("fatigue", "creep"):
             x = dmg[what]
