@@ -468,7 +468,10 @@ class SegmentLibrary:
 
     def _node(self, segment: Segment, k: int, j: int) -> dict[str, Any]:
         key = self.key(segment, k, j)
+        known = key in self._memo
         node = self._load(key)
+        if node is not None and not known:
+            self.hits += 1
         if node is None:
             res = _run_node(self._raw(segment, k, j))
             self.runs += 1
