@@ -14,7 +14,15 @@ _EXPORTS = {
     "Cycle": "scenarios.truth",
     "TruthLibrary": "scenarios.truth",
     "cycle_loads": "scenarios.truth",
+    "Segment": "scenarios.segments",
+    "SegmentLibrary": "scenarios.segments",
+    "SegmentTruth": "scenarios.segments",
+    "TruthDamage": "scenarios.truthdamage",
+    "dip_segment": "scenarios.segments",
     "record_startups": "scenarios.record",
+    "shutdown_segment": "scenarios.segments",
+    "startup_segment": "scenarios.segments",
+    "trip_segment": "scenarios.segments",
     "synthesize_readings": "scenarios.truth",
 }
 
@@ -31,8 +39,16 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Cycle",
+    "Segment",
+    "SegmentLibrary",
+    "SegmentTruth",
+    "TruthDamage",
     "TruthLibrary",
     "cycle_loads",
+    "dip_segment",
     "record_startups",
+    "shutdown_segment",
+    "startup_segment",
     "synthesize_readings",
+    "trip_segment",
 ]
