@@ -11,19 +11,29 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "ArchiveSink": "scenarios.sinks",
     "Cycle": "scenarios.truth",
-    "TruthLibrary": "scenarios.truth",
-    "cycle_loads": "scenarios.truth",
+    "FaultInjector": "scenarios.faults",
+    "Historian": "scenarios.historian",
+    "MqttSink": "scenarios.sinks",
+    "PlantResult": "scenarios.plant",
+    "Scenario": "scenarios.spec",
     "Segment": "scenarios.segments",
     "SegmentLibrary": "scenarios.segments",
     "SegmentTruth": "scenarios.segments",
     "TruthDamage": "scenarios.truthdamage",
+    "TruthLibrary": "scenarios.truth",
+    "VirtualPlant": "scenarios.plant",
+    "apply_faults": "scenarios.faults",
+    "cycle_loads": "scenarios.truth",
     "dip_segment": "scenarios.segments",
+    "load_scenario": "scenarios.spec",
+    "parse_scenario": "scenarios.spec",
     "record_startups": "scenarios.record",
     "shutdown_segment": "scenarios.segments",
     "startup_segment": "scenarios.segments",
-    "trip_segment": "scenarios.segments",
     "synthesize_readings": "scenarios.truth",
+    "trip_segment": "scenarios.segments",
 }
 
 
@@ -38,14 +48,24 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ArchiveSink",
     "Cycle",
+    "FaultInjector",
+    "Historian",
+    "MqttSink",
+    "PlantResult",
+    "Scenario",
     "Segment",
     "SegmentLibrary",
     "SegmentTruth",
     "TruthDamage",
     "TruthLibrary",
+    "VirtualPlant",
+    "apply_faults",
     "cycle_loads",
     "dip_segment",
+    "load_scenario",
+    "parse_scenario",
     "record_startups",
     "shutdown_segment",
     "startup_segment",

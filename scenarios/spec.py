@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 import pathlib
+import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -28,6 +30,8 @@ __all__ = [
     "Scenario",
     "ScheduledOutage",
     "TruthSpec",
+    "load_scenario",
+    "parse_scenario",
 ]
 
 YEAR = 365.25 * 86400.0
@@ -168,7 +172,7 @@ class Scenario:
 
         Recording lasts ``quick.duration``; the replay forecasts every
         ``quick.forecast_every`` with ``quick.samples``; faults and scheduled outages keep
-        their place as a fraction of the run.
+        their place and length as a fraction of the run.
         """
         q = self.quick_spec
         if q.duration >= self.duration:
@@ -185,7 +189,9 @@ class Scenario:
             )
             for x in self.faults
         )
-        outages = tuple(replace(o, start=o.start * f) for o in self.outages)
+        outages = tuple(
+            replace(o, start=o.start * f, duration=o.duration * f) for o in self.outages
+        )
         return replace(
             self,
             duration=q.duration,
@@ -197,3 +203,52 @@ class Scenario:
     def with_truth(self, **changes: Any) -> Scenario:
         """Return the scenario with truth fields replaced (the suite's variants)."""
         return replace(self, truth=replace(self.truth, **changes))
+
+
+def parse_scenario(
+    doc: Mapping[str, Any], *, base: pathlib.Path, source: str = "scenario"
+) -> Scenario:
+    """Validate a scenario document (the parsed TOML) into a :class:`Scenario`.
+
+    Parameters
+    ----------
+    doc : mapping
+        The TOML document.
+    base : pathlib.Path
+        Folder the ``component`` path is relative to (the scenario file's folder).
+    source : str, optional
+        Prefix of the error messages (the file name).
+
+    Returns
+    -------
+    Scenario
+        With ``path`` None (:func:`load_scenario` sets it).
+
+    Raises
+    ------
+    ScenarioInputError
+        Naming the dotted field, the rule and the value (:mod:`scenarios._spec_parse`).
+    """
+    from scenarios._spec_parse import parse_scenario as parse
+
+    return parse(doc, base=pathlib.Path(base), source=source)
+
+
+def load_scenario(path: str | pathlib.Path) -> Scenario:
+    """Read and validate a scenario TOML file (the component path is relative to it).
+
+    Raises
+    ------
+    ScenarioInputError
+        If the file is missing, not TOML, or invalid (naming the field and the value).
+    """
+    from scenarios.errors import ScenarioInputError
+
+    p = pathlib.Path(path)
+    try:
+        doc = tomllib.loads(p.read_text())
+    except OSError as err:
+        raise ScenarioInputError(f"scenario: cannot read {str(p)!r} ({err.strerror})") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioInputError(f"scenario {p.name}: not valid TOML ({err})") from err
+    return replace(parse_scenario(doc, base=p.resolve().parent, source=p.name), path=p.resolve())
