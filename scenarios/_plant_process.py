@@ -63,7 +63,7 @@ class Processes:
         return cause
 
     def segment(self, seg: Any, label: str, detail: dict[str, Any]) -> Proc:
-        """A transient: its FEM truth at the current (h, wall), readings at full rate."""
+        """Run a transient: its FEM truth at the current (h, wall), readings at full rate."""
         p, env = self.p, self.env
         t_a = env.now
         h = self.sc.truth.h_at(t_a - self.sc.start_time)
@@ -118,7 +118,7 @@ class Processes:
             yield from self.steady(max(t0 + self.sc.truth_horizon - env.now, 0.0))
 
     def hold(self, kind: Any, duration: float) -> Proc:
-        """A hold of ``duration``: steady, with dips; trips interrupt it."""
+        """Hold for ``duration``: steady, with dips; trips interrupt it."""
         p, env = self.p, self.env
         start, end = env.now, env.now + duration
         dips: list[float] = []
@@ -156,7 +156,7 @@ class Processes:
         return int(self.p._dip_rng.poisson(mean))
 
     def trip(self, kind: Any, end: float, cause: Any) -> Proc:
-        """A trip out of the hold; the hold loses the trip's duration."""
+        """Trip out of the hold; the hold loses the trip's duration."""
         p, env = self.p, self.env
         p.pending_trip = False
         p.in_hold = None
@@ -168,7 +168,7 @@ class Processes:
         p.in_hold = kind.name
 
     def inspect(self) -> None:
-        """A wall-thickness inspection: the true wall, and a reading of a UT sensor if any."""
+        """Inspect the wall: record the true wall, and a UT sensor's reading if any."""
         p, env = self.p, self.env
         wall = p.wall()
         entry: dict[str, Any] = {"time": float(env.now), "wall_thickness_m": wall}

@@ -1,4 +1,4 @@
-"""What a virtual-plant run leaves: the truth rows, events, faults, timings; ``truth.nc``/``.json``."""
+"""What a virtual-plant run leaves: truth rows, events, faults, timings, truth files."""
 
 from __future__ import annotations
 

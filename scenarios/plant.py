@@ -127,7 +127,7 @@ class VirtualPlant:
 
     # ------------------------------------------------------------ segments
     def segment(self, what: str, kind: str, to: str = "") -> Segment:
-        """Return (and memoise) a segment: ``startup``, ``shutdown`` (to kind ``to``), ``trip``, ``dip``."""
+        """Return (memoised) a ``startup``, ``shutdown`` (to kind ``to``), ``trip`` or ``dip``."""
         key = (what, kind, to)
         if key not in self._segments:
             plan = self.scenario.duty
@@ -160,8 +160,12 @@ class VirtualPlant:
         sc = self.scenario
         wall_start = _time.perf_counter()
         lib_stats = self.prepare(progress)
-        self.damage = TruthDamage(sc.config, creep_strength_factor=sc.truth.creep_strength_factor,
-                                  oxidation_factor=sc.truth.oxidation_factor, t0=sc.start_time)  # fmt: skip
+        self.damage = TruthDamage(
+            sc.config,
+            creep_strength_factor=sc.truth.creep_strength_factor,
+            oxidation_factor=sc.truth.oxidation_factor,
+            t0=sc.start_time,
+        )
         params = {
             "bore_htc_W_m2K": sc.truth.bore_htc,
             "bore_htc_drift_per_year": sc.truth.bore_htc_drift * YEAR,
@@ -209,7 +213,7 @@ class VirtualPlant:
 
     # ------------------------------------------------------------ readings
     def recording(self) -> bool:
-        """True while readings are recorded."""
+        """Return True while readings are recorded."""
         return self.env.now < self.scenario.end_time and not self.done.triggered
 
     def scans(self, lo: float, hi: float) -> F64:
@@ -222,7 +226,7 @@ class VirtualPlant:
         return sc.start_time + dt * np.arange(a, max(a, b), dtype=np.float64)
 
     def read(self, sid: str, truth: F64) -> F64:
-        """A sensor's readings of ``truth``: bias plus white noise."""
+        """Return a sensor's readings of ``truth``: plus its bias and white noise."""
         noise = self.noise[sid] * self.rng.standard_normal(np.shape(truth))
         out: F64 = truth + self.bias[sid] + noise
         return out
@@ -238,7 +242,7 @@ class VirtualPlant:
             self.sink.write(t, s, v)
 
     def emit_piece(self, lo: float, hi: float, truth: Any = None, t_a: float = 0.0) -> None:
-        """Readings of ``[lo, hi)``: a transient (``truth`` given) or steady operation."""
+        """Emit the readings of ``[lo, hi)``: a transient (``truth`` given) or steady operation."""
         if lo >= self.scenario.end_time or self.done.triggered:
             return
         scans = self.scans(lo, hi)
@@ -260,14 +264,14 @@ class VirtualPlant:
 
     # ------------------------------------------------------------ truth
     def wall(self) -> float:
-        """Current true wall thickness, m."""
+        """Return the current true wall thickness, m."""
         return self.wall0 - float(self.damage.wall_loss)
 
     def row(self, t: float) -> None:
         """Record a truth row at epoch ``t``."""
         d = self.damage
-        r: dict[str, float] = {"time": float(t), "bore_htc": self.scenario.truth.h_at(t - self.scenario.start_time),
-                               "wall_thickness": self.wall()}  # fmt: skip
+        h = self.scenario.truth.h_at(t - self.scenario.start_time)
+        r: dict[str, float] = {"time": float(t), "bore_htc": h, "wall_thickness": self.wall()}
         margin = d.margin()
         for loc, f in d.fatigue().items():
             r[f"fatigue_{loc}"] = f
@@ -287,7 +291,8 @@ class VirtualPlant:
         )
         if when is None:
             return False
-        mech, loc = self.damage.failure(self.minimum_wall, self.wall0)
+        failure = self.damage.failure(self.minimum_wall, self.wall0)
+        mech, loc = failure if failure is not None else ("unknown", "")
         res = self.result
         res.end_of_life, res.mechanism, res.location = float(when), mech, loc
         self.event("failure", {"mechanism": mech, "location": loc}, when)
@@ -296,7 +301,7 @@ class VirtualPlant:
         return True
 
     def steady_values(self, n: int) -> dict[str, F64]:
-        """The held state as arrays of ``n`` samples."""
+        """Return the held state as arrays of ``n`` samples."""
         return {k: np.full(n, v) for k, v in self.state.items()}
 
     def event(self, kind: str, detail: dict[str, Any], t: float | None = None) -> None:
