@@ -132,10 +132,15 @@ class Processes:
                     dips.append(float(x))
                     last = x + d
         p.in_hold = kind.name
-        ev, p.hold_started = p.hold_started, env.event()
-        ev.succeed()
+        trips = self.sc.duty.trips
+        if trips is not None and trips.kind == kind.name and p.deferred_trips:
+            p.deferred_trips -= 1
+            p.pending_trip = True
         try:
             while env.now < end - 1e-9 and not p.done.triggered:
+                if p.pending_trip:
+                    yield from self.trip(kind, end, {"source": "deferred"})
+                    continue
                 ahead = [x for x in dips if x >= env.now - 1e-9]
                 nxt = ahead[0] if ahead else end
                 cause = None
@@ -182,16 +187,21 @@ class Processes:
 
     # ------------------------------------------------------------ side processes
     def trips(self) -> Proc:
-        """Interrupt the operation process at the realised trip times (in a hold of the kind)."""
+        """Interrupt the operation process at the realised trip times.
+
+        A trip drawn while the plant is not in a hold of the trips' kind is deferred to
+        the start of the next such hold (so the count per year is the draw's).
+        """
         p, env = self.p, self.env
         kind = self.sc.duty.trips.kind
         for when in p.schedule.trips:
             if when > env.now:
                 yield env.timeout(when - env.now)
-            while p.in_hold != kind:
-                yield p.hold_started
-            if p.op.is_alive:
+            if p.in_hold == kind and p.op.is_alive:
                 p.op.interrupt({"action": "trip", "source": "poisson", "drawn": when})
+                p.in_hold = None  # a second trip at this instant waits for the next hold
+            else:  # not in a hold of the kind: the trip comes at the start of the next one
+                p.deferred_trips += 1
 
     def commands(self) -> Proc:
         """Poll the command queue (``{"action": "trip" | "stop"}``)."""
@@ -207,6 +217,7 @@ class Processes:
                 action = cmd.get("action")
                 if action == "trip" and p.in_hold is not None and p.op.is_alive:
                     p.op.interrupt({"action": "trip", "source": "command"})
+                    p.in_hold = None
                     p.event("command", {"action": "trip"})
                 elif action == "stop":
                     p.event("command", {"action": "stop"})

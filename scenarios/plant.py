@@ -185,8 +185,8 @@ class VirtualPlant:
         self.done = self.env.event()
         self.state: dict[str, float] = {}
         self.in_hold: str | None = None
-        self.hold_started = self.env.event()
         self.pending_trip = False
+        self.deferred_trips = 0
         self._t_run = _time.perf_counter()
         from scenarios._plant_process import Processes
 
