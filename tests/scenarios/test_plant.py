@@ -8,7 +8,6 @@ serve every test of this module.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import pathlib
@@ -102,8 +101,11 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> SegmentLibrary:
 @pytest.fixture(scope="module")
 def tripping(library: SegmentLibrary) -> tuple[VirtualPlant, Any]:
     """Two years, about 12 long-hold starts a year and Poisson trips out of the holds."""
-    duty = _plan(starts={"distribution": "normal", "mean": 12.0, "std": 3.0},
-                 hold_h={"distribution": "uniform", "low": 100.0, "high": 200.0}, trips=6.0)  # fmt: skip
+    duty = _plan(
+        starts={"distribution": "normal", "mean": 12.0, "std": 3.0},
+        hold_h={"distribution": "uniform", "low": 100.0, "high": 200.0},
+        trips=6.0,
+    )
     plant = VirtualPlant(_scenario(duty, duration=2 * YEAR), library, sink=ListSink())
     return plant, plant.run()
 
