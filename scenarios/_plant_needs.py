@@ -53,7 +53,7 @@ def needs(plant: Any, *, horizon: bool = False) -> list[tuple[Any, float, float]
     if sc.load_following is not None and sc.load_following.per_hold_day > 0:
         segs += [plant.segment("dip", k.name) for k in plan.startups]
     span = sc.truth_horizon if horizon else sc.duration
-    h_a, h_b = sc.truth.bore_htc, sc.truth.h_at(span)
+    h_a, h_b = plant.h_at(sc.start_time), plant.h_at(sc.start_time + span)
     lo, hi = min(h_a, h_b), max(h_a, h_b)
     n_h = max(2, math.ceil(2 * math.log(hi / lo) / math.log(plant.library.h_ratio)) + 2)
     hs = np.geomspace(lo, hi, n_h) if hi > lo else np.array([lo])

@@ -66,7 +66,7 @@ class Processes:
         """Run a transient: its FEM truth at the current (h, wall), readings at full rate."""
         p, env = self.p, self.env
         t_a = env.now
-        h = self.sc.truth.h_at(t_a - self.sc.start_time)
+        h = p.h_at(t_a)
         truth = p.library.history(seg, h=h, w=p.wall())
         p.event(label, {**detail, "segment": seg.name, "h": h})
 
@@ -98,7 +98,8 @@ class Processes:
             ya = t0 + cyc.year * YEAR
             if env.now < ya and p.state:
                 yield from self.steady(ya - env.now)
-            busy = kind.ramp_time + cyc.hold + kind.shutdown_time + 3 * 5400.0
+            up, down = p.segment("startup", kind.name), p.segment("shutdown", kind.name, nxt)
+            busy = up.duration + cyc.hold + down.duration
             while outages and outages[0].start <= env.now + busy and p.state:
                 o = outages.pop(0)
                 if o.start > env.now:
@@ -109,7 +110,7 @@ class Processes:
                     self.inspect()
             if p.done.triggered:
                 return
-            yield from self.segment(p.segment("startup", kind.name), "startup", {"kind": kind.name})
+            yield from self.segment(up, "startup", {"kind": kind.name})
             yield from self.hold(kind, cyc.hold)
             yield from self.segment(p.segment("shutdown", kind.name, nxt), "shutdown",
                                     {"kind": kind.name, "to": nxt})  # fmt: skip

@@ -9,7 +9,8 @@ Poisson times; load-following dips (Poisson per day of hold) come inside holds; 
 *command* process polls a :class:`queue.Queue` (``{"action": "trip"}``), so MQTT
 callbacks never touch the environment. Every transient is a
 :class:`scenarios.segments.Segment` whose truth is
-``library.history(segment, h=truth.h_at(elapsed), w=wall0 - wall_loss)``; steady periods
+``library.history(segment, h=truth.h_at(elapsed), w=wall0 - wall_loss)`` (fouling saturating
+at the bound of the component's valid FEM range); steady periods
 hold the segment's last values. Each sensor reads its FEM variable (as
 :mod:`scenarios.record`: fluid TC and PT the fluid, wall TC ``temperature@<id>``, SG
 ``eps_theta@<id>``) plus its bias plus white noise (an explicit ``rng``), scanned every
@@ -123,6 +124,8 @@ class VirtualPlant:
             locations=[loc.name for loc in cfg.locations],
         ).minimum_wall_thickness  # fmt: skip
         self.wall0 = sc.truth.wall_thickness
+        bounds = (cfg.sections.get("surrogate") or {}).get("parameters", {})
+        self.h_bounds = tuple(bounds.get("thermal.bore_htc_W_m2K", (0.0, math.inf)))
         self._segments: dict[tuple[str, ...], Segment] = {}
 
     # ------------------------------------------------------------ segments
@@ -203,6 +206,8 @@ class VirtualPlant:
             self.emit(t, np.full(t.size, sid, dtype=object), v)
         if self.sink is not None:
             self.sink.close()
+        if res.end_of_life is not None:  # nothing is recorded after the failure
+            res.record_end = min(res.record_end, res.end_of_life)
         res.wall_seconds = _time.perf_counter() - wall_start
         if not res.record_wall_seconds:
             res.record_wall_seconds = _time.perf_counter() - self._t_run
@@ -263,6 +268,15 @@ class VirtualPlant:
         self.emit(np.concatenate(ts), np.concatenate(ss), np.concatenate(vs))
 
     # ------------------------------------------------------------ truth
+    def h_at(self, t: float) -> float:
+        """Return the true heat-transfer coefficient at epoch ``t`` (fouling, saturated).
+
+        The fouling law runs on until it reaches the component's valid FEM range
+        (``[surrogate.parameters]``) and stays at its bound from then on.
+        """
+        lo, hi = self.h_bounds
+        return float(min(max(self.scenario.truth.h_at(t - self.scenario.start_time), lo), hi))
+
     def wall(self) -> float:
         """Return the current true wall thickness, m."""
         return self.wall0 - float(self.damage.wall_loss)
@@ -270,7 +284,7 @@ class VirtualPlant:
     def row(self, t: float) -> None:
         """Record a truth row at epoch ``t``."""
         d = self.damage
-        h = self.scenario.truth.h_at(t - self.scenario.start_time)
+        h = self.h_at(t)
         r: dict[str, float] = {"time": float(t), "bore_htc": h, "wall_thickness": self.wall()}
         margin = d.margin()
         for loc, f in d.fatigue().items():
