@@ -142,8 +142,7 @@ class VirtualPlant:
                 seg = shutdown_segment(k, to_temperature=n.start_temperature,
                                        to_pressure=n.start_pressure)  # fmt: skip
             elif what == "trip":
-                assert plan.trips is not None
-                seg = trip_segment(k, plan.trips)
+                seg = trip_segment(k, plan.trips or _command_trip(k))
             else:
                 assert self.scenario.load_following is not None
                 seg = dip_segment(k, self.scenario.load_following)
@@ -333,6 +332,23 @@ class VirtualPlant:
         t0 = self.scenario.start_time
         k0, k1 = math.floor((a - t0) / DAY) + 1, math.ceil((b - t0) / DAY)
         return t0 + DAY * np.arange(k0, max(k0, k1), dtype=np.float64)
+
+
+def _command_trip(kind: Any) -> Any:
+    """Return the trip of a ``trip`` command when the duty has no ``[trips]``.
+
+    The shipped plan's trip: 120 K drop at 15 K/min to the start pressure, one hour off.
+    """
+    from twin.plan import Distribution, Trips
+
+    return Trips(
+        per_year=Distribution("fixed", (0.0,)),
+        kind=kind.name,
+        temperature_drop=120.0,
+        cooling_rate=15.0 / 60.0,
+        pressure=kind.start_pressure,
+        off=3600.0,
+    )
 
 
 def _catalogue(cfg: Any) -> Any:

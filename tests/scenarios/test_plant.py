@@ -245,3 +245,24 @@ def test_realtime_run_at_3600x(library: SegmentLibrary) -> None:
     # the readings reached the sink as plant time passed, in order
     t, _, _ = sink.arrays()
     assert t.max() < T0 + 7200.0 and len(sink.parts) > 4
+
+
+def test_a_trip_command_from_another_thread_interrupts_the_hold(library: SegmentLibrary) -> None:
+    # A command put on the queue (as an MQTT callback would) while the plant holds: the
+    # polling process trips the plant; the environment is never touched from the thread.
+    import threading
+
+    duty = _plan(starts=300.0, hold_h=10.0, trips=None)
+    sc = _scenario(duty, duration=8 * 3600.0, speed=36_000.0)
+    plant = VirtualPlant(sc, library, sink=ListSink())
+    plant.prepare()
+    up = plant.segment("startup", "warm").duration
+    timer = threading.Timer(
+        (up + 1800.0) / 36_000.0 + 0.1, plant.commands.put, [{"action": "trip"}]
+    )
+    timer.start()
+    res = plant.run()
+    timer.join()
+    trips = [e for e in res.events if e["kind"] == "trip"]
+    assert len(trips) == 1 and trips[0]["detail"]["source"] == "command"
+    assert T0 + up < trips[0]["time"] < T0 + up + 10 * 3600.0
