@@ -75,6 +75,8 @@ class TruthDamage:
         Factor on the material's parabolic oxidation rate constant, >= 0.
     t0 : float
         Epoch time (s) at which the account starts.
+    settings : twin.damage.DamageSettings, optional
+        Use these settings instead of building them from the config (a restore).
     """
 
     def __init__(
