@@ -11,8 +11,12 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "ArchiveSink": "scenarios.sinks",
     "Cycle": "scenarios.truth",
-    "TruthLibrary": "scenarios.truth",
+    "FaultInjector": "scenarios.faults",
+    "Historian": "scenarios.historian",
+    "MqttSink": "scenarios.sinks",
+    "PlantResult": "scenarios.plant",
     "Scenario": "scenarios.spec",
     "aggregate_reports": "scenarios.report",
     "build_report": "scenarios.report",
@@ -23,12 +27,15 @@ _EXPORTS = {
     "SegmentLibrary": "scenarios.segments",
     "SegmentTruth": "scenarios.segments",
     "TruthDamage": "scenarios.truthdamage",
+    "TruthLibrary": "scenarios.truth",
+    "VirtualPlant": "scenarios.plant",
+    "apply_faults": "scenarios.faults",
     "dip_segment": "scenarios.segments",
     "record_startups": "scenarios.record",
     "shutdown_segment": "scenarios.segments",
     "startup_segment": "scenarios.segments",
-    "trip_segment": "scenarios.segments",
     "synthesize_readings": "scenarios.truth",
+    "trip_segment": "scenarios.segments",
 }
 
 
@@ -43,7 +50,12 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ArchiveSink",
     "Cycle",
+    "FaultInjector",
+    "Historian",
+    "MqttSink",
+    "PlantResult",
     "Scenario",
     "Segment",
     "SegmentLibrary",
@@ -52,6 +64,8 @@ __all__ = [
     "TruthLibrary",
     "aggregate_reports",
     "build_report",
+    "VirtualPlant",
+    "apply_faults",
     "cycle_loads",
     "load_scenario",
     "parse_scenario",
