@@ -40,8 +40,10 @@ SCHEMA_VERSION = 1
 _MIN = 60.0
 #: Truth noise (1 sigma, SI) of a sensor whose ``[twin.sensors.<id>]`` declares none.
 DEFAULT_NOISE = {"temperature": 0.5, "pressure": 0.02e6, "strain": 5e-6, "wall_thickness": 1e-4}
-#: Historian deadband per quantity (SI) when ``[historian.deadband]`` omits it.
-DEFAULT_DEADBAND = {"temperature": 2.0, "pressure": 0.2e6, "strain": 20e-6, "wall_thickness": 1e-4}
+#: Historian deadband per quantity (SI) when ``[historian.deadband]`` omits it: about four
+#: standard deviations of the difference of two readings at the default noise (0.5 K,
+#: 0.02 MPa, 5 microstrain), so that noise alone rarely passes it in steady operation.
+DEFAULT_DEADBAND = {"temperature": 3.0, "pressure": 0.2e6, "strain": 30e-6, "wall_thickness": 1e-4}
 _TOP = {
     "schema_version", "name", "description", "seed", "component", "start", "duration_years",
     "truth_horizon_years", "speed", "truth", "duty", "historian", "faults", "replay", "quick",
@@ -417,7 +419,7 @@ def _historian(raw: Any, where: str) -> HistorianSpec:
 
     t = _table(raw, where, {"transient_interval_s", "heartbeat_s", "deadband"})
     dti = _num(t, "transient_interval_s", where, 60.0, positive=True)
-    beat = _num(t, "heartbeat_s", where, 3600.0, positive=True)
+    beat = _num(t, "heartbeat_s", where, 14400.0, positive=True)
     if beat < dti:
         raise _fail(f"{where}.heartbeat_s", f"must be >= transient_interval_s = {dti:g}", beat)
     keys = {f"{q}_{u}" for q, us in ALLOWED_UNITS.items() for u in us if u != "1"}

@@ -111,16 +111,13 @@ def run(
         except ValueError as err:
             raise click.BadParameter(f"{broker!r}: {err}", param_hint="--broker") from err
         sink = MqttSink(settings, scen.config, prefix=prefix, speed=scen.speed)
-    bar = _bar("virtual plant", "%", quiet)
-    state = {"last": 0}
+    bar = _bar("FEM truth library", "node", quiet)
 
-    def progress(stage: str, fraction: float) -> None:
-        n = int(100 * fraction)
-        bar.set_description(stage)
-        bar.total = 100
-        bar.update(max(0, n - state["last"]))
-        state["last"] = n
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
 
+    click.echo(f"scenario {scen.name!r}: FEM truth library, then the virtual plant ...", err=True)
     truth = run_scenario(
         scen,
         out,

@@ -127,7 +127,9 @@ def _with_twin(config: Any, section: dict[str, Any]) -> Any:
 def baseline_config(config: Any) -> Any:
     """Return the deterministic monitor's config: design h, nominal wall, 2 particles.
 
-    Every prior of the component is fixed at its design value; the monitor feeds on the
+    The heat-transfer coefficient is the design value, its drift 0, the wall the nominal
+    (drawing) thickness; the creep-strength and oxidation factors, which no sensor
+    informs, stay at the median of the component's priors. The monitor feeds on the
     fluid temperature and pressure only, so the sensor priors never act.
     """
     sec = json.loads(json.dumps(config.sections.get("twin", {})))
@@ -136,15 +138,26 @@ def baseline_config(config: Any) -> Any:
         "bore_htc_W_m2K": float(config.thermal.bore_htc),
         "bore_htc_drift_per_year": 0.0,
         "wall_thickness_m": float(g.outer_radius - g.inner_radius),
-        "oxidation_factor": 1.0,
-        "creep_strength_factor": 1.0,
     }
     priors = dict(sec.get("priors", {}))
+    # what no sensor informs (material) stays at the same prior median the twin starts
+    # from: the comparison is of assimilation, not of prior knowledge
+    for key in ("oxidation_factor", "creep_strength_factor"):
+        design[key] = _prior_median(priors.get(key), key)
     for key, value in design.items():
         priors[key] = {"distribution": "fixed", "value": value}
     sec["priors"] = priors
     sec["particles"] = 2
+    sec["history_s"] = max(float(sec.get("history_s", 600.0)), 86400.0)
     return _with_twin(config, sec)
+
+
+def _prior_median(raw: Any, key: str) -> float:
+    from twin.priors import parse_prior
+
+    if raw is None:
+        return 1.0
+    return float(parse_prior(raw, f"twin.priors.{key}", 1.0).interval(0.0)[0])
 
 
 class _Detections:
@@ -213,12 +226,15 @@ def replay(
     opts = options or ReplayOptions()
     d = pathlib.Path(folder)
     scenario, _meta = load_run(d)
-    cfg = scenario.config
-    if opts.particles is not None:
-        sec = dict(cfg.sections.get("twin", {}))
-        sec["particles"] = int(opts.particles)
-        cfg = _with_twin(cfg, sec)
     every = opts.forecast_every_s or scenario.replay.forecast_every
+    cfg = scenario.config
+    sec = dict(cfg.sections.get("twin", {}))
+    if opts.particles is not None:
+        sec["particles"] = int(opts.particles)
+    # the replay keeps its own record at the forecasts: the twin's history list (for
+    # `twin assimilate`'s plots) is kept daily, not every 10 minutes, over years of plant
+    sec["history_s"] = max(float(sec.get("history_s", 600.0)), 86400.0)
+    cfg = _with_twin(cfg, sec)
     samples = opts.samples or scenario.replay.samples
     horizon = scenario.replay.horizon_years
     if not (every > 0 and math.isfinite(every)):
@@ -240,7 +256,9 @@ def replay(
             f"({twin.settings.lateness:g} s); the recording is not a plant historian's stream"
         )
     ids = np.asarray(rows.sensor_ids, dtype=object)
-    t_end = scenario.end_time
+    # the plant stops recording at the end of the scenario or when the component fails;
+    # the archive says which (the replay never reads the truth)
+    t_end = min(scenario.end_time, float(rows.time[-1])) if rows.time.size else scenario.end_time
     times = list(np.arange(scenario.start_time + every, t_end + 1e-6, every))
     if not times or times[-1] < t_end - 1.0:
         times.append(t_end)

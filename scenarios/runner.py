@@ -34,7 +34,7 @@ def run_scenario(
     variant: Mapping[str, Any] | None = None,
     sink: Any = None,
     client: Any = None,
-    progress: Callable[[str, float], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
     force: bool = False,
 ) -> dict[str, Any]:
     """Record a scenario into ``out`` (see the module docstring); return ``truth.json``.
@@ -54,7 +54,7 @@ def run_scenario(
     client : distributed.Client, optional
         Runs the truth library's FEM on Dask.
     progress : callable, optional
-        ``progress(stage, fraction)``.
+        ``progress(done, total)`` of the FEM truth nodes.
     force : bool
         Replace an earlier run in ``out``.
     """

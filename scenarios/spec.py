@@ -116,7 +116,7 @@ class HistorianSpec:
     """Plant historian: full rate in transients, report by exception in steady operation."""
 
     transient_interval: float = 60.0
-    heartbeat: float = 3600.0
+    heartbeat: float = 14400.0
     deadband: dict[str, float] = field(default_factory=dict)
 
 

@@ -179,7 +179,7 @@ class ComponentCore:
     # ------------------------------------------------------------ alerts
     def conditions(self) -> list[Condition]:
         """Evaluate the alert conditions of the twin's current state."""
-        st = self.twin.state
+        st = self.twin.state_view(parameters=False)
         a = self.alerts
         out: list[Condition] = []
         for loc, d in st["damage"].items():

@@ -156,14 +156,25 @@ def mixture_quantiles(
     weights: NDArray[np.float64],
     q: NDArray[np.float64],
 ) -> NDArray[np.float64]:
-    """Quantiles of the mixture sum_i w_i N(mean_i, std_i^2), by bisection on its CDF."""
+    """Quantiles of the mixture sum_i w_i N(mean_i, std_i^2), by bisection on its CDF.
+
+    Identical components (resampled particles share their Gaussian) are merged first,
+    and components without weight dropped; 48 halvings of a bracket 20 standard
+    deviations wide leave an error below 1e-13 of the mixture's spread.
+    """
     from scipy.special import ndtr
 
+    live = weights > 0.0
+    pairs, inverse = np.unique(
+        np.column_stack([mean[live], std[live]]), axis=0, return_inverse=True
+    )
+    weights = np.bincount(inverse.ravel(), weights=weights[live], minlength=pairs.shape[0])
+    mean, std = pairs[:, 0], pairs[:, 1]
     m = float(np.sum(weights * mean))
     sd = float(np.sqrt(max(np.sum(weights * (std * std + mean * mean)) - m * m, 1e-300)))
     lo = np.full(q.size, m - 10.0 * sd - np.max(np.abs(mean - m)))
     hi = np.full(q.size, m + 10.0 * sd + np.max(np.abs(mean - m)))
-    for _ in range(60):
+    for _ in range(48):
         mid = 0.5 * (lo + hi)
         cdf = np.sum(weights[:, None] * ndtr((mid[None, :] - mean[:, None]) / std[:, None]), axis=0)
         below = cdf < q

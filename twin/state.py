@@ -504,11 +504,19 @@ class Twin:
     @property
     def state(self) -> dict[str, Any]:
         """The twin's current state as plain values (JSON-able), SI with units named."""
+        return self.state_view()
+
+    def state_view(self, *, parameters: bool = True) -> dict[str, Any]:
+        """Return :attr:`state`; ``parameters=False`` leaves ``parameters`` empty (cheaper).
+
+        The alert conditions of the service's core read damage, wall, filter and sensor
+        health only; they are evaluated at every closed block.
+        """
         w = self.pf.weights
         phys = self.model.physical(self.pf.theta)
         ident = self.settings.identifiable()
         params: dict[str, Any] = {}
-        for p in self.settings.parameters:
+        for p in self.settings.parameters if parameters else ():
             mean, std, q = self._summary(p.name, w, phys)
             params[p.name] = {
                 "mean": mean,
