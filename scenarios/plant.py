@@ -186,7 +186,7 @@ class VirtualPlant:
         )
         params = {
             "bore_htc_W_m2K": sc.truth.bore_htc,
-            "bore_htc_drift_per_year": sc.truth.bore_htc_drift * YEAR,
+            "bore_htc_drift": sc.truth.bore_htc_drift,  # SI (1/s), as the twin names it
             "wall_thickness_m": sc.truth.wall_thickness,
             "oxidation_factor": sc.truth.oxidation_factor,
             "creep_strength_factor": sc.truth.creep_strength_factor,

@@ -172,7 +172,7 @@ def _row_at(p: _Profile, t_lam: float, convention: str) -> int:
         raise TwinInputError(
             f"lam: no prediction at or after t_lam = {t_lam!r}"
             + (" and before the true event" if convention == "rul" else "")
-            + f"; predictions span {p.t[0]!r}..{p.t[-1]!r}"
+            + f"; predictions span {float(p.t[0]):.6g}..{float(p.t[-1]):.6g}"
         )
     return int(np.argmax(ok))
 
