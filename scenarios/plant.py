@@ -65,7 +65,7 @@ from scenarios.faults import FaultInjector
 from scenarios.historian import Historian
 from scenarios.record import DEFAULT_NOISE, _sensor_map
 from scenarios.segments import Segment, dip_segment, shutdown_segment, startup_segment, trip_segment
-from scenarios.spec import DAY, YEAR, Scenario
+from scenarios.spec import DAY, Scenario
 from scenarios.truthdamage import TruthDamage
 
 __all__ = ["PlantResult", "VirtualPlant"]
