@@ -2,8 +2,8 @@
 # One entry point for a fresh machine: creates the virtual environment and
 # installs what is missing, then runs the requested job.
 #
-#   bash dev.sh demo    solve the example component, record a virtual plant, run the twin on it,
-#                       forecast its remaining life
+#   bash dev.sh demo    record a virtual plant (a shortened run-to-failure scenario on the FEM
+#                       truth), replay it through the twin with remaining-life forecasts, report
 #   bash dev.sh test    run the test suite
 #   bash dev.sh bench   run the benchmarks (figures go to benchmarks/RESULTS.md by hand)
 #   bash dev.sh setup   only install
@@ -84,19 +84,16 @@ case "$job" in
     demo)
         ensure_system
         ensure_venv
-        # --force: a re-run replaces the earlier demo results whole
-        "$VENV/bin/twin" model solve examples/grade91_header.toml --out results/grade91_header --force "$@"
-        # the twin: a virtual plant's archive from the FEM truth (hidden h and bias), then
-        # the twin replays it and says what it learned and how much life was used
-        "$VENV/bin/twin" scenario record examples/grade91_header.toml --out results/plant \
-            --cycles 3 --bore-htc 3000 --bias TC-outer-01=1.5 --force >/dev/null
-        "$VENV/bin/twin" assimilate examples/grade91_header.toml --archive results/plant/archive \
-            --out results/twin --force
-        # the remaining life from the twin's checkpoint under the example's duty plan
-        "$VENV/bin/twin" forecast examples/grade91_header.toml --checkpoint results/twin \
-            --plan examples/grade91_header.plan.toml --out results/forecast --force
-        echo "FEM results: results/grade91_header/; twin state, checkpoint and plots: results/twin/;"
-        echo "forecast: results/forecast/"
+        # the whole twin on a virtual plant: a shortened run-to-failure scenario recorded
+        # from the FEM truth (SimPy plant, historian, archive), replayed through the twin
+        # with a remaining-life forecast every 10 plant days and the deterministic
+        # baseline beside it, then the validation report (--force: a re-run replaces it)
+        "$VENV/bin/twin" scenario run examples/scenarios/run_to_failure.toml \
+            --out results/scenario --quick --force "$@"
+        "$VENV/bin/twin" scenario replay results/scenario
+        "$VENV/bin/twin" scenario report results/scenario
+        echo "run folder: results/scenario/ (archive, truth, replay/, report/)"
+        echo "report: results/scenario/report/index.html"
         ;;
     test)
         ensure_system
