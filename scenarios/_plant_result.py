@@ -112,7 +112,8 @@ class PlantResult:
         t = np.array([r["time"] for r in self.rows])
         data = {k: ("time", np.array([r.get(k, np.nan) for r in self.rows])) for k in names}
         ds = xr.Dataset(data, coords={"time": ("time", t)})
-        ds["time"].attrs["units"] = "s since 1970-01-01T00:00:00Z"
+        # epoch seconds as plain numbers (a CF "since" unit would make readers decode dates)
+        ds["time"].attrs.update(units="s", long_name="plant time, s since 1970-01-01 UTC")
         ds.attrs["source"] = "virtual plant: FEM truth segments and the true damage account"
         return ds
 

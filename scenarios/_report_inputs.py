@@ -106,7 +106,7 @@ def _netcdf(path: pathlib.Path, needs: tuple[str, ...]) -> Any:
 
     _need(path)
     try:
-        with xr.open_dataset(path) as ds:
+        with xr.open_dataset(path, decode_times=False) as ds:
             loaded = ds.load()
     except (OSError, ValueError) as err:
         raise ScenarioRunError(f"{path.name}: cannot be read as netCDF ({err})") from err

@@ -166,7 +166,8 @@ def _inside(value: float, r: tuple[float, float] | None, where: str, what: str) 
 def _truth(raw: Any, where: str, config: Any, settings: Any, duration: float) -> TruthSpec:
     keys = {
         "bore_htc_W_m2K", "bore_htc_drift_per_year", "wall_thickness_m", "oxidation_factor",
-        "creep_strength_factor", "bias", "noise",
+        "creep_strength_factor", "larson_miller_C_offset", "fatigue_life_factor", "bias",
+        "noise",
     }  # fmt: skip
     t = _table(raw, where, keys, required={"bore_htc_W_m2K"})
     h = _num(t, "bore_htc_W_m2K", where, positive=True)
@@ -174,6 +175,10 @@ def _truth(raw: Any, where: str, config: Any, settings: Any, duration: float) ->
     wall = _num(t, "wall_thickness_m", where, config.geometry.wall_thickness, positive=True)
     ox = _num(t, "oxidation_factor", where, 1.0, positive=True)
     cs = _num(t, "creep_strength_factor", where, 1.0, positive=True)
+    dc = _num(t, "larson_miller_C_offset", where, 0.0)
+    if abs(dc) > 1.5:
+        raise _fail(f"{where}.larson_miller_C_offset", "must lie in [-1.5, 1.5] decades", dc)
+    phi = _num(t, "fatigue_life_factor", where, 1.0, positive=True)
     hr = _range(config, "thermal.bore_htc_W_m2K")
     what = "the FEM's valid range (surrogate.parameters.'thermal.bore_htc_W_m2K')"
     _inside(h, hr, f"{where}.bore_htc_W_m2K", what)
@@ -201,7 +206,7 @@ def _truth(raw: Any, where: str, config: Any, settings: Any, duration: float) ->
     bias = _per_sensor(t.get("bias", {}), f"{where}.bias", units, positive=False)
     noise = _default_noise(config, settings, units)
     noise.update(_per_sensor(t.get("noise", {}), f"{where}.noise", units, positive=True))
-    return TruthSpec(h, drift / YEAR, wall, ox, cs, bias, noise)
+    return TruthSpec(h, drift / YEAR, wall, ox, cs, bias, noise, dc, phi)
 
 
 def _default_noise(

@@ -183,6 +183,8 @@ class VirtualPlant:
             creep_strength_factor=sc.truth.creep_strength_factor,
             oxidation_factor=sc.truth.oxidation_factor,
             t0=sc.start_time,
+            larson_miller_C_offset=sc.truth.larson_miller_C_offset,
+            fatigue_life_factor=sc.truth.fatigue_life_factor,
         )
         params = {
             "bore_htc_W_m2K": sc.truth.bore_htc,
@@ -190,6 +192,8 @@ class VirtualPlant:
             "wall_thickness_m": sc.truth.wall_thickness,
             "oxidation_factor": sc.truth.oxidation_factor,
             "creep_strength_factor": sc.truth.creep_strength_factor,
+            "larson_miller_C_offset": sc.truth.larson_miller_C_offset,
+            "fatigue_life_factor": sc.truth.fatigue_life_factor,
             **{f"bias.{k}": float(v) for k, v in sc.truth.bias.items()},
         }
         self.result = res = PlantResult(parameters=params, start_time=sc.start_time,

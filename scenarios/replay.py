@@ -6,7 +6,9 @@ feeds the archive rows, in commit order, to the service's deterministic core
 (:class:`twin.core.ComponentCore`: the twin plus its alerts, exactly as ``twin serve``
 runs it), and every ``replay.forecast_every`` of plant time it forecasts the remaining
 life under the scenario's duty (:class:`twin.forecast.Forecaster`, the duty as the
-plan: the operator knows how the unit will be dispatched, not what it will meet).
+plan: the operator knows how the unit will be dispatched, not what it will meet),
+conditioned on the component being in service at the forecast (samples that would
+already have failed are rejected: :func:`_survivors`).
 
 Beside it runs the **baseline**: a deterministic monitor, as plant fatigue and creep
 monitors count damage today. It takes only the measured fluid temperature and
@@ -187,6 +189,23 @@ class _Detections:
             self._spikes[sid] = n
 
 
+def _survivors(ttf: NDArray[np.float64], seed: int, k: int) -> tuple[NDArray[np.float64], float]:
+    """Condition a forecast's samples on the component being in service now.
+
+    A sample whose past damage already reaches the envelope (or whose wall is already
+    below the minimum) has ``ttf = 0``: its material and history say the component
+    would have failed, and it has not. Those samples get weight 0; the survivors are
+    drawn again (with replacement, seeded) to the same count. Returns the samples and
+    the fraction that had failed already (if none survives, all are kept).
+    """
+    alive = np.flatnonzero(ttf > 0.0)
+    gone = 1.0 - alive.size / ttf.size
+    if alive.size in (0, ttf.size):
+        return ttf, gone
+    rng = np.random.default_rng([int(seed), int(k), 7])
+    return ttf[rng.choice(alive, size=ttf.size, replace=True)], gone
+
+
 def _quantiles(ttf: NDArray[np.float64], q: tuple[float, ...]) -> NDArray[np.float64]:
     """Quantiles of samples where ``inf`` means beyond the horizon (inf quantiles stay inf)."""
     s = np.sort(ttf)
@@ -268,6 +287,7 @@ def replay(
     )
     det = _Detections()
     rul: list[NDArray[np.float64]] = []
+    rejected: list[float] = []
     base_rul: list[float] = []
     params: dict[str, list[list[float]]] = {}
     base_vals: dict[str, list[float]] = {}
@@ -319,7 +339,9 @@ def replay(
         res = Forecaster.from_twin(twin, options=fopts).run(scenario.duty, seed=opts.seed + k)
         f_seconds += _time.perf_counter() - t0
         lag = (tk - float(twin.time)) / YEAR
-        rul.append(np.asarray(res.time_to_failure, dtype=np.float64) - lag)
+        ttf, gone = _survivors(np.asarray(res.time_to_failure, dtype=np.float64), opts.seed, k)
+        rejected.append(gone)
+        rul.append(ttf - lag)
         _collect(params, twin.state)
         if base is not None:
             bres = Forecaster.from_twin(base, options=bopts).run(scenario.duty, seed=opts.seed)
@@ -334,6 +356,7 @@ def replay(
         {
             "rul_years": (("forecast", "sample"), samples_arr),
             "rul_q": (("forecast", "q"), np.vstack([_quantiles(r, RUL_Q) for r in rul])),
+            "failed_already": ("forecast", np.asarray(rejected)),
         },
         coords={"forecast": t_arr, "q": list(RUL_Q)},
         attrs={"horizon_years": float(horizon), "inf": "survives the horizon"},

@@ -60,6 +60,11 @@ class TruthSpec:
         Constant bias per sensor, SI.
     noise : dict of str to float
         White-noise standard deviation per sensor, SI.
+    larson_miller_C_offset : float
+        The heat's Larson-Miller constant minus the average curve's (decades of rupture
+        time: creep damage times :math:`10^{\Delta C}`), the scatter the forecast samples.
+    fatigue_life_factor : float
+        The heat's fatigue life over the curve's (fatigue damage divided by it).
     """
 
     bore_htc: float
@@ -69,6 +74,8 @@ class TruthSpec:
     creep_strength_factor: float
     bias: dict[str, float] = field(default_factory=dict)
     noise: dict[str, float] = field(default_factory=dict)
+    larson_miller_C_offset: float = 0.0
+    fatigue_life_factor: float = 1.0
 
     def h_at(self, elapsed: float) -> float:
         """Heat-transfer coefficient ``elapsed`` seconds after the start."""

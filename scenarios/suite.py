@@ -1,9 +1,10 @@
 """The validation suite: many seeded variants of a scenario, run on Dask, one report.
 
 A variant draws its hidden truth from the component's own priors (``[twin.priors]``
-and the sensors' bias and offset priors): the population the twin believes the
-component comes from, so that calibration is a fair question (a 90 % interval should
-hold the truth in 90 % of the variants). Draws outside the scenario's valid range
+and the sensors' bias and offset priors) and its material heat from the scatter of
+``[twin.scatter]`` (Larson-Miller constant, fatigue life): the population the twin
+believes the component comes from, so that calibration is a fair question (a 90 %
+interval should hold the truth in 90 % of the variants). Draws outside the scenario's valid range
 (the surrogate's trained range) are drawn again. Each variant also gets one sensor
 fault of a kind taken in turn from :data:`scenarios.spec.FAULT_KINDS`, on a sensor
 the twin observes, starting at a random time in the middle of the recording. The
@@ -102,6 +103,10 @@ def make_variant(scenario: Any, index: int, seed: int) -> Any:
             truth[p.name] = x
         elif p.name.startswith(("bias.", "offset.")):
             bias[p.name.split(".", 1)[1]] = x
+    # the heat of material: its place in the scatter the forecast samples (the same
+    # normal laws: Larson-Miller constant and log10 of the fatigue life)
+    truth["larson_miller_C_offset"] = float(rng.normal(0.0, settings.larson_miller_C_std))
+    truth["fatigue_life_factor"] = float(10.0 ** rng.normal(0.0, settings.fatigue_log10_std))
     observed = list(settings.observed())
     kind = FAULT_KINDS[index % len(FAULT_KINDS)]
     target = observed[int(rng.integers(len(observed)))]

@@ -87,8 +87,22 @@ class TruthDamage:
         oxidation_factor: float,
         t0: float,
         settings: Any = None,
+        larson_miller_C_offset: float = 0.0,
+        fatigue_life_factor: float = 1.0,
     ) -> None:
         from twin.damage import DamageAccount
+
+        dc, phi = float(larson_miller_C_offset), float(fatigue_life_factor)
+        if not (math.isfinite(dc) and math.isfinite(phi) and phi > 0.0):
+            raise ScenarioInputError(
+                "larson_miller_C_offset, fatigue_life_factor: must be finite, the factor > 0; "
+                f"got {larson_miller_C_offset!r}, {fatigue_life_factor!r}."
+            )
+        # the heat's place in the material scatter (as twin.forecast samples it): rupture
+        # time over the average curve's is 10**-dC at every stress and temperature, so the
+        # time fraction scales by 10**dC; fatigue damage by 1 / phi
+        self._creep_scale = 10.0**dc
+        self._fatigue_scale = 1.0 / phi
 
         cf = float(creep_strength_factor)
         if not (math.isfinite(cf) and cf > 0.0):
@@ -128,15 +142,24 @@ class TruthDamage:
 
     def fatigue(self) -> dict[str, float]:
         """Fatigue damage per location (closed cycles plus the ASTM end-of-history residue)."""
-        return {loc: float(self.account.fatigue(loc)[0]) for loc in self.locations}
+        k = self._fatigue_scale
+        return {loc: k * float(self.account.fatigue(loc)[0]) for loc in self.locations}
 
     def creep(self) -> dict[str, float]:
         """Creep damage (time fraction) per location."""
-        return {loc: float(self.account.creep(loc)[0]) for loc in self.locations}
+        k = self._creep_scale
+        return {loc: k * float(self.account.creep(loc)[0]) for loc in self.locations}
 
     def margin(self) -> dict[str, float]:
         """Margin to the creep-fatigue envelope per location (> 0 inside, inf undamaged)."""
-        return {loc: float(self.account.margin(loc)[0]) for loc in self.locations}
+        f, c = self.fatigue(), self.creep()
+        out = {}
+        for loc in self.locations:
+            if f[loc] > 0.0 or c[loc] > 0.0:
+                out[loc] = float(np.asarray(self._envelope.margin([f[loc]], [c[loc]]))[0])
+            else:
+                out[loc] = math.inf
+        return out
 
     def failure(self, minimum_wall: float | None, wall0: float) -> tuple[str, str] | None:
         """Return ``(mechanism, location)`` once failed, else None (see :meth:`failed`)."""
@@ -144,7 +167,7 @@ class TruthDamage:
         worst = min(margin, key=lambda loc: margin[loc])
         if margin[worst] <= 0.0:
             d_f = self._envelope.fatigue_intersection
-            f = float(self.account.fatigue(worst)[0])
+            f = self.fatigue()[worst]
             return ("creep" if f <= d_f else "fatigue", worst)
         if minimum_wall is not None and wall0 - self.wall_loss < float(minimum_wall):
             return ("wall_thinning", self.settings.oxidation_location or worst)
@@ -274,6 +297,8 @@ class TruthDamage:
         d = self.account.state_dict()
         d["creep_strength_factor"] = self.creep_strength_factor
         d["oxidation_factor"] = self.oxidation_factor
+        d["larson_miller_C_offset"] = math.log10(self._creep_scale)
+        d["fatigue_life_factor"] = 1.0 / self._fatigue_scale
         return d
 
     @classmethod
@@ -282,9 +307,9 @@ class TruthDamage:
         from twin.damage import DamageAccount
         from twin.errors import TwinInputError
 
-        rest = {
-            k: v for k, v in d.items() if k not in ("creep_strength_factor", "oxidation_factor")
-        }
+        own = ("creep_strength_factor", "oxidation_factor", "larson_miller_C_offset",
+               "fatigue_life_factor")  # fmt: skip
+        rest = {k: v for k, v in d.items() if k not in own}
         try:
             account = DamageAccount.from_state_dict(rest)
         except TwinInputError as err:
@@ -295,6 +320,8 @@ class TruthDamage:
             oxidation_factor=float(d["oxidation_factor"]),
             t0=float(d["t0"]),
             settings=account.settings,
+            larson_miller_C_offset=float(d.get("larson_miller_C_offset", 0.0)),
+            fatigue_life_factor=float(d.get("fatigue_life_factor", 1.0)),
         )
         obj.account = account
         return obj

@@ -169,3 +169,42 @@ def test_bad_histories_are_refused(config) -> None:
     with pytest.raises(ScenarioInputError, match=r"t\[0\].*after the last time seen.*5\.0"):
         td.advance(np.array([5.0, 20.0]), _values(td.locations, 2))  # stale times
     assert td.time == 10.0
+
+
+def test_material_heat_offsets_scale_creep_and_fatigue(config) -> None:
+    """A heat dC above the average Larson-Miller constant: log10 t_R = P / T - C drops by dC.
+
+    Hand check: the constant hold's time fraction with the rupture time 10**-dC times
+    the average curve's; fatigue damage of the heat with phi times the curve's life is
+    the curve's damage over phi. The margin follows the envelope at the scaled point.
+    """
+    from models.life import creep_fatigue_envelope
+
+    sr, st, sz, T = -2.0e6, 60.0e6, 30.0e6, 838.15
+    dc, phi = 0.26, 2.0
+    td = TruthDamage(
+        config, creep_strength_factor=0.8, oxidation_factor=1.0, t0=1.0e9,
+        larson_miller_C_offset=dc, fatigue_life_factor=phi,
+    )  # fmt: skip
+    locs = td.locations
+    hold = 2000.0 * HOUR
+    td.advance(1.0e9 + np.array([0.0, hold]), _values(locs, 2, sr=sr, st=st, sz=sz, T=T))
+    vm = math.sqrt(0.5 * ((sr - st) ** 2 + (st - sz) ** 2 + (sz - sr) ** 2))
+    scf = config.sections["twin"]["stress_concentration"]
+    env = creep_fatigue_envelope("grade91")
+    for loc in locs:
+        t_r = _rupture_hours(scf[loc] * vm / 0.8, T) * HOUR * 10.0**-dc
+        assert td.creep()[loc] == pytest.approx(hold / t_r, rel=1e-9)
+        expect = float(env.margin([0.0], [hold / t_r])[0])
+        assert td.margin()[loc] == pytest.approx(expect, rel=1e-9)
+    again = TruthDamage.from_state_dict(config, td.state_dict())
+    assert again.creep() == pytest.approx(td.creep(), rel=1e-12)
+    td2 = TruthDamage(config, creep_strength_factor=1.0, oxidation_factor=0.0, t0=0.0,
+                      fatigue_life_factor=phi)  # fmt: skip
+    td1 = TruthDamage(config, creep_strength_factor=1.0, oxidation_factor=0.0, t0=0.0)
+    shape = np.array([0.0, 0.5, 1.0, 0.5, 0.0])
+    for td_ in (td1, td2):
+        td_.advance(1.0 + np.array([0.0, 100.0, 200.0, 300.0, 400.0]),
+                    _values(locs, 5, st=350.0e6 * shape, T=700.0))  # fmt: skip
+    for loc in locs:
+        assert td2.fatigue()[loc] == pytest.approx(td1.fatigue()[loc] / phi, rel=1e-12)
