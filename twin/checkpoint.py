@@ -208,6 +208,7 @@ def twin_state_dict(self: Twin) -> dict[str, Any]:
         "nis_sum": self.nis_sum.copy(),
         "nis_count": self.nis_count.copy(),
         "history_bookkeeping": [self._next_record, self._resampled_since, self._obs_since],
+        "quarantined": dict(self.quarantined),
     }
 
 
@@ -259,3 +260,4 @@ def load_twin_state(self: Twin, state: Mapping[str, Any]) -> None:
     self.nis_count = np.asarray(state["nis_count"], np.int64).copy()
     nxt, rs, ob = state["history_bookkeeping"]
     self._next_record, self._resampled_since, self._obs_since = float(nxt), int(rs), int(ob)
+    self.quarantined = {str(k): float(v) for k, v in dict(state.get("quarantined", {})).items()}

@@ -168,6 +168,10 @@ class TwinSettings:
     larson_miller_C_std : float
         Material scatter of the rupture life: standard deviation of the Larson-Miller
         constant C, i.e. of log10 t_R (``scatter.larson_miller_C_std``, default 0.25).
+    quarantine_faulty : bool
+        Stop assimilating an observed sensor once its health is ``faulty`` (stuck,
+        flat-line, level shift or innovation alarm); ``quarantine_faulty_sensors``,
+        default true. Its readings are still checked and counted.
     """
 
     particles: int
@@ -191,6 +195,7 @@ class TwinSettings:
     minimum_wall_thickness: float | None = None
     fatigue_log10_std: float = 0.25
     larson_miller_C_std: float = 0.25
+    quarantine_faulty: bool = True
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -280,6 +285,7 @@ _TOP_KEYS = {
     "property_tolerance_K",
     "history_s",
     "health_warmup_h",
+    "quarantine_faulty_sensors",
     "damage_locations",
     "stress_concentration",
     "model_error",
@@ -340,6 +346,11 @@ def parse_twin_settings(
         if "property_temperature_degC" in sec
         else None
     )
+    quarantine = sec.get("quarantine_faulty_sensors", True)
+    if not isinstance(quarantine, bool):
+        raise TwinConfigError(
+            f"twin.quarantine_faulty_sensors: must be true or false (got {quarantine!r})"
+        )
     warm = _number(sec, "health_warmup_h", "twin", 12.0) * 3600.0
     if warm < 0:
         raise TwinConfigError(f"twin.health_warmup_h: must be >= 0 (got {warm / 3600.0})")
@@ -531,4 +542,5 @@ def parse_twin_settings(
         minimum_wall_thickness=w_min,
         fatigue_log10_std=scatter["fatigue_log10_life_std"],
         larson_miller_C_std=scatter["larson_miller_C_std"],
+        quarantine_faulty=quarantine,
     )

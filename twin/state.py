@@ -158,6 +158,9 @@ class Twin:
         self._next_record = -math.inf
         self._resampled_since = 0
         self._obs_since = 0
+        # observed sensors found faulty (stuck, flat-line, bias step or innovation alarm):
+        # their later readings are checked and counted but no longer assimilated
+        self.quarantined: dict[str, float] = {}
 
     # ------------------------------------------------------------ construction
     @classmethod
@@ -367,6 +370,8 @@ class Twin:
         obs_map = np.full(len(ids), -1, dtype=np.intp)
         for sid, j in self._observed.items():
             obs_map[self._sensor_index[sid]] = j
+        for sid in self.quarantined:
+            obs_map[self._sensor_index[sid]] = -1
         obs_j = obs_map[s]
         is_obs = obs_j >= 0
         use = is_tf | is_p | is_obs
@@ -419,6 +424,7 @@ class Twin:
                 self.innovations.update(
                     o_j[watch].astype(np.intp), o_t[watch], result.innovation[watch]
                 )
+        self._quarantine()
         self._resampled_since += result.resampled
         self._obs_since += len(obs)
         H = self.settings.history_interval
@@ -429,6 +435,14 @@ class Twin:
             self._next_record = (math.floor(block_end / H) + 1) * H
             self._resampled_since = self._obs_since = 0
         return len(obs)
+
+    def _quarantine(self) -> None:
+        """Stop assimilating observed sensors the health checks now call faulty."""
+        if not self.settings.quarantine_faulty:
+            return
+        for sid, h in self.health.flags(self.innovations).items():
+            if sid in self._observed and h["status"] == "faulty" and sid not in self.quarantined:
+                self.quarantined[sid] = float(self.time)
 
     # ------------------------------------------------------------ state
     def _record(self, block_end: float, n_obs: int, resampled: int) -> dict[str, Any]:
@@ -581,7 +595,11 @@ class Twin:
                 "divergence": bool(np.any(nis[np.isfinite(nis)] > 9.0)),
                 "surrogate_out_of_range": float(np.sum(w * self.model.out_of_range)),
             },
-            "sensors": self.health.flags(self.innovations),
+            "sensors": {
+                sid: {**h, "quarantined": sid in self.quarantined}
+                for sid, h in self.health.flags(self.innovations).items()
+            },
+            "quarantined": dict(self.quarantined),
         }
 
     # ------------------------------------------------------------ persistence

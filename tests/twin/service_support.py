@@ -22,9 +22,16 @@ SENSORS = ("TC-steam-01", "PT-01", "TC-outer-01", "SG-outer-01")
 UNITS = {"TC-steam-01": "degC", "PT-01": "MPa", "TC-outer-01": "degC", "SG-outer-01": "microstrain"}
 
 
-def write_config(folder: pathlib.Path, *, component: str = "header-a", particles: int = 32,
-                 block_s: float = 60.0, lateness_s: float = 5.0,
-                 forecast_every_h: float = 0.0, service: str = "") -> pathlib.Path:
+def write_config(
+    folder: pathlib.Path,
+    *,
+    component: str = "header-a",
+    particles: int = 32,
+    block_s: float = 60.0,
+    lateness_s: float = 5.0,
+    forecast_every_h: float = 0.0,
+    service: str = "",
+) -> pathlib.Path:
     """The example header with a small twin, as a config file in ``folder``."""
     text = EXAMPLE.read_text()
     text = text.replace('name = "header-a"', f'name = "{component}"', 1)
@@ -39,8 +46,9 @@ def write_config(folder: pathlib.Path, *, component: str = "header-a", particles
     return path
 
 
-def plant_readings(seconds: int, *, t0: float, seed: int = 0,
-                   stuck: tuple[float, float] | None = None) -> dict[str, np.ndarray]:
+def plant_readings(
+    seconds: int, *, t0: float, seed: int = 0, stuck: tuple[float, float] | None = None
+) -> dict[str, np.ndarray]:
     """Readings of a start-up at 1 Hz, 4 sensors, SI, in time order.
 
     The fluid ramps 150 -> 400 degC over ``seconds``, the outer wall lags it by a first
@@ -66,22 +74,37 @@ def plant_readings(seconds: int, *, t0: float, seed: int = 0,
     sensor = np.tile(np.array(SENSORS, dtype=object), s.size)
     value = np.column_stack([out[k] for k in SENSORS]).ravel()
     seq = np.repeat(np.arange(s.size), len(SENSORS))
-    return {"time": t, "sensor": sensor, "value": value,
-            "quality": np.zeros(t.size, np.int8), "sequence": seq}
+    return {
+        "time": t,
+        "sensor": sensor,
+        "value": value,
+        "quality": np.zeros(t.size, np.int8),
+        "sequence": seq,
+    }
 
 
-def payloads(readings: dict[str, np.ndarray], *, site: str = "plant-1",
-             component: str = "header-a", prefix: str = "plant") -> list[tuple[str, bytes]]:
+def payloads(
+    readings: dict[str, np.ndarray],
+    *,
+    site: str = "plant-1",
+    component: str = "header-a",
+    prefix: str = "plant",
+) -> list[tuple[str, bytes]]:
     """One single-reading payload per reading, in the sensor's unit."""
     from sensors.schema import encode_reading
 
     out = []
-    for t, sid, v, q in zip(readings["time"], readings["sensor"], readings["value"],
-                            readings["sequence"], strict=True):
+    for t, sid, v, q in zip(
+        readings["time"], readings["sensor"], readings["value"], readings["sequence"], strict=True
+    ):
         unit = UNITS[sid]
         val = float(v) * _SCALE[unit] + _OFFSET[unit]
-        out.append((f"{prefix}/{site}/{component}/{sid}",
-                    encode_reading(time=float(t), value=val, unit=unit, sequence=int(q))))
+        out.append(
+            (
+                f"{prefix}/{site}/{component}/{sid}",
+                encode_reading(time=float(t), value=val, unit=unit, sequence=int(q)),
+            )
+        )
     return out
 
 
@@ -101,8 +124,10 @@ def as_received(readings: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     value = readings["value"].copy()
     for sid, unit in UNITS.items():
         m = readings["sensor"] == sid
-        sent = [orjson.loads(orjson.dumps(float(v) * _SCALE[unit] + _OFFSET[unit]))
-                for v in readings["value"][m]]
+        sent = [
+            orjson.loads(orjson.dumps(float(v) * _SCALE[unit] + _OFFSET[unit]))
+            for v in readings["value"][m]
+        ]
         value[m] = to_si(np.array(sent), unit, QUANTITY[unit])
     return {**readings, "value": value}
 
@@ -140,8 +165,16 @@ class Client:
             self.log.append(item)
         self.messages.put(item)
 
-    def publish(self, topic: str, payload: bytes, *, response_topic: str | None = None,
-                correlation: bytes | None = None, qos: int = 1, retain: bool = False) -> None:
+    def publish(
+        self,
+        topic: str,
+        payload: bytes,
+        *,
+        response_topic: str | None = None,
+        correlation: bytes | None = None,
+        qos: int = 1,
+        retain: bool = False,
+    ) -> None:
         from paho.mqtt.packettypes import PacketTypes
         from paho.mqtt.properties import Properties
 
@@ -150,8 +183,13 @@ class Client:
             props.ResponseTopic = response_topic
         if correlation is not None:
             props.CorrelationData = correlation
-        info = self.client.publish(topic, payload, qos=qos, retain=retain,
-                                   properties=props if (response_topic or correlation) else None)
+        info = self.client.publish(
+            topic,
+            payload,
+            qos=qos,
+            retain=retain,
+            properties=props if (response_topic or correlation) else None,
+        )
         if qos:
             info.wait_for_publish(timeout=30)
 
@@ -214,10 +252,20 @@ def forkserver() -> Any:
     global _CONTEXT
     if _CONTEXT is None:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["tests.twin.service_support", "twin.server", "twin.state",
-                                    "surrogates.modes", "surrogates.persistence", "gpytorch",
-                                    "scipy.stats", "sensors.ingest", "sensors.units",
-                                    "twin.cli.serve"])
+        ctx.set_forkserver_preload(
+            [
+                "tests.twin.service_support",
+                "twin.server",
+                "twin.state",
+                "surrogates.modes",
+                "surrogates.persistence",
+                "gpytorch",
+                "scipy.stats",
+                "sensors.ingest",
+                "sensors.units",
+                "twin.cli.serve",
+            ]
+        )
         _CONTEXT = ctx
     return _CONTEXT
 
@@ -254,8 +302,14 @@ class ServeProcess:
         return self.log.read_text() if self.log.exists() else ""
 
 
-def wait_online(client: Client, status_topic: str, *, after: float, timeout: float = 60.0,
-                proc: ServeProcess | None = None) -> dict[str, Any]:
+def wait_online(
+    client: Client,
+    status_topic: str,
+    *,
+    after: float,
+    timeout: float = 60.0,
+    proc: ServeProcess | None = None,
+) -> dict[str, Any]:
     """Wait for a status ``online`` published after ``after`` (epoch s)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -65,8 +65,9 @@ def test_requests_are_refused_with_a_reason_and_never_evaluated():
     def parse(topic, payload, **kw):
         return parse_request(topics, topic, payload, max_bytes=100, **kw)
 
-    ok = parse(cmd("ack_alert"), b'{"id": "x#1"}', response_topic="twin/_reply/me",
-               correlation=b"7")
+    ok = parse(
+        cmd("ack_alert"), b'{"id": "x#1"}', response_topic="twin/_reply/me", correlation=b"7"
+    )
     assert isinstance(ok, Request) and ok.correlation == b"7"
     cases = {
         "unknown_command": parse(cmd("format_disk"), b"{}", response_topic="twin/_reply/me"),
@@ -74,8 +75,9 @@ def test_requests_are_refused_with_a_reason_and_never_evaluated():
         "malformed_json": parse(cmd("checkpoint_now"), b"__import__('os')"),
         "invalid_field": parse(cmd("ack_alert"), b'{"id": 1}'),
         "wrong_component": parse(cmd("checkpoint_now"), b'{"component": "header-b"}'),
-        "bad_response_topic": parse(cmd("checkpoint_now"), b"{}", response_topic="twin/plant-1/"
-                                    "header-a/state"),
+        "bad_response_topic": parse(
+            cmd("checkpoint_now"), b"{}", response_topic="twin/plant-1/header-a/state"
+        ),
     }
     for reason, got in cases.items():
         assert isinstance(got, Refusal) and got.reason == reason, (reason, got)
@@ -123,14 +125,16 @@ def test_an_alert_book_restored_from_its_state_continues_identically():
     b2 = AlertBook("s", "c")
     b2.load_state_dict(json.loads(json.dumps(b.state_dict())))
     steps = [[cond(False)], [cond(True)], [cond(False, subject="TC-2")]]
-    assert [a.update(s, time=2.0, offset=2) for s in steps] == \
-        [b2.update(s, time=2.0, offset=2) for s in steps]
+    assert [a.update(s, time=2.0, offset=2) for s in steps] == [
+        b2.update(s, time=2.0, offset=2) for s in steps
+    ]
 
 
 def test_alert_settings_name_a_bad_key_or_value():
     assert parse_alert_settings({"damage": 0.3}).damage == 0.3
     with pytest.raises(TwinConfigError, match=r"service.alerts: unknown keys \['damge'\]"):
         parse_alert_settings({"damge": 0.3})
-    with pytest.raises(TwinConfigError, match="service.alerts.damage: must be a number >= 0, "
-                       "got 'x'"):
+    with pytest.raises(
+        TwinConfigError, match="service.alerts.damage: must be a number >= 0, got 'x'"
+    ):
         parse_alert_settings({"damage": "x"})

@@ -39,9 +39,15 @@ def setup(tmp_path_factory):
 
 
 def rows(readings, sensor, a, b):
-    return types.SimpleNamespace(start=a, stop=b, sensor_ids=SENSORS, sensor=sensor[a:b],
-                                 time=readings["time"][a:b], value=readings["value"][a:b],
-                                 quality=readings["quality"][a:b])
+    return types.SimpleNamespace(
+        start=a,
+        stop=b,
+        sensor_ids=SENSORS,
+        sensor=sensor[a:b],
+        time=readings["time"][a:b],
+        value=readings["value"][a:b],
+        quality=readings["quality"][a:b],
+    )
 
 
 def feed(core, readings, sensor, cuts, start=0, journal=()):
@@ -71,18 +77,26 @@ def test_any_batching_gives_the_same_state_and_alert_transitions(setup):
         assert core.book.state_dict() == ref.book.state_dict()
 
 
-def test_a_restart_from_a_checkpoint_and_the_journal_replays_the_same_transitions(
-    setup, tmp_path
-):
+def test_a_restart_from_a_checkpoint_and_the_journal_replays_the_same_transitions(setup, tmp_path):
     cfg, sur, new_core, readings, sensor = setup
     n = readings["time"].size
     probe = new_core()
     events = feed(probe, readings, sensor, [2000])
     first = next(e for e in events if e["archive_offset"] <= 2000)
     ack = {"n": 1, "offset": 3000, "kind": "ack", "id": first["id"], "by": "op"}
-    stream = {"n": 2, "offset": 4400, "kind": "condition",
-              "condition": {"kind": "stale_stream", "subject": "stream", "active": True,
-                            "value": 700.0, "threshold": 600.0, "message": "quiet"}}
+    stream = {
+        "n": 2,
+        "offset": 4400,
+        "kind": "condition",
+        "condition": {
+            "kind": "stale_stream",
+            "subject": "stream",
+            "active": True,
+            "value": 700.0,
+            "threshold": 600.0,
+            "message": "quiet",
+        },
+    }
     journal = [ack, stream]
     # live run: checkpoint at 2000, acknowledgement at 3000, a wall-clock condition at 4400
     live = new_core()

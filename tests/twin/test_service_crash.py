@@ -44,23 +44,44 @@ def reference(cfg_path, readings):
     cfg = load_config(cfg_path)
     readings = as_received(readings)
     twin = Twin.from_config(cfg, seed=0, config_path=cfg_path)
-    twin.update({k: readings[k] for k in ("time", "sensor", "value", "quality")},
-                archive_offset=readings["time"].size)
-    core = ComponentCore(Twin.from_config(cfg, seed=0, config_path=cfg_path),
-                         alerts=parse_service_settings(cfg.sections.get("service")).alerts)
+    twin.update(
+        {k: readings[k] for k in ("time", "sensor", "value", "quality")},
+        archive_offset=readings["time"].size,
+    )
+    core = ComponentCore(
+        Twin.from_config(cfg, seed=0, config_path=cfg_path),
+        alerts=parse_service_settings(cfg.sections.get("service")).alerts,
+    )
     index = {s: i for i, s in enumerate(SENSORS)}
     rows = types.SimpleNamespace(
-        start=0, stop=readings["time"].size, sensor_ids=SENSORS,
-        sensor=np.array([index[s] for s in readings["sensor"]]), time=readings["time"],
-        value=readings["value"], quality=readings["quality"])
+        start=0,
+        stop=readings["time"].size,
+        sensor_ids=SENSORS,
+        sensor=np.array([index[s] for s in readings["sensor"]]),
+        time=readings["time"],
+        value=readings["value"],
+        quality=readings["quality"],
+    )
     events = core.feed(rows)
     return twin, core, events
 
 
 def serve_args(cfg, broker, tmp_path):
-    return [str(cfg), "--broker", broker.url, "--archive", str(tmp_path / "archive"),
-            "--state", str(tmp_path / "state"), "--checkpoint-interval", "0.5",
-            "--flush-interval", "0.05", "--publish-interval", "0.2"]
+    return [
+        str(cfg),
+        "--broker",
+        broker.url,
+        "--archive",
+        str(tmp_path / "archive"),
+        "--state",
+        str(tmp_path / "state"),
+        "--checkpoint-interval",
+        "0.5",
+        "--flush-interval",
+        "0.05",
+        "--publish-interval",
+        "0.2",
+    ]
 
 
 def wait_state(mon, offset, timeout=120.0, proc=None):

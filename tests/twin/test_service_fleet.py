@@ -25,15 +25,27 @@ def test_two_processes_with_disjoint_components_process_every_reading_once(mosqu
     for name in ("header-a", "header-b"):
         write_config(tmp_path, component=name)
     fleet = tmp_path / "fleet.toml"
-    fleet.write_text('schema_version = 1\n[[component]]\nconfig = "header-a.toml"\n'
-                     'partition = "east"\n[[component]]\nconfig = "header-b.toml"\n'
-                     'partition = "west"\nseed = 1\n')
-    common = ["--fleet", str(fleet), "--broker", mosquitto.url, "--archive", str(tmp_path / "a"),
-              "--state", str(tmp_path / "s")]
+    fleet.write_text(
+        'schema_version = 1\n[[component]]\nconfig = "header-a.toml"\n'
+        'partition = "east"\n[[component]]\nconfig = "header-b.toml"\n'
+        'partition = "west"\nseed = 1\n'
+    )
+    common = [
+        "--fleet",
+        str(fleet),
+        "--broker",
+        mosquitto.url,
+        "--archive",
+        str(tmp_path / "a"),
+        "--state",
+        str(tmp_path / "s"),
+    ]
     mon = Client(mosquitto.url, "twin/#")
     started = time.time()
-    procs = {p: ServeProcess([*common, "--partition", p], tmp_path / f"{p}.log").start()
-             for p in ("east", "west")}
+    procs = {
+        p: ServeProcess([*common, "--partition", p], tmp_path / f"{p}.log").start()
+        for p in ("east", "west")
+    }
     try:
         for part, comp in (("east", "header-a"), ("west", "header-b")):
             wait_online(mon, f"twin/plant-1/{comp}/status", after=started, proc=procs[part])
@@ -42,15 +54,18 @@ def test_two_processes_with_disjoint_components_process_every_reading_once(mosqu
         assert third.wait(60) == 75
         lines = [ln for ln in third.text().splitlines() if "error" in ln]
         assert len(lines) == 1 and "already written by another" in lines[0], third.text()[-800:]
-        readings = {c: plant_readings(600, t0=time.time() - 7200, seed=i)
-                    for i, c in enumerate(("header-a", "header-b"))}
+        readings = {
+            c: plant_readings(600, t0=time.time() - 7200, seed=i)
+            for i, c in enumerate(("header-a", "header-b"))
+        }
         n = {c: r["time"].size for c, r in readings.items()}
         for comp, r in readings.items():
             publish_all(mosquitto.url, payloads(r, component=comp))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            last = {c: (mon.json_on(f"twin/plant-1/{c}/state") or [{"readings": -1}])[-1]
-                    for c in n}
+            last = {
+                c: (mon.json_on(f"twin/plant-1/{c}/state") or [{"readings": -1}])[-1] for c in n
+            }
             if all(last[c]["readings"] == n[c] for c in n):
                 break
             time.sleep(0.1)

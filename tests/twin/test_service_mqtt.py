@@ -47,9 +47,14 @@ class Running:
         from twin.server import TwinService
         from twin.service import ServiceOptions
 
-        opts = ServiceOptions(broker=parse_broker_url(url or broker.url),
-                              archive_dir=tmp_path / "a", state_dir=tmp_path / "s",
-                              flush_interval=0.05, surrogates=surrogates, **options)
+        opts = ServiceOptions(
+            broker=parse_broker_url(url or broker.url),
+            archive_dir=tmp_path / "a",
+            state_dir=tmp_path / "s",
+            flush_interval=0.05,
+            surrogates=surrogates,
+            **options,
+        )
         self.service = TwinService(load_specs([cfg]), opts)
         self.stop = threading.Event()
         self.summary = None
@@ -67,8 +72,12 @@ class Running:
 
 
 def request(client, name, body, corr, topic=TOPIC):
-    client.publish(f"{topic}/cmd/{name}", body if isinstance(body, bytes) else json.dumps(body)
-                   .encode(), response_topic="twin/_reply/test", correlation=corr)
+    client.publish(
+        f"{topic}/cmd/{name}",
+        body if isinstance(body, bytes) else json.dumps(body).encode(),
+        response_topic="twin/_reply/test",
+        correlation=corr,
+    )
     _, payload, props = client.wait_for(lambda m: m[2].CorrelationData == corr, timeout=30)
     doc = json.loads(payload)
     jsonschema.validate(doc, RESPONSE_SCHEMA)
@@ -79,14 +88,21 @@ def request(client, name, body, corr, topic=TOPIC):
 def test_every_command_is_answered_and_refusals_are_counted(mosquitto, tmp_path, surrogates):
     cfg = write_config(tmp_path)
     mon = Client(mosquitto.url, f"{TOPIC}/#")
-    run = Running(cfg, mosquitto, tmp_path, surrogates, max_command_bytes=1000,
-                  publish_interval=0.0)
+    run = Running(
+        cfg, mosquitto, tmp_path, surrogates, max_command_bytes=1000, publish_interval=0.0
+    )
     ops = Client(mosquitto.url, "twin/_reply/#")
     try:
         assert request(ops, "checkpoint_now", {}, b"1")["ok"]
-        assert request(ops, "set_duty_plan", {"version": 1, "plan": {"starts_per_year": 250}},
-                       b"2") == {"schema_version": 1, "ok": True, "command": "set_duty_plan",
-                                 "version": 1, "correlation_id": "2"}
+        assert request(
+            ops, "set_duty_plan", {"version": 1, "plan": {"starts_per_year": 250}}, b"2"
+        ) == {
+            "schema_version": 1,
+            "ok": True,
+            "command": "set_duty_plan",
+            "version": 1,
+            "correlation_id": "2",
+        }
         stale = request(ops, "set_duty_plan", {"version": 1, "plan": {}}, b"3")
         assert (stale["ok"], stale["reason"]) == (False, "stale_version")
         assert stale["current_version"] == 1
@@ -103,24 +119,42 @@ def test_every_command_is_answered_and_refusals_are_counted(mosquitto, tmp_path,
             doc = request(ops, name, body, corr)
             assert (doc["ok"], doc["reason"]) == (False, reason), doc
         # another component's command topic is not ours: no answer, no effect
-        ops.publish("twin/plant-1/header-z/cmd/checkpoint_now", b"{}",
-                    response_topic="twin/_reply/test", correlation=b"z")
+        ops.publish(
+            "twin/plant-1/header-z/cmd/checkpoint_now",
+            b"{}",
+            response_topic="twin/_reply/test",
+            correlation=b"z",
+        )
         time.sleep(0.5)
         assert request(ops, "republish_state", {}, b"11")["ok"]
-        state = mon.wait_for(lambda m: m[0] == f"{TOPIC}/state" and json.loads(m[1])["service"]
-                             ["refusals"].get("malformed_json"), timeout=10)
+        state = mon.wait_for(
+            lambda m: (
+                m[0] == f"{TOPIC}/state"
+                and json.loads(m[1])["service"]["refusals"].get("malformed_json")
+            ),
+            timeout=10,
+        )
         doc = json.loads(state[1])
         jsonschema.validate(doc, STATE_SCHEMA)
         assert doc["service"]["refusals"] == {
-            "stale_version": 1, "unknown_alert": 1, "unknown_command": 1, "oversized": 1,
-            "malformed_json": 1, "invalid_field": 1, "no_forecaster": 1}
+            "stale_version": 1,
+            "unknown_alert": 1,
+            "unknown_command": 1,
+            "oversized": 1,
+            "malformed_json": 1,
+            "invalid_field": 1,
+            "no_forecaster": 1,
+        }
         assert doc["duty_plan_version"] == 1
         assert not [m for m in ops.log if m[2].CorrelationData == b"z"]
     finally:
         summary = run.close()
         ops.close()
     assert summary["twin/plant-1/header-a"]["commands"] == {
-        "checkpoint_now": 1, "set_duty_plan": 1, "republish_state": 2}
+        "checkpoint_now": 1,
+        "set_duty_plan": 1,
+        "republish_state": 2,
+    }
     mon.wait_for(lambda m: m[0] == f"{TOPIC}/status" and b'"offline"' in m[1], timeout=10)
     status = mon.json_on(f"{TOPIC}/status")
     assert [s["status"] for s in status] == ["online", "online", "online", "offline"]
@@ -135,9 +169,11 @@ def standin_forecaster(twin, plan):
     st = twin.state
     used = max(d[m]["mean"] for d in st["damage"].values() for m in ("fatigue", "creep"))
     years = 1.0 if used <= 0 else 1.0 / used
-    return {"remaining_life_years": {"p05": 0.5 * years, "p50": years, "p95": 2 * years},
-            "probability_of_failure": {"time_years": [0.0, years], "probability": [0.0, 0.5]},
-            "mechanism": f"plan-{plan.version if plan else 0}"}
+    return {
+        "remaining_life_years": {"p05": 0.5 * years, "p50": years, "p95": 2 * years},
+        "probability_of_failure": {"time_years": [0.0, years], "probability": [0.0, 0.5]},
+        "mechanism": f"plan-{plan.version if plan else 0}",
+    }
 
 
 def test_state_is_limited_to_one_per_interval_and_forecasts_use_the_forecaster(
@@ -145,8 +181,9 @@ def test_state_is_limited_to_one_per_interval_and_forecasts_use_the_forecaster(
 ):
     cfg = write_config(tmp_path, forecast_every_h=0.1)
     mon = Client(mosquitto.url, f"{TOPIC}/#")
-    run = Running(cfg, mosquitto, tmp_path, surrogates, publish_interval=0.5,
-                  forecaster=standin_forecaster)
+    run = Running(
+        cfg, mosquitto, tmp_path, surrogates, publish_interval=0.5, forecaster=standin_forecaster
+    )
     ops = Client(mosquitto.url, "twin/_reply/#")
     try:
         assert request(ops, "set_duty_plan", {"version": 4, "plan": {}}, b"p")["ok"]
@@ -213,8 +250,18 @@ def test_the_last_will_marks_a_killed_service_offline(mosquitto, tmp_path):
     cfg = write_config(tmp_path)
     mon = Client(mosquitto.url, f"{TOPIC}/status")
     started = time.time()
-    proc = ServeProcess([str(cfg), "--broker", mosquitto.url, "--archive", str(tmp_path / "a"),
-                         "--state", str(tmp_path / "s")], tmp_path / "serve.log").start()
+    proc = ServeProcess(
+        [
+            str(cfg),
+            "--broker",
+            mosquitto.url,
+            "--archive",
+            str(tmp_path / "a"),
+            "--state",
+            str(tmp_path / "s"),
+        ],
+        tmp_path / "serve.log",
+    ).start()
     try:
         wait_online(mon, f"{TOPIC}/status", after=started, proc=proc)
     finally:
@@ -242,15 +289,27 @@ def test_a_replay_publishes_under_replay_only_and_ends_with_the_flushed_state(
     readings = plant_readings(900, t0=1.7e9, seed=4)
     archive = Archive(tmp_path / "rec.zarr", load_catalogue(cfg), reasons=REASONS)
     index = {s: archive.sensor_index(s) for s in set(readings["sensor"])}
-    archive.append(ArchiveBatch(time=readings["time"],
-                                sensor=np.array([index[s] for s in readings["sensor"]], np.int32),
-                                value=readings["value"], quality=readings["quality"],
-                                sequence=readings["sequence"].astype(np.int64)))
+    archive.append(
+        ArchiveBatch(
+            time=readings["time"],
+            sensor=np.array([index[s] for s in readings["sensor"]], np.int32),
+            value=readings["value"],
+            quality=readings["quality"],
+            sequence=readings["sequence"].astype(np.int64),
+        )
+    )
     archive.close()
     live = Client(mosquitto.url, "twin/#")
     rep = Client(mosquitto.url, "replay/#")
-    argv = [str(cfg), "--broker", mosquitto.url, "--replay", str(tmp_path / "rec.zarr"),
-            "--speed", "max"]
+    argv = [
+        str(cfg),
+        "--broker",
+        mosquitto.url,
+        "--replay",
+        str(tmp_path / "rec.zarr"),
+        "--speed",
+        "max",
+    ]
     proc = ServeProcess(argv, tmp_path / "replay.log").start()
     assert proc.wait(120) == 0, proc.text()[-2000:]
     time.sleep(0.3)
@@ -283,8 +342,15 @@ def test_bad_brokers_stop_the_service_at_start_with_one_line(mosquitto, tmp_path
     from tests.sensors.test_ingest_broker import _make_certificates
 
     cfg = write_config(tmp_path)
-    common = [str(cfg), "--archive", str(tmp_path / "a"), "--state", str(tmp_path / "s"),
-              "--connect-timeout", "3"]
+    common = [
+        str(cfg),
+        "--archive",
+        str(tmp_path / "a"),
+        "--state",
+        str(tmp_path / "s"),
+        "--connect-timeout",
+        "3",
+    ]
     port = free_port()
     code, lines = start_error([*common, "--broker", f"mqtt://127.0.0.1:{port}"], tmp_path, "u")
     assert code == 69 and len(lines) == 1
@@ -304,8 +370,9 @@ def test_bad_brokers_stop_the_service_at_start_with_one_line(mosquitto, tmp_path
     with MosquittoBroker(tmp_path / "mqt", tls=(ca, cert, key)) as tls:
         (tmp_path / "other").mkdir()
         other_ca, _, _ = _make_certificates(tmp_path / "other")
-        code, lines = start_error([*common, "--broker", tls.url, "--ca-certs", other_ca],
-                                  tmp_path, "t")
+        code, lines = start_error(
+            [*common, "--broker", tls.url, "--ca-certs", other_ca], tmp_path, "t"
+        )
         assert code == 77 and len(lines) == 1
         assert tls.url in lines[0] and "certificate not trusted" in lines[0]
 
@@ -322,24 +389,31 @@ def test_the_acl_of_the_docs_lets_each_role_do_its_part(tmp_path, surrogates):
     (tmp_path / "acl").write_text(acl)
     pw = tmp_path / "passwd"
     for i, user in enumerate(("twin-service", "plant-gateway", "operator")):
-        subprocess.run(["mosquitto_passwd", *(["-c"] if i == 0 else []), "-b", str(pw), user,
-                        f"pw-{user}"], check=True)
+        subprocess.run(
+            ["mosquitto_passwd", *(["-c"] if i == 0 else []), "-b", str(pw), user, f"pw-{user}"],
+            check=True,
+        )
     with MosquittoBroker(tmp_path / "mq", password_file=pw, acl_file=tmp_path / "acl") as mq:
+
         def url(user):
             return f"mqtt://{user}:pw-{user}@127.0.0.1:{mq.port}"
 
         cfg = write_config(tmp_path)
         ops = Client(url("operator"), f"{TOPIC}/state", "twin/_reply/operator/#")
-        run = Running(cfg, mq, tmp_path, surrogates, url=url("twin-service"),
-                      publish_interval=0.0)
+        run = Running(cfg, mq, tmp_path, surrogates, url=url("twin-service"), publish_interval=0.0)
         try:
             readings = plant_readings(300, t0=time.time() - 7200)
             publish_all(url("plant-gateway"), payloads(readings))
             _, payload, _ = ops.wait_for(
                 lambda m: m[0] == f"{TOPIC}/state" and json.loads(m[1])["readings"] == 1200,
-                timeout=30)
-            ops.publish(f"{TOPIC}/cmd/checkpoint_now", b"{}",
-                        response_topic="twin/_reply/operator/1", correlation=b"acl")
+                timeout=30,
+            )
+            ops.publish(
+                f"{TOPIC}/cmd/checkpoint_now",
+                b"{}",
+                response_topic="twin/_reply/operator/1",
+                correlation=b"acl",
+            )
             _, payload, _ = ops.wait_for(lambda m: m[0] == "twin/_reply/operator/1", timeout=20)
             assert json.loads(payload)["ok"]
             # the operator may not pose as a sensor: the broker refuses the reading

@@ -180,6 +180,21 @@ def test_a_5_kelvin_bias_step_on_the_outer_thermocouple_is_flagged_within_one_st
     alarm = states[5.0]["innovation_alarm"] if "innovation_alarm" in states[5.0] else None
     since = twin.innovations.alarms()["TC-outer-01"]["since"]
     assert since is not None and t_step <= since <= t_step + short_cycle.duration, (since, alarm)
+    # Quarantine: once faulty the thermocouple is no longer assimilated, so the step
+    # pulls its bias estimate less far from the true 1.0 K than a twin that goes on
+    # assimilating it (same readings, same seed, quarantine off).
+    q = twin.state["quarantined"]
+    assert t_step <= q["TC-outer-01"] <= t_step + short_cycle.duration, q
+    assert twin.state["sensors"]["TC-outer-01"]["quarantined"]
+    r = {k: v.copy() for k, v in base.items()}
+    r["value"] = r["value"] + 5.0 * ((r["sensor"] == "TC-outer-01") & (r["time"] >= t_step))
+    on = abs(twin.state["parameters"]["bias.TC-outer-01"]["mean"] - 1.0)
+    off_twin = small_twin(example_config, particles=200, quarantine_faulty_sensors=False)
+    off_twin.update(r)
+    off_twin.flush()
+    assert off_twin.state["quarantined"] == {}
+    off = abs(off_twin.state["parameters"]["bias.TC-outer-01"]["mean"] - 1.0)
+    assert on < off, (on, off)
 
 
 def test_a_stuck_thermocouple_is_flagged_within_the_window(example_config, truth, short_cycle):
