@@ -50,9 +50,8 @@ def main(count: int = 30, particles: int = 200, quick: bool = False) -> None:
             for p, tp in t.items():
                 v = tp.get("value")
                 shown = "-" if v is None else f"{v:.3g}"
-                print(
-                    f"  90 % holds {p:<23} {shown:>10} {tp['target']:>12} {tp['met']!s:>5}  {tp['n']}"
-                )
+                row = f"  90 % holds {p:<23} {shown:>10} {tp['target']:>12}"
+                print(f"{row} {tp['met']!s:>5}  {tp['n']}")
             continue
         v = t.get("value")
         shown = "-" if v is None else f"{v:.3g}"
