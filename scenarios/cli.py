@@ -201,10 +201,10 @@ def replay_cmd(
     q = last["rul_years"]
 
     def years(x: float | None) -> str:
-        return "beyond the horizon" if x is None else f"{x:.3g}"
+        return "beyond the horizon" if x is None else f"{x:.3g} years"
 
     click.echo(
-        f"remaining life at the last forecast: median {years(q['p50'])} years, 90 % interval "
+        f"remaining life at the last forecast: median {years(q['p50'])}, 90 % interval "
         f"[{years(q['p05'])}, {years(q['p95'])}]; baseline {years(last['baseline_rul_years'])}"
     )
 
