@@ -416,3 +416,20 @@ def record(
         cache=cache or pathlib.Path("results") / "truth-cache",
     )
     click.echo(json.dumps({"archive": str(out / "archive"), **truth}, indent=1))
+
+
+@scenario.command("aggregate")
+@click.argument("suite_dir", type=click.Path(exists=True, file_okay=False, path_type=pathlib.Path))
+@click.option("--json", "as_json", is_flag=True, help="Print suite.json.")
+@_errors
+def aggregate_cmd(suite_dir: pathlib.Path, as_json: bool) -> None:
+    """Rebuild the reports of a suite's run folders and aggregate them again."""
+    from scenarios.suite import aggregate_folder
+
+    agg = aggregate_folder(suite_dir)
+    if as_json:
+        click.echo(json.dumps(agg, indent=1, default=str))
+        return
+    click.echo(f"{agg.get('scenarios', 0)} scenarios; report: {suite_dir / 'index.html'}")
+    if agg.get("failed"):
+        raise click.ClickException(f"{len(agg['failed'])} run folders failed: {agg['failed'][:3]}")

@@ -183,6 +183,22 @@ def match_faults(data: RunData) -> list[dict[str, Any]]:
     return out
 
 
+def _relative_width(data: Any, eol: float | None) -> float | None:
+    """Median over the forecasts of the 90 % remaining-life interval's width / the life.
+
+    Samples beyond the horizon count at the horizon (the width is then a lower bound).
+    """
+    if eol is None or data.rul_samples.size == 0:
+        return None
+    life = (eol - data.start_time) / YEAR
+    if life <= 0:
+        return None
+    h = data.horizon_years if data.horizon_years is not None else math.inf
+    r = np.minimum(np.asarray(data.rul_samples, dtype=np.float64), h)
+    q = np.quantile(r, [0.05, 0.95], axis=1)
+    return float(np.median(q[1] - q[0]) / life)
+
+
 def _clean(value: Any) -> Any:
     """Make a value strict JSON: numpy scalars to Python, non-finite floats to null."""
     if isinstance(value, dict):
@@ -228,6 +244,13 @@ def build_report(
     parameters, matched = match_parameters(data)
     faults = match_faults(data)
     eol = data.end_of_life
+    metrics["interval_90_width_over_life"] = _relative_width(data, eol)
+    learned = data.replay.get("learned")
+    held = (
+        sorted(set(data.replay.get("identifiable", {})) - set(learned))
+        if isinstance(learned, list)
+        else None
+    )
     report: dict[str, Any] = {
         "scenario": dict(data.scenario),
         "end_of_life": eol,
@@ -238,6 +261,7 @@ def build_report(
         "parameters": parameters,
         "faults": faults,
         "notes": notes,
+        "held": held,
     }
     figures = {
         "parameters": plot_parameters(data, matched, target),

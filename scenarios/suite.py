@@ -30,7 +30,7 @@ import numpy as np
 
 from scenarios.errors import ScenarioInputError
 
-__all__ = ["FAULT_SIZES", "make_variant", "run_suite"]
+__all__ = ["FAULT_SIZES", "aggregate_folder", "make_variant", "run_suite"]
 
 YEAR = 365.25 * 86400.0
 DAY = 86400.0
@@ -207,4 +207,37 @@ def run_suite(
     agg["count"] = count
     agg["workers"] = workers if scheduler is None else scheduler
     (folder / "suite.json").write_text(json.dumps(agg, indent=1, default=str) + "\n")
+    return agg
+
+
+def aggregate_folder(folder: str | pathlib.Path, *, rebuild: bool = True) -> dict[str, Any]:
+    """Aggregate the run folders ``folder/s*`` of a suite again (reports rebuilt first).
+
+    A run folder without a replay is skipped and listed under ``failed``.
+    """
+    from scenarios.errors import ScenarioRunError
+    from scenarios.report import aggregate_reports, build_report
+
+    d = pathlib.Path(folder)
+    runs = sorted(p for p in d.glob("s*") if (p / "run.json").is_file())
+    if not runs:
+        raise ScenarioRunError(f"{str(d)!r}: no suite run folders (s00, s01, ...) in it")
+    reports, failed = [], []
+    for run in runs:
+        try:
+            if rebuild:
+                reports.append(build_report(run))
+            else:
+                reports.append(json.loads((run / "report" / "report.json").read_text()))
+        except (ScenarioRunError, OSError, ValueError) as err:
+            failed.append({"folder": str(run), "error": str(err)})
+    agg: dict[str, Any] = aggregate_reports(reports, d) if reports else {}
+    agg["failed"] = failed
+    old = d / "suite.json"
+    if old.is_file():
+        prev = json.loads(old.read_text())
+        for key in ("wall_seconds", "count", "workers"):
+            if key in prev:
+                agg[key] = prev[key]
+    old.write_text(json.dumps(agg, indent=1, default=str) + "\n")
     return agg
