@@ -80,11 +80,8 @@ def check(schema: Mapping[str, Any], value: Any, where: str = "payload") -> str 
         kinds = [kind] if isinstance(kind, str) else list(kind)
         ok = any(
             (k == "null" and value is None)
-            or (
-                k in _TYPES
-                and isinstance(value, _TYPES[k])
-                and not (k in ("integer", "number") and isinstance(value, bool))
-            )
+            or (k in _TYPES and isinstance(value, _TYPES[k])
+                and not (k in ("integer", "number") and isinstance(value, bool)))
             for k in kinds
         )
         if not ok:
@@ -155,21 +152,14 @@ def parse_request(
     name = topics.command_name(topic) or topic.rsplit("/", 1)[-1]
 
     def refuse(reason: str, detail: str) -> Refusal:
-        rt = (
-            response_topic
-            if response_topic and response_topic.startswith(topics.reply_prefix)
-            else None
-        )
+        rt = response_topic if response_topic and response_topic.startswith(
+            topics.reply_prefix) else None
         return Refusal(name, reason, detail, rt, correlation)
 
     if response_topic is not None and not response_topic.startswith(topics.reply_prefix):
-        return Refusal(
-            name,
-            "bad_response_topic",
-            f"response topic {response_topic!r:.100} is not under {topics.reply_prefix!r}",
-            None,
-            correlation,
-        )
+        return Refusal(name, "bad_response_topic",
+                       f"response topic {response_topic!r:.100} is not under "
+                       f"{topics.reply_prefix!r}", None, correlation)
     if len(payload) > max_bytes:
         return refuse("oversized", f"payload of {len(payload)} bytes exceeds {max_bytes}")
     try:
@@ -181,31 +171,19 @@ def parse_request(
     if response_topic is None and isinstance(body.get("response_topic"), str):
         response_topic = body["response_topic"]
         if not response_topic.startswith(topics.reply_prefix):
-            return Refusal(
-                name,
-                "bad_response_topic",
-                f"response topic {response_topic!r:.100} is not under {topics.reply_prefix!r}",
-                None,
-                correlation,
-            )
+            return Refusal(name, "bad_response_topic",
+                           f"response topic {response_topic!r:.100} is not under "
+                           f"{topics.reply_prefix!r}", None, correlation)
     if correlation is None and isinstance(body.get("correlation_id"), str):
         correlation = body["correlation_id"].encode()
     if topics.command_name(topic) is None or name not in COMMAND_SCHEMAS:
-        return Refusal(
-            name,
-            "unknown_command",
-            f"unknown command {name!r:.60}; commands are {sorted(COMMAND_SCHEMAS)}",
-            response_topic,
-            correlation,
-        )
+        return Refusal(name, "unknown_command",
+                       f"unknown command {name!r:.60}; commands are {sorted(COMMAND_SCHEMAS)}",
+                       response_topic, correlation)
     if "component" in body and body["component"] != topics.component:
-        return Refusal(
-            name,
-            "wrong_component",
-            f"payload.component {body['component']!r:.60} is not {topics.component!r}",
-            response_topic,
-            correlation,
-        )
+        return Refusal(name, "wrong_component",
+                       f"payload.component {body['component']!r:.60} is not {topics.component!r}",
+                       response_topic, correlation)
     problem = check(COMMAND_SCHEMAS[name], body)
     if problem:
         return Refusal(name, "invalid_field", problem, response_topic, correlation)
@@ -260,31 +238,16 @@ class CommandHandlers:
 
     def handle(self, topic: str, payload: bytes, rt: str | None, corr: bytes | None) -> None:
         """Check and execute one command message (housekeeping thread)."""
-        req = parse_request(
-            self.topics,
-            topic,
-            payload,
-            response_topic=rt,
-            correlation=corr,
-            max_bytes=self.options.max_command_bytes,
-        )
+        req = parse_request(self.topics, topic, payload, response_topic=rt, correlation=corr,
+                            max_bytes=self.options.max_command_bytes)
         if isinstance(req, Refusal):
             self.refusals[req.reason] += 1
-            _log.warning(
-                "%s: refused command %s: %s (%s)",
-                self.topics.base,
-                req.name,
-                req.reason,
-                req.detail,
-            )
+            _log.warning("%s: refused command %s: %s (%s)", self.topics.base, req.name,
+                         req.reason, req.detail)
             if req.response_topic:
-                self._send(
-                    req.response_topic,
-                    response(
-                        req.name, req.correlation, ok=False, reason=req.reason, detail=req.detail
-                    ),
-                    req.correlation,
-                )
+                self._send(req.response_topic, response(req.name, req.correlation, ok=False,
+                                                       reason=req.reason, detail=req.detail),
+                           req.correlation)
             return
         try:
             getattr(self, f"_cmd_{req.name}")(req)
@@ -309,20 +272,13 @@ class CommandHandlers:
         else:
             self.refusals[str(fields.get("reason"))] += 1
         if req.response_topic:
-            self._send(
-                req.response_topic,
-                response(req.name, req.correlation, ok=ok, **fields),
-                req.correlation,
-            )
+            self._send(req.response_topic, response(req.name, req.correlation, ok=ok, **fields),
+                       req.correlation)
 
     def _cmd_forecast_now(self, req: Request) -> None:
         if self.options.forecaster is None:
-            self._respond(
-                req,
-                ok=False,
-                reason="no_forecaster",
-                detail="this service runs without a forecaster",
-            )
+            self._respond(req, ok=False, reason="no_forecaster",
+                          detail="this service runs without a forecaster")
             return
         with self.lock:
             self.request_forecast("command", req)
@@ -332,14 +288,9 @@ class CommandHandlers:
         with self.lock:
             current = self.plan.version if self.plan else 0
             if version <= current:
-                self._respond(
-                    req,
-                    ok=False,
-                    reason="stale_version",
-                    current_version=current,
-                    detail=f"version {version} is not newer than the current "
-                    f"version {current}; send version {current + 1} or more",
-                )
+                self._respond(req, ok=False, reason="stale_version", current_version=current,
+                              detail=f"version {version} is not newer than the current "
+                                     f"version {current}; send version {current + 1} or more")
                 return
             doc = {"version": version, "plan": req.body["plan"]}
             if self.statedir is not None:
@@ -357,21 +308,16 @@ class CommandHandlers:
         path = self.checkpoint()
         assert self.core is not None
         if path is None:
-            self._respond(
-                req,
-                ok=False,
-                reason="busy",
-                detail="alerts are not yet acknowledged by the broker; retry",
-            )
+            self._respond(req, ok=False, reason="busy",
+                          detail="alerts are not yet acknowledged by the broker; retry")
             return
         self._respond(req, ok=True, archive_offset=self.core.offset, checkpoint=path.name)
 
     def _cmd_republish_state(self, req: Request) -> None:
         assert self.core is not None
         with self.lock:
-            self.client.publish(
-                self.topics.status, self._status("online", "started"), qos=1, retain=True
-            )
+            self.client.publish(self.topics.status, self._status("online", "started"), qos=1,
+                                retain=True)
             self._publish_alerts(self.core.book.messages())
             self.publish_state()
             seq = int(self.core.twin.blocks)
@@ -382,21 +328,13 @@ class CommandHandlers:
         alert_id = str(req.body["id"])
         with self.lock:
             if self.core.book.find(alert_id) is None:
-                self._respond(
-                    req,
-                    ok=False,
-                    reason="unknown_alert",
-                    detail=f"no open alert has id {alert_id!r:.200}",
-                )
+                self._respond(req, ok=False, reason="unknown_alert",
+                              detail=f"no open alert has id {alert_id!r:.200}")
                 return
-            entry = {
-                "n": self.journal_n + 1,
-                "offset": self.core.offset,
-                "kind": "ack",
-                "id": alert_id,
-                "by": str(req.body.get("by", "")),
-            }
+            entry = {"n": self.journal_n + 1, "offset": self.core.offset, "kind": "ack",
+                     "id": alert_id, "by": str(req.body.get("by", ""))}
             self._journal(entry)
             key = self.core.book.find(alert_id)
             state = self.core.book.open[key]["state"] if key else "closed"
         self._respond(req, ok=True, id=alert_id, state=state)
+

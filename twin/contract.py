@@ -151,12 +151,8 @@ _NUM_OR_NULL = {"type": ["number", "null"]}
 _QUANT = {
     "type": "object",
     "required": ["mean", "p05", "p50", "p95"],
-    "properties": {
-        "mean": _NUM_OR_NULL,
-        "p05": _NUM_OR_NULL,
-        "p50": _NUM_OR_NULL,
-        "p95": _NUM_OR_NULL,
-    },
+    "properties": {"mean": _NUM_OR_NULL, "p05": _NUM_OR_NULL, "p50": _NUM_OR_NULL,
+                   "p95": _NUM_OR_NULL},
 }
 _PARAM = {
     "type": "object",
@@ -187,43 +183,20 @@ STATE_SCHEMA: dict[str, Any] = {
     "key names its unit. Newer states have a higher archive_offset.",
     "type": "object",
     "required": [
-        "schema_version",
-        "site",
-        "component",
-        "time",
-        "sequence",
-        "archive_offset",
-        "readings",
-        "assimilated",
-        "late_readings",
-        "model",
-        "parameters",
-        "damage",
-        "wall_thickness_m",
-        "filter",
-        "sensors",
-        "alerts",
-        "service",
+        "schema_version", "site", "component", "time", "sequence", "archive_offset",
+        "readings", "assimilated", "late_readings", "model", "parameters", "damage",
+        "wall_thickness_m", "filter", "sensors", "alerts", "service",
     ],
     "properties": {
         "schema_version": _VERSION,
         "site": _IDENT,
         "component": _IDENT,
-        "time": {
-            "type": ["number", "null"],
-            "description": "plant time of the newest "
-            "assimilated reading, epoch s (null before the first block)",
-        },
-        "sequence": {
-            "type": "integer",
-            "minimum": 0,
-            "description": "blocks of plant time assimilated (monotonic)",
-        },
-        "archive_offset": {
-            "type": "integer",
-            "minimum": 0,
-            "description": "archive readings the state covers",
-        },
+        "time": {"type": ["number", "null"], "description": "plant time of the newest "
+                 "assimilated reading, epoch s (null before the first block)"},
+        "sequence": {"type": "integer", "minimum": 0,
+                     "description": "blocks of plant time assimilated (monotonic)"},
+        "archive_offset": {"type": "integer", "minimum": 0,
+                           "description": "archive readings the state covers"},
         "readings": {"type": "integer", "minimum": 0},
         "assimilated": {"type": "integer", "minimum": 0},
         "late_readings": {"type": "integer", "minimum": 0},
@@ -256,20 +229,15 @@ STATE_SCHEMA: dict[str, Any] = {
                 "ess": _NUM,
                 "ess_min": _NUM,
                 "resamplings": {"type": "integer"},
-                "normalised_innovation_sq": {
-                    "type": "object",
-                    "additionalProperties": _NUM_OR_NULL,
-                },
+                "normalised_innovation_sq": {"type": "object",
+                                             "additionalProperties": _NUM_OR_NULL},
                 "divergence": {"type": "boolean"},
                 "surrogate_out_of_range": _NUM,
             },
         },
         "sensors": {"type": "object", "additionalProperties": _SENSOR_HEALTH},
-        "alerts": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "ids of the open alerts",
-        },
+        "alerts": {"type": "array", "items": {"type": "string"},
+                   "description": "ids of the open alerts"},
         "duty_plan_version": {"type": "integer", "minimum": 0},
         "service": {
             "type": "object",
@@ -298,16 +266,12 @@ FORECAST_RESULT_SCHEMA: dict[str, Any] = {
             "required": ["time_years", "probability"],
             "properties": {
                 "time_years": {"type": "array", "items": _NUM},
-                "probability": {
-                    "type": "array",
-                    "items": {"type": "number", "minimum": 0, "maximum": 1},
-                },
+                "probability": {"type": "array",
+                                "items": {"type": "number", "minimum": 0, "maximum": 1}},
             },
         },
-        "mechanism": {
-            "type": "string",
-            "description": "the life-limiting mechanism (e.g. creep, fatigue)",
-        },
+        "mechanism": {"type": "string",
+                      "description": "the life-limiting mechanism (e.g. creep, fatigue)"},
     },
 }
 
@@ -317,14 +281,8 @@ FORECAST_SCHEMA: dict[str, Any] = {
     "description": "Topic {root}/{site}/{component}/forecast, retained, QoS 1.",
     "type": "object",
     "required": [
-        "schema_version",
-        "site",
-        "component",
-        "time",
-        "archive_offset",
-        "duty_plan_version",
-        "trigger",
-        "result",
+        "schema_version", "site", "component", "time", "archive_offset", "duty_plan_version",
+        "trigger", "result",
     ],
     "properties": {
         "schema_version": _VERSION,
@@ -332,11 +290,8 @@ FORECAST_SCHEMA: dict[str, Any] = {
         "component": _IDENT,
         "time": {**_NUM_OR_NULL, "description": "plant time of the twin state forecast from"},
         "archive_offset": {"type": "integer", "minimum": 0},
-        "duty_plan_version": {
-            "type": "integer",
-            "minimum": 0,
-            "description": "0: no duty plan set (the forecaster's default)",
-        },
+        "duty_plan_version": {"type": "integer", "minimum": 0,
+                              "description": "0: no duty plan set (the forecaster's default)"},
         "trigger": {"enum": ["schedule", "command"]},
         "computed_at": {**_NUM, "description": "wall time, epoch s"},
         "result": FORECAST_RESULT_SCHEMA,
@@ -351,19 +306,8 @@ ALERT_SCHEMA: dict[str, Any] = {
     "identical, so consumers de-duplicate on (id, revision).",
     "type": "object",
     "required": [
-        "schema_version",
-        "id",
-        "revision",
-        "site",
-        "component",
-        "kind",
-        "subject",
-        "state",
-        "severity",
-        "raised_time",
-        "time",
-        "archive_offset",
-        "message",
+        "schema_version", "id", "revision", "site", "component", "kind", "subject", "state",
+        "severity", "raised_time", "time", "archive_offset", "message",
     ],
     "properties": {
         "schema_version": _VERSION,
@@ -371,18 +315,8 @@ ALERT_SCHEMA: dict[str, Any] = {
         "revision": {"type": "integer", "minimum": 1},
         "site": _IDENT,
         "component": _IDENT,
-        "kind": {
-            "enum": [
-                "damage",
-                "envelope_margin",
-                "remaining_life",
-                "filter_divergence",
-                "sensor_fault",
-                "surrogate_range",
-                "stale_input",
-                "stale_stream",
-            ]
-        },
+        "kind": {"enum": ["damage", "envelope_margin", "remaining_life", "filter_divergence",
+                          "sensor_fault", "surrogate_range", "stale_input", "stale_stream"]},
         "subject": {"type": "string"},
         "state": {"enum": list(ALERT_STATES)},
         "severity": {"enum": ["high", "medium", "low"]},
@@ -408,9 +342,8 @@ STATUS_SCHEMA: dict[str, Any] = {
         "site": _IDENT,
         "component": _IDENT,
         "status": {"enum": ["online", "offline"]},
-        "reason": {
-            "enum": ["started", "reconnected", "shutdown", "connection_lost", "replay_finished"]
-        },
+        "reason": {"enum": ["started", "reconnected", "shutdown", "connection_lost",
+                            "replay_finished"]},
         "mode": {"enum": ["live", "replay"]},
         "since": {**_NUM, "description": "wall time, epoch s"},
         "connections": {"type": "integer", "minimum": 0},
@@ -421,16 +354,10 @@ STATUS_SCHEMA: dict[str, Any] = {
 }
 
 _COMMON = {
-    "correlation_id": {
-        "type": "string",
-        "maxLength": 256,
-        "description": "MQTT 3.1.1 only: echoed as the response's correlation",
-    },
-    "response_topic": {
-        "type": "string",
-        "maxLength": 512,
-        "description": "MQTT 3.1.1 only: where to respond",
-    },
+    "correlation_id": {"type": "string", "maxLength": 256,
+                       "description": "MQTT 3.1.1 only: echoed as the response's correlation"},
+    "response_topic": {"type": "string", "maxLength": 512,
+                       "description": "MQTT 3.1.1 only: where to respond"},
     "component": {**_IDENT, "description": "optional check: must name this component"},
 }
 
@@ -447,17 +374,13 @@ def _command(title: str, props: dict[str, Any], required: list[str]) -> dict[str
 
 
 COMMAND_SCHEMAS: dict[str, dict[str, Any]] = {
-    "forecast_now": _command(
-        "forecast_now: run a forecast now; responds when it is published", {}, []
-    ),
+    "forecast_now": _command("forecast_now: run a forecast now; responds when it is published",
+                             {}, []),
     "set_duty_plan": _command(
         "set_duty_plan: replace the duty plan the forecasts use",
         {
-            "version": {
-                "type": "integer",
-                "minimum": 1,
-                "description": "must exceed the current version (else stale_version)",
-            },
+            "version": {"type": "integer", "minimum": 1,
+                        "description": "must exceed the current version (else stale_version)"},
             "plan": {"type": "object", "description": "the duty plan (read by the forecaster)"},
         },
         ["version", "plan"],

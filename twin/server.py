@@ -86,18 +86,13 @@ class TwinService:
             c.archive = archive_path(self.options.archive_dir, c.site, c.component)
             c.start_ingest()
             n = c.catch_up(c.archive)
-            _log.info(
-                "%s: replayed %d archived readings from offset %d",
-                c.topics.base,
-                n,
-                c.core.offset - n if c.core else 0,
-            )
+            _log.info("%s: replayed %d archived readings from offset %d", c.topics.base, n,
+                      c.core.offset - n if c.core else 0)
             c.go_online()
         for c in self.components:
             c.ingester.start()
-            t = threading.Thread(
-                target=self._ingest, args=(c,), name=f"ingest-{c.component}", daemon=True
-            )
+            t = threading.Thread(target=self._ingest, args=(c,), name=f"ingest-{c.component}",
+                                 daemon=True)
             t.start()
             self._threads.append(t)
         self.started = True
@@ -129,9 +124,8 @@ class TwinService:
         for c in self.components:
             c.tick()
 
-    def serve(
-        self, *, stop: threading.Event | None = None, duration: float | None = None
-    ) -> dict[str, Any]:
+    def serve(self, *, stop: threading.Event | None = None, duration: float | None = None
+              ) -> dict[str, Any]:
         """Run until ``stop`` is set, ``duration`` s passed or a replay ends; then stop.
 
         Returns
@@ -153,7 +147,8 @@ class TwinService:
             if self.options.replay is not None:
                 self._replay(stop, end)
             else:
-                while not stop.is_set() and not self.stop_event.is_set() and time.monotonic() < end:
+                while not stop.is_set() and not self.stop_event.is_set() and \
+                        time.monotonic() < end:
                     self._housekeeping()
                     stop.wait(_TICK)
         finally:
@@ -224,22 +219,14 @@ class TwinService:
                 if off >= n:
                     continue
                 rows = readers[c.component].read(off, min(n, off + 4096))
-                take = (
-                    len(rows)
-                    if speed is None
-                    else int(np.argmax(np.append(rows.time > cursor, True)))
-                )
+                take = len(rows) if speed is None else int(np.argmax(
+                    np.append(rows.time > cursor, True)))
                 if take == 0:
                     continue
                 part = types.SimpleNamespace(
-                    start=rows.start,
-                    stop=rows.start + take,
-                    sensor_ids=rows.sensor_ids,
-                    sensor=rows.sensor[:take],
-                    time=rows.time[:take],
-                    value=rows.value[:take],
-                    quality=rows.quality[:take],
-                )
+                    start=rows.start, stop=rows.start + take, sensor_ids=rows.sensor_ids,
+                    sensor=rows.sensor[:take], time=rows.time[:take], value=rows.value[:take],
+                    quality=rows.quality[:take])
                 with c.lock:
                     c._publish_alerts(c.core.feed(part))
                     c.dirty = True
@@ -247,9 +234,8 @@ class TwinService:
                     c.maybe_publish_state()
                 fed = True
             self._housekeeping()
-            if all(
-                c.core is not None and c.core.offset >= counts[c.component] for c in self.components
-            ):
+            if all(c.core is not None and c.core.offset >= counts[c.component]
+                   for c in self.components):
                 break
             if not fed:
                 stop.wait(_TICK)

@@ -194,11 +194,8 @@ class ComponentService(CommandHandlers):
         self.counters: Counter[str] = Counter()
         self.refusals: Counter[str] = Counter()
         self.core: ComponentCore | None = None
-        self.statedir = (
-            StateDir(options.state_dir, self.site, self.component)
-            if (self.live and options.state_dir is not None)
-            else None
-        )
+        self.statedir = StateDir(options.state_dir, self.site, self.component) if (
+            self.live and options.state_dir is not None) else None
         self.client: Any = None
         self.ingester: Any = None
         self.online = False
@@ -225,36 +222,22 @@ class ComponentService(CommandHandlers):
 
         b = self.options.broker
         self.client, props = make_client(b, client_id=f"twin-serve-{self.site}-{self.component}")
-        self.client.will_set(
-            self.topics.status, self._status("offline", "connection_lost"), qos=1, retain=True
-        )
+        self.client.will_set(self.topics.status, self._status("offline", "connection_lost"),
+                             qos=1, retain=True)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_publish = self._on_publish
-        connect_client(
-            self.client,
-            b,
-            props,
-            timeout=self.options.connect_timeout,
-            clean_start=True if b.protocol == "5" else None,
-        )
+        connect_client(self.client, b, props, timeout=self.options.connect_timeout,
+                       clean_start=True if b.protocol == "5" else None)
 
     def _status(self, status: str, reason: str) -> bytes:
-        return _json(
-            {
-                "schema_version": 1,
-                "site": self.site,
-                "component": self.component,
-                "status": status,
-                "reason": reason,
-                "mode": "live" if self.live else "replay",
-                "since": time.time(),
-                "connections": self.connections,
-                "pid": os.getpid(),
-                "host": socket.gethostname(),
-                "package_version": self.core._model["package_version"] if self.core else "unknown",
-            }
-        )
+        return _json({
+            "schema_version": 1, "site": self.site, "component": self.component,
+            "status": status, "reason": reason, "mode": "live" if self.live else "replay",
+            "since": time.time(), "connections": self.connections, "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "package_version": self.core._model["package_version"] if self.core else "unknown",
+        })
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
@@ -262,12 +245,10 @@ class ComponentService(CommandHandlers):
         self.connections += 1
         client.subscribe(self.topics.command_filter, qos=1)
         if self.online:  # a reconnect after a lost broker: say so, re-send what is retained
-            _log.info(
-                "%s: reconnected to the broker (connection %d)", self.topics.base, self.connections
-            )
-            client.publish(
-                self.topics.status, self._status("online", "reconnected"), qos=1, retain=True
-            )
+            _log.info("%s: reconnected to the broker (connection %d)", self.topics.base,
+                      self.connections)
+            client.publish(self.topics.status, self._status("online", "reconnected"), qos=1,
+                           retain=True)
             self.dirty = True
 
     def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
@@ -299,7 +280,6 @@ class ComponentService(CommandHandlers):
         twin0 = fresh()
         restored = None
         if self.statedir is not None:
-
             def build(ck: pathlib.Path) -> ComponentCore:
                 twin = Twin.restore(ck, config=cfg, surrogate=sur)
                 twin.surrogate_path = key
@@ -311,12 +291,8 @@ class ComponentService(CommandHandlers):
         if restored is not None:
             self.core, where = restored
             self.last_checkpoint = (self.core.offset, self.core.journal_applied)
-            _log.info(
-                "%s: restored %s (archive offset %d)",
-                self.topics.base,
-                where.name,
-                self.core.offset,
-            )
+            _log.info("%s: restored %s (archive offset %d)", self.topics.base, where.name,
+                      self.core.offset)
         else:
             self.core = ComponentCore(twin0, alerts=self.settings.alerts)
         if self.statedir is not None:
@@ -356,9 +332,8 @@ class ComponentService(CommandHandlers):
         assert self.core is not None
         with self.lock:
             self.online = True
-            self.client.publish(
-                self.topics.status, self._status("online", "started"), qos=1, retain=True
-            )
+            self.client.publish(self.topics.status, self._status("online", "started"), qos=1,
+                                retain=True)
             self._publish_alerts(self.core.book.messages())
             self.publish_state()
 
@@ -370,16 +345,11 @@ class ComponentService(CommandHandlers):
         assert self.archive is not None
         catalogue = parse_catalogue(self.spec.config.to_dict())
         self.ingester = Ingester(
-            catalogue,
-            self.archive,
-            broker=self.options.broker,
+            catalogue, self.archive, broker=self.options.broker,
             client_id=f"twin-serve-ingest-{self.site}-{self.component}",
-            prefix=self.options.prefix,
-            flush_interval=self.options.flush_interval,
-            receive_maximum=self.options.receive_maximum,
-            on_durable=self.on_durable,
-            connect_timeout=self.options.connect_timeout,
-            dedupe_rows=self.options.dedupe_rows,
+            prefix=self.options.prefix, flush_interval=self.options.flush_interval,
+            receive_maximum=self.options.receive_maximum, on_durable=self.on_durable,
+            connect_timeout=self.options.connect_timeout, dedupe_rows=self.options.dedupe_rows,
         )
 
     # ------------------------------------------------------------ live
@@ -426,9 +396,8 @@ class ComponentService(CommandHandlers):
         self.forecasts.put((self, clone, trigger, request, self.plan, self.core.offset))
         return True
 
-    def run_forecast(
-        self, clone: Any, trigger: str, request: Request | None, plan: DutyPlan | None, offset: int
-    ) -> None:
+    def run_forecast(self, clone: Any, trigger: str, request: Request | None,
+                     plan: DutyPlan | None, offset: int) -> None:
         """Run one forecast (forecast worker thread), publish it and its alert."""
         forecaster = self.options.forecaster
         assert forecaster is not None
@@ -446,45 +415,25 @@ class ComponentService(CommandHandlers):
             return
         t = float(clone.time)
         doc = {
-            "schema_version": 1,
-            "site": self.site,
-            "component": self.component,
-            "time": None if math.isnan(t) else t,
-            "archive_offset": offset,
-            "duty_plan_version": plan.version if plan else 0,
-            "trigger": trigger,
-            "computed_at": time.time(),
-            "result": result,
+            "schema_version": 1, "site": self.site, "component": self.component,
+            "time": None if math.isnan(t) else t, "archive_offset": offset,
+            "duty_plan_version": plan.version if plan else 0, "trigger": trigger,
+            "computed_at": time.time(), "result": result,
         }
         with self.lock:
             self.forecast_pending = False
             self.client.publish(self.topics.forecast, _json(doc), qos=1, retain=True)
             p05 = float(result["remaining_life_years"]["p05"])
             limit = self.settings.alerts.remaining_life_p05_years
-            self._journal_condition(
-                "remaining_life",
-                p05 < limit,
-                p05,
-                limit,
-                f"forecast remaining life P05 is {p05:.3g} years (limit {limit:g})",
-            )
+            self._journal_condition("remaining_life", p05 < limit, p05, limit,
+                                    f"forecast remaining life P05 is {p05:.3g} years "
+                                    f"(limit {limit:g})")
         if request is not None:
-            self._respond(
-                request,
-                ok=True,
-                time=doc["time"],
-                archive_offset=offset,
-                remaining_life_years=result["remaining_life_years"],
-            )
+            self._respond(request, ok=True, time=doc["time"], archive_offset=offset,
+                          remaining_life_years=result["remaining_life_years"])
 
-    def _journal_condition(
-        self,
-        kind: str,
-        active: bool,
-        value: float | None,
-        threshold: float | None = None,
-        message: str = "",
-    ) -> None:
+    def _journal_condition(self, kind: str, active: bool, value: float | None,
+                           threshold: float | None = None, message: str = "") -> None:
         """Journal an outside condition (stale stream, forecast life) when it changes."""
         assert self.core is not None
         subject = "stream" if kind == "stale_stream" else "life"
@@ -497,21 +446,11 @@ class ComponentService(CommandHandlers):
             return
         if not active and (alert is None or alert["state"] == "cleared"):
             return
-        self._journal(
-            {
-                "n": self.journal_n + 1,
-                "offset": self.core.offset,
-                "kind": "condition",
-                "condition": {
-                    "kind": kind,
-                    "subject": subject,
-                    "active": active,
-                    "value": value,
-                    "threshold": threshold,
-                    "message": message,
-                },
-            }
-        )
+        self._journal({
+            "n": self.journal_n + 1, "offset": self.core.offset, "kind": "condition",
+            "condition": {"kind": kind, "subject": subject, "active": active, "value": value,
+                          "threshold": threshold, "message": message},
+        })
 
     def _journal(self, entry: dict[str, Any]) -> list[dict[str, Any]]:
         assert self.core is not None
@@ -559,11 +498,8 @@ class ComponentService(CommandHandlers):
         assert self.core is not None
         doc = self.core.state_message()
         doc["duty_plan_version"] = self.plan.version if self.plan else 0
-        doc["service"] = {
-            "commands": dict(self.counters),
-            "refusals": dict(self.refusals),
-            "published_at": time.time(),
-        }
+        doc["service"] = {"commands": dict(self.counters), "refusals": dict(self.refusals),
+                          "published_at": time.time()}
         return _json(doc)
 
     def publish_state(self) -> None:
@@ -576,7 +512,8 @@ class ComponentService(CommandHandlers):
     def maybe_publish_state(self) -> None:
         """Publish the state if it changed and the interval has passed."""
         with self.lock:
-            if self.dirty and time.monotonic() - self.last_publish >= self.options.publish_interval:
+            if self.dirty and time.monotonic() - self.last_publish >= \
+                    self.options.publish_interval:
                 self.publish_state()
 
     def checkpoint(self) -> pathlib.Path | None:
@@ -590,10 +527,8 @@ class ComponentService(CommandHandlers):
                 existing = self.statedir.list_checkpoints()
                 return existing[0] if existing else None
             if not self._alerts_delivered(timeout=5.0):
-                _log.warning(
-                    "%s: alerts not yet acknowledged by the broker; checkpoint postponed",
-                    self.topics.base,
-                )
+                _log.warning("%s: alerts not yet acknowledged by the broker; checkpoint "
+                             "postponed", self.topics.base)
                 return None
             path: pathlib.Path = self.statedir.write_checkpoint(self.core)
             self.last_checkpoint = mark
@@ -603,18 +538,12 @@ class ComponentService(CommandHandlers):
         """Housekeeping: deferred state, checkpoint schedule, stale stream."""
         now = time.monotonic()
         self.maybe_publish_state()
-        if (
-            self.statedir is not None
-            and now - self.last_checkpoint_wall >= self.options.checkpoint_interval
-        ):
+        if self.statedir is not None and now - self.last_checkpoint_wall >= \
+                self.options.checkpoint_interval:
             self.checkpoint()
         stale = self.settings.alerts.stale_after_s
-        if (
-            self.live
-            and self.online
-            and not self.stale_stream
-            and now - self.last_rows_wall > stale
-        ):
+        if self.live and self.online and not self.stale_stream and \
+                now - self.last_rows_wall > stale:
             with self.lock:
                 self._journal_condition("stale_stream", True, now - self.last_rows_wall)
 
@@ -627,9 +556,8 @@ class ComponentService(CommandHandlers):
                     self.publish_state()
             self.checkpoint()
         if self.client is not None:
-            info = self.client.publish(
-                self.topics.status, self._status("offline", reason), qos=1, retain=True
-            )
+            info = self.client.publish(self.topics.status, self._status("offline", reason), qos=1,
+                                       retain=True)
             try:
                 info.wait_for_publish(timeout=5.0)
             except (RuntimeError, ValueError):
