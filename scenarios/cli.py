@@ -28,12 +28,11 @@ def _errors[F: Callable[..., Any]](command: F) -> F:
         from models.errors import ModelError
         from scenarios.errors import ScenarioError
         from sensors.errors import SensorsError
-        from surrogates.errors import SurrogateError
         from twin.errors import TwinError
 
         try:
             return command(*args, **kwargs)
-        except (ScenarioError, TwinError, ModelError, SensorsError, SurrogateError, OSError) as err:
+        except (ScenarioError, TwinError, ModelError, SensorsError, OSError) as err:
             raise click.ClickException(str(err)) from err
 
     return wrapper  # type: ignore[return-value]

@@ -171,7 +171,8 @@ class TwinSettings:
     quarantine_faulty : bool
         Stop assimilating an observed sensor once its health is ``faulty`` (stuck,
         flat-line, level shift or innovation alarm); ``quarantine_faulty_sensors``,
-        default true. Its readings are still checked and counted.
+        default false: a false alarm (e.g. model error beyond the stated one in an
+        unusual transient) would otherwise blind the twin to that sensor for good.
     """
 
     particles: int
@@ -195,7 +196,7 @@ class TwinSettings:
     minimum_wall_thickness: float | None = None
     fatigue_log10_std: float = 0.25
     larson_miller_C_std: float = 0.25
-    quarantine_faulty: bool = True
+    quarantine_faulty: bool = False
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -346,7 +347,7 @@ def parse_twin_settings(
         if "property_temperature_degC" in sec
         else None
     )
-    quarantine = sec.get("quarantine_faulty_sensors", True)
+    quarantine = sec.get("quarantine_faulty_sensors", False)
     if not isinstance(quarantine, bool):
         raise TwinConfigError(
             f"twin.quarantine_faulty_sensors: must be true or false (got {quarantine!r})"

@@ -171,7 +171,7 @@ def test_a_5_kelvin_bias_step_on_the_outer_thermocouple_is_flagged_within_one_st
     for step in (0.0, 5.0):
         r = {k: v.copy() for k, v in base.items()}
         r["value"] = r["value"] + step * ((r["sensor"] == "TC-outer-01") & (r["time"] >= t_step))
-        twin = small_twin(example_config, particles=200)
+        twin = small_twin(example_config, particles=200, quarantine_faulty_sensors=True)
         twin.update(r)
         twin.flush()
         states[step] = twin.state["sensors"]["TC-outer-01"]
@@ -189,7 +189,7 @@ def test_a_5_kelvin_bias_step_on_the_outer_thermocouple_is_flagged_within_one_st
     r = {k: v.copy() for k, v in base.items()}
     r["value"] = r["value"] + 5.0 * ((r["sensor"] == "TC-outer-01") & (r["time"] >= t_step))
     on = abs(twin.state["parameters"]["bias.TC-outer-01"]["mean"] - 1.0)
-    off_twin = small_twin(example_config, particles=200, quarantine_faulty_sensors=False)
+    off_twin = small_twin(example_config, particles=200)  # the default: no quarantine
     off_twin.update(r)
     off_twin.flush()
     assert off_twin.state["quarantined"] == {}
