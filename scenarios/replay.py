@@ -36,6 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from scenarios.errors import ScenarioRunError
+from twin._setup import with_twin_section
 
 __all__ = ["RUL_Q", "ReplayOptions", "baseline_config", "load_run", "replay", "scenario_of"]
 
@@ -118,12 +119,13 @@ def scenario_of(scenario: Any, *, quick: bool, variant: Any = None) -> Any:
     return scenario
 
 
-def _with_twin(config: Any, section: dict[str, Any]) -> Any:
-    from models.config import parse_config
+def _replay_section(sec: dict[str, Any]) -> dict[str, Any]:
+    """Return a replay's ``[twin]`` section: the twin's history list kept daily.
 
-    doc = config.to_dict()
-    doc["twin"] = section
-    return parse_config(doc)
+    The replay keeps its own record at the forecasts; the history list (for ``twin
+    assimilate``'s plots) need not grow every 10 minutes over years of plant time.
+    """
+    return {**sec, "history_s": max(float(sec.get("history_s", 600.0)), 86400.0)}
 
 
 def baseline_config(config: Any) -> Any:
@@ -150,8 +152,7 @@ def baseline_config(config: Any) -> Any:
         priors[key] = {"distribution": "fixed", "value": value}
     sec["priors"] = priors
     sec["particles"] = 2
-    sec["history_s"] = max(float(sec.get("history_s", 600.0)), 86400.0)
-    return _with_twin(config, sec)
+    return with_twin_section(config, _replay_section(sec))
 
 
 def _prior_median(raw: Any, key: str) -> float:
@@ -250,10 +251,7 @@ def replay(
     sec = dict(cfg.sections.get("twin", {}))
     if opts.particles is not None:
         sec["particles"] = int(opts.particles)
-    # the replay keeps its own record at the forecasts: the twin's history list (for
-    # `twin assimilate`'s plots) is kept daily, not every 10 minutes, over years of plant
-    sec["history_s"] = max(float(sec.get("history_s", 600.0)), 86400.0)
-    cfg = _with_twin(cfg, sec)
+    cfg = with_twin_section(cfg, _replay_section(sec))
     samples = opts.samples or scenario.replay.samples
     horizon = scenario.replay.horizon_years
     if not (every > 0 and math.isfinite(every)):

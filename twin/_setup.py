@@ -13,7 +13,16 @@ from models.units import ZERO_CELSIUS
 from twin.errors import TwinConfigError
 from twin.settings import TwinSettings
 
-__all__ = ["Pending", "check_priors", "load_surrogate", "sensor_specs"]
+__all__ = ["Pending", "check_priors", "load_surrogate", "sensor_specs", "with_twin_section"]
+
+
+def with_twin_section(config: Any, section: dict[str, Any]) -> Any:
+    """Return ``config`` with its ``[twin]`` section replaced (validated again)."""
+    from models.config import parse_config
+
+    doc = config.to_dict()
+    doc["twin"] = section
+    return parse_config(doc)
 
 
 def load_surrogate(

@@ -84,6 +84,7 @@ def assimilate(
     from sensors.archive import open_archive, read_commit
     from sensors.errors import SensorsError
     from surrogates.errors import SurrogateError
+    from twin._setup import with_twin_section
     from twin.errors import TwinError
     from twin.history import history_dataset, plot_history
     from twin.state import Twin
@@ -93,7 +94,7 @@ def assimilate(
         if particles is not None:
             section = dict(cfg.sections.get("twin", {}))
             section["particles"] = particles
-            cfg = _with_twin_section(cfg, section)
+            cfg = with_twin_section(cfg, section)
         twin = Twin.from_config(cfg, seed=seed, surrogate=surrogate, config_path=config)
         counts = read_commit(archive_path)
         ds = open_archive(archive_path)
@@ -156,11 +157,3 @@ def assimilate(
             f"margin {d['envelope_margin']['mean']:.3g}"
         )
     click.echo(f"wrote {out / 'state.zarr'}, {out / 'checkpoint'}, parameters.png, damage.png")
-
-
-def _with_twin_section(cfg: Any, section: dict[str, Any]) -> Any:
-    from models.config import parse_config
-
-    doc = cfg.to_dict()
-    doc["twin"] = section
-    return parse_config(doc)
